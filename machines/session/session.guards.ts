@@ -1,0 +1,36 @@
+import { isUsedUp, usageAfterReport } from './session.logic.ts';
+import type { SessionContext, SessionEvent } from './session.types.ts';
+
+type GuardArgs = { context: SessionContext; event: SessionEvent };
+
+/** Gate operations are retried this many times before the session gives up on them. */
+export const MAX_GATE_ATTEMPTS = 5;
+
+export const sessionGuards = {
+  allotmentUsedUp: ({ context }: GuardArgs) => isUsedUp(context, Date.now()),
+
+  /** Guards run before assign: the report is applied here to decide. */
+  reportUsesUpAllotment: ({ context, event }: GuardArgs) => {
+    if (event.type !== 'usage.reported' || context.metric !== 'bytes') return false;
+    return usageAfterReport(context, event.report).used >= context.allotment;
+  },
+
+  /** A reading taken before the gate last (re)opened says nothing about this session. */
+  readingIsStale: ({ context, event }: GuardArgs) => {
+    const at = event.type === 'usage.reported' ? event.report.at : event.type === 'client.missing' ? event.at : Infinity;
+    return context.openedAt === null || at < context.openedAt;
+  },
+
+  paymentIsKnown: ({ context, event }: GuardArgs) =>
+    event.type === 'payment.received' &&
+    (context.payments.some((p) => p.id === event.payment.id) ||
+      context.credits.some((c) => c.paymentId === event.payment.id)),
+
+  hasQueuedPayment: ({ context }: GuardArgs) => context.payments.length > 0,
+
+  neverOpened: ({ context }: GuardArgs) => context.startedAt === null,
+
+  closeRequested: ({ context }: GuardArgs) => context.closeReason !== null,
+
+  canRetryGate: ({ context }: GuardArgs) => context.attempts + 1 < MAX_GATE_ATTEMPTS,
+};

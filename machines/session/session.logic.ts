@@ -1,0 +1,105 @@
+import type { BackstopLimits, ClientCounters } from '../../src/gate/gate.ts';
+import type { Credit, SessionContext, UsageReport } from './session.types.ts';
+
+/** setTimeout cannot wait longer than this; longer deadlines are re-armed when it fires. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const RATE_SMOOTHING = 0.5;
+
+export interface MeteredUsage {
+  used: number;
+  baseline: ClientCounters;
+  carriedUsage: number;
+  rate: number;
+}
+
+/**
+ * Usage of a data session after a counter report. The gate's counters restart at 0 when a client is
+ * re-authorised; a report below the baseline means that happened, so what was counted so far is
+ * carried and the new counters are counted from 0.
+ */
+export function usageAfterReport(context: SessionContext, report: UsageReport): MeteredUsage {
+  const baseline = context.baseline ?? { download: 0, upload: 0 };
+  let carriedUsage = context.carriedUsage;
+  let from = baseline;
+  if (report.download < baseline.download || report.upload < baseline.upload) {
+    carriedUsage = context.used;
+    from = { download: 0, upload: 0 };
+  }
+  const used = carriedUsage + (report.download - from.download) + (report.upload - from.upload);
+  return { used, baseline: from, carriedUsage, rate: smoothedRate(context, used, report.at) };
+}
+
+function smoothedRate(context: SessionContext, used: number, at: number): number {
+  const last = context.lastReport;
+  if (!last || at <= last.at) return context.rate;
+  const instant = ((used - context.used) * 1000) / (at - last.at);
+  if (context.rate === 0) return Math.max(0, instant);
+  return Math.max(0, RATE_SMOOTHING * instant + (1 - RATE_SMOOTHING) * context.rate);
+}
+
+/** Usage in the session's metric at `now`. Time sessions count elapsed time against the deadline. */
+export function usedAt(context: SessionContext, now: number): number {
+  if (context.metric === 'bytes') return context.used;
+  if (context.endsAt === null) return 0;
+  return Math.min(context.allotment, Math.max(0, context.allotment - (context.endsAt - now)));
+}
+
+export function remainingAt(context: SessionContext, now: number): number {
+  if (context.metric === 'milliseconds') {
+    return context.endsAt === null ? context.allotment : Math.max(0, context.endsAt - now);
+  }
+  return Math.max(0, context.allotment - context.used);
+}
+
+export function isUsedUp(context: SessionContext, now: number): boolean {
+  if (context.metric === 'milliseconds') return context.endsAt !== null && now >= context.endsAt;
+  return context.used >= context.allotment;
+}
+
+/**
+ * A top-up adds to what remains and never hands back what was consumed. A time session's deadline
+ * moves from whichever is later, the old deadline or now.
+ */
+export function applyTopUp(context: SessionContext, credit: Credit, now: number): Pick<SessionContext, 'allotment' | 'endsAt'> {
+  const allotment = context.allotment + credit.allotment;
+  if (context.metric === 'milliseconds' && context.endsAt !== null) {
+    return { allotment, endsAt: Math.max(now, context.endsAt) + credit.allotment };
+  }
+  return { allotment, endsAt: context.endsAt };
+}
+
+export interface BackstopPolicy {
+  /** Extra fraction of the remaining allotment the gate's own limits allow, so top-ups don't trip them. */
+  headroom: number;
+}
+
+export const DEFAULT_BACKSTOP: BackstopPolicy = { headroom: 1 };
+
+/**
+ * The gate's own limits for when tollkeeper is not there to enforce. Quotas are in units of 1000
+ * bytes rounded up, which is never stricter than the gate's own unit (1000 or 1024 bytes).
+ */
+export function backstopFor(context: SessionContext, now: number, policy: BackstopPolicy = DEFAULT_BACKSTOP): BackstopLimits {
+  const remaining = remainingAt(context, now) * (1 + policy.headroom);
+  if (context.metric === 'milliseconds') {
+    return { sessionMinutes: Math.max(1, Math.ceil(remaining / 60_000)), downloadQuotaKB: 0, uploadQuotaKB: 0 };
+  }
+  const quota = Math.max(1, Math.ceil(remaining / 1000));
+  return { sessionMinutes: 0, downloadQuotaKB: quota, uploadQuotaKB: quota };
+}
+
+/** Milliseconds until a data session is predicted to run out at its recent rate, or null if idle. */
+export function predictedExhaustionMs(context: SessionContext): number | null {
+  if (context.metric !== 'bytes' || context.rate <= 0) return null;
+  return (remainingAt(context, 0) / context.rate) * 1000;
+}
+
+export function delayUntilDeadline(context: SessionContext, now: number): number {
+  if (context.metric !== 'milliseconds' || context.endsAt === null) return MAX_TIMER_MS;
+  return Math.min(MAX_TIMER_MS, Math.max(0, context.endsAt - now));
+}
+
+export function retryDelay(attempt: number, baseMs = 200, capMs = 5_000): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}

@@ -1,0 +1,112 @@
+import type { BackstopLimits, ClientCounters } from '../../src/gate/gate.ts';
+
+export type Metric = 'bytes' | 'milliseconds';
+
+/** A payment as the session machine sees it: plain JSON, so a persisted snapshot can replay it. */
+export interface PaymentRequest {
+  /** Unique per payment: the kind 21000 event id, or the hash of a raw token. */
+  id: string;
+  /** The serialised cashu token (cashuA… / cashuB…). */
+  token: string;
+  /** The customer's Nostr pubkey, when the payment came as a kind 21000 event. */
+  customerPubkey?: string;
+}
+
+/** What a redeemed payment bought, after the mint's input fees. */
+export interface Credit {
+  paymentId: string;
+  mint: string;
+  unit: string;
+  /** Face value of the token. */
+  amount: number;
+  /** Input fee kept by the mint. */
+  fee: number;
+  /** Allotment bought, in the session's metric (bytes or milliseconds). */
+  allotment: number;
+}
+
+/** The refusal a customer receives; `code` is a TollGate notice code. */
+export interface PaymentRefused {
+  paymentId: string;
+  code: string;
+  message: string;
+}
+
+export type CloseReason =
+  | 'operator'
+  | 'gate-lost-client'
+  | 'gate-error'
+  | 'shutdown';
+
+export interface UsageReport extends ClientCounters {
+  at: number;
+}
+
+export interface SessionContext {
+  mac: string;
+  metric: Metric;
+  /** Id of the current session, derived from the payment that started it. */
+  sessionId: string | null;
+  /** Cumulative allotment of the current session, in the metric's unit. */
+  allotment: number;
+  /** Usage of the current session in the metric's unit (data sessions; time is derived from endsAt). */
+  used: number;
+  /** Usage counted before the gate's counters last restarted (re-authorisation), in bytes. */
+  carriedUsage: number;
+  /** Gate counters at the moment the gate (re)opened. */
+  baseline: ClientCounters | null;
+  /** Latest counters seen for this client. */
+  lastReport: UsageReport | null;
+  /** Bytes per second, smoothed, to predict exhaustion. */
+  rate: number;
+  /** When the gate first opened for this session (ms since epoch). */
+  startedAt: number | null;
+  /** When the gate last (re)opened; readings taken before it are stale. */
+  openedAt: number | null;
+  /** Absolute deadline of a time session (ms since epoch). */
+  endsAt: number | null;
+  /** Payments waiting to be redeemed, oldest first; the head is the one being redeemed. */
+  payments: PaymentRequest[];
+  /** Credits of the current session, oldest first. */
+  credits: Credit[];
+  /** The credited payment whose answer waits for the gate to open. */
+  awaitingGate: string | null;
+  /** Allotment credited but never delivered (the gate could not open); it starts the next session. */
+  unspent: number;
+  closeReason: CloseReason | null;
+  /** Consecutive failures of the current gate operation. */
+  attempts: number;
+  lastError: string | null;
+  /** When the session last came to rest (closed, exhausted, or refused); idle actors are retired after a while. */
+  settledAt: number | null;
+}
+
+export interface SessionInput {
+  mac: string;
+  metric: Metric;
+}
+
+export type SessionEvent =
+  | { type: 'payment.received'; payment: PaymentRequest }
+  | { type: 'usage.reported'; report: UsageReport }
+  | { type: 'client.missing'; at: number }
+  | { type: 'session.close'; reason: CloseReason };
+
+export type SessionEmitted =
+  | { type: 'payment.credited'; paymentId: string; credit: Credit }
+  | { type: 'payment.refused'; refusal: PaymentRefused }
+  | { type: 'gate.opened'; sessionId: string }
+  | { type: 'session.ended'; sessionId: string; reason: CloseReason | 'exhausted' };
+
+/** A session as the HTTP layer, CLI and logs see it. */
+export interface SessionSummary {
+  mac: string;
+  sessionId: string | null;
+  state: string;
+  metric: Metric;
+  allotment: number;
+  used: number;
+  startedAt: number | null;
+  endsAt: number | null;
+  closeReason: CloseReason | null;
+}

@@ -1,0 +1,90 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations, applied in order; PRAGMA user_version holds the last applied number.
+ * Append new entries at the end (e.g. the session snapshots table); never edit an applied one.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'payments, operator proofs, pending swaps, answers',
+    sql: `
+      CREATE TABLE ledger (
+        id          INTEGER PRIMARY KEY,
+        payment_id  TEXT NOT NULL,
+        token_hash  TEXT NOT NULL UNIQUE,
+        mac         TEXT NOT NULL,
+        session_id  TEXT,
+        mint        TEXT NOT NULL,
+        unit        TEXT NOT NULL,
+        amount      INTEGER NOT NULL,
+        fee         INTEGER NOT NULL,
+        received    INTEGER NOT NULL,
+        allotment   INTEGER NOT NULL,
+        metric      TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('credited', 'recovered')),
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX ledger_mac ON ledger (mac);
+
+      CREATE TABLE proofs (
+        id          INTEGER PRIMARY KEY,
+        mint        TEXT NOT NULL,
+        unit        TEXT NOT NULL,
+        keyset_id   TEXT NOT NULL,
+        amount      INTEGER NOT NULL,
+        secret      TEXT NOT NULL UNIQUE,
+        c           TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('unspent', 'spent', 'drained')),
+        ledger_id   INTEGER REFERENCES ledger (id),
+        created_at  INTEGER NOT NULL,
+        drained_at  INTEGER
+      );
+      CREATE INDEX proofs_mint_state ON proofs (mint, unit, state);
+
+      CREATE TABLE pending_swaps (
+        token_hash    TEXT PRIMARY KEY,
+        payment_id    TEXT NOT NULL,
+        mac           TEXT NOT NULL,
+        session_id    TEXT,
+        mint          TEXT NOT NULL,
+        unit          TEXT NOT NULL,
+        amount        INTEGER NOT NULL,
+        price_per_step INTEGER NOT NULL,
+        step_size     INTEGER NOT NULL,
+        metric        TEXT NOT NULL,
+        inputs_json   TEXT NOT NULL,
+        outputs_json  TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('sent', 'ambiguous', 'settled', 'not-spent', 'lost')),
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX pending_swaps_state ON pending_swaps (state);
+
+      CREATE TABLE answers (
+        event_id    TEXT PRIMARY KEY,
+        status      INTEGER NOT NULL,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+/** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */
+export function migrate(db: Database, migrations = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  let applied = 0;
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    applied += 1;
+  }
+  return applied;
+}
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

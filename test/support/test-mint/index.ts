@@ -1,0 +1,85 @@
+import type { AddressInfo } from 'node:net';
+import { getEncodedToken, Wallet, type OutputType } from '@cashu/cashu-ts';
+import { FaultSwitch, type MintFault } from './faults.ts';
+import { MintCore, type ProofState } from './mint-core.ts';
+import { proofY } from './keyset.ts';
+import { createMintServer, type LoggedRequest } from './server.ts';
+
+export type { MintFault } from './faults.ts';
+export type { LoggedRequest } from './server.ts';
+
+export interface TestMintOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  unit?: string;
+  inputFeePpk?: number;
+  name?: string;
+}
+
+export interface MintTokenOptions {
+  /** Exact proof amounts (powers of two summing to the amount), e.g. [1, 2, 4]. */
+  denominations?: number[];
+  /** Lock every proof to this public key (NUT-11 P2PK). */
+  p2pkPubkey?: string;
+}
+
+export interface TestMint {
+  url: string;
+  unit: string;
+  stop(): Promise<void>;
+  setFault(fault: MintFault | null): void;
+  /** Changes the input fee of the active keyset in place. */
+  setInputFeePpk(ppk: number): void;
+  /** A token worth `amount`, minted through the bolt11 flow by a fresh cashu-ts wallet. */
+  mintToken(amount: number, opts?: MintTokenOptions): Promise<string>;
+  /** NUT-07 state of a proof secret, read from the mint's own books (no HTTP request). */
+  stateOf(secret: string): ProofState;
+  /** Every request the mint received, faulted or not. */
+  requests: LoggedRequest[];
+}
+
+export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMint> {
+  const unit = opts.unit ?? 'sat';
+  const core = new MintCore({ unit, inputFeePpk: opts.inputFeePpk ?? 0 });
+  const faults = new FaultSwitch();
+  const requests: LoggedRequest[] = [];
+  const server = createMintServer(core, faults, requests, opts.name ?? 'tollkeeper test mint');
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    unit,
+    requests,
+    setFault: (fault) => faults.set(fault),
+    setInputFeePpk: (ppk) => {
+      core.activeKeyset.inputFeePpk = ppk;
+    },
+    mintToken: (amount, tokenOpts) => mintTokenAt(url, unit, amount, tokenOpts),
+    stateOf: (secret) => core.checkState([proofY(secret)])[0]!.state,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Mints a token at any mint that serves always-paid bolt11 quotes, as a customer's wallet would. */
+export async function mintTokenAt(url: string, unit: string, amount: number, opts: MintTokenOptions = {}): Promise<string> {
+  const wallet = new Wallet(url, { unit });
+  await wallet.loadMint();
+  const quote = await wallet.createMintQuoteBolt11(amount);
+  const denominations = opts.denominations ? { denominations: opts.denominations } : {};
+  const outputType: OutputType = opts.p2pkPubkey
+    ? { type: 'p2pk', options: { pubkey: opts.p2pkPubkey }, ...denominations }
+    : { type: 'random', ...denominations };
+  const proofs = await wallet.mintProofsBolt11(amount, quote.quote, {}, outputType);
+  return getEncodedToken({ mint: url, unit, proofs });
+}

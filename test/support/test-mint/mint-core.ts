@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { proofY, TestKeyset, type WireSignature } from './keyset.ts';
+
+/** A mint refusal in the NUT error format; sent as HTTP 400 `{ detail, code }`. */
+export class MintError extends Error {
+  constructor(
+    readonly code: number,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export const MINT_ERRORS = {
+  outputsAlreadySigned: 10002,
+  proofInvalid: 10003,
+  tokenSpent: 11001,
+  notBalanced: 11002,
+  unitUnsupported: 11005,
+  duplicateInputs: 11007,
+  duplicateOutputs: 11008,
+  keysetUnknown: 12001,
+  keysetInactive: 12002,
+  quoteNotPaid: 20001,
+  quoteIssued: 20002,
+  quoteUnknown: 20003,
+} as const;
+
+export interface WireProof {
+  id: string;
+  amount: number | string;
+  secret: string;
+  C: string;
+  witness?: unknown;
+}
+
+export interface WireOutput {
+  id: string;
+  amount: number | string;
+  B_: string;
+}
+
+export type ProofState = 'UNSPENT' | 'PENDING' | 'SPENT';
+
+interface Quote {
+  quote: string;
+  amount: number;
+  unit: string;
+  state: 'PAID' | 'ISSUED';
+  expiry: number;
+}
+
+/** Mint state and the NUT operations over it. Every operation is synchronous, hence atomic. */
+export class MintCore {
+  readonly keysets: TestKeyset[] = [];
+  private readonly spent = new Set<string>();
+  /** Signatures issued, by B_, for NUT-09 restore and the "already signed" check. */
+  private readonly issued = new Map<string, { output: WireOutput; signature: WireSignature }>();
+  private readonly quotes = new Map<string, Quote>();
+
+  constructor(opts: { unit: string; inputFeePpk: number; maxOrder?: number }) {
+    this.keysets.push(new TestKeyset({ unit: opts.unit, inputFeePpk: opts.inputFeePpk, maxOrder: opts.maxOrder ?? 24 }));
+  }
+
+  get activeKeyset(): TestKeyset {
+    const keyset = this.keysets.find((k) => k.active);
+    if (!keyset) throw new Error('no active keyset');
+    return keyset;
+  }
+
+  keysetById(id: string): TestKeyset {
+    const keyset = this.keysets.find((k) => k.id === id);
+    if (!keyset) throw new MintError(MINT_ERRORS.keysetUnknown, `keyset ${id} is not known`);
+    return keyset;
+  }
+
+  swap(inputs: WireProof[], outputs: WireOutput[]): WireSignature[] {
+    if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length === 0 || outputs.length === 0) {
+      throw new MintError(MINT_ERRORS.proofInvalid, 'inputs and outputs are required');
+    }
+    const ys = this.verifyInputs(inputs);
+    this.verifyOutputs(outputs);
+    const fee = this.inputFee(inputs);
+    const inSum = sum(inputs);
+    const outSum = sum(outputs);
+    if (inSum - fee !== outSum) {
+      throw new MintError(MINT_ERRORS.notBalanced, `inputs ${inSum} - fee ${fee} != outputs ${outSum}`);
+    }
+    for (const y of ys) this.spent.add(y);
+    return this.signAll(outputs);
+  }
+
+  inputFee(inputs: Array<{ id: string }>): number {
+    const ppk = inputs.reduce((acc, p) => acc + this.keysetById(p.id).inputFeePpk, 0);
+    return Math.ceil(ppk / 1000);
+  }
+
+  checkState(ys: string[]): Array<{ Y: string; state: ProofState; witness: null }> {
+    return ys.map((Y) => ({ Y, state: this.spent.has(Y) ? 'SPENT' : 'UNSPENT', witness: null }));
+  }
+
+  restore(outputs: WireOutput[]): { outputs: WireOutput[]; signatures: WireSignature[] } {
+    const found = outputs.map((o) => this.issued.get(o.B_)).filter((x) => x !== undefined);
+    return { outputs: found.map((f) => f.output), signatures: found.map((f) => f.signature) };
+  }
+
+  createQuote(amount: number, unit: string): Quote {
+    if (!Number.isSafeInteger(amount) || amount <= 0) throw new MintError(11006, 'amount must be a positive integer');
+    if (unit !== this.activeKeyset.unit) throw new MintError(MINT_ERRORS.unitUnsupported, `unit ${unit} not supported`);
+    // Always paid: this mint has no Lightning side; tests get their money for free.
+    const quote: Quote = { quote: randomBytes(16).toString('hex'), amount, unit, state: 'PAID', expiry: nowS() + 3600 };
+    this.quotes.set(quote.quote, quote);
+    return quote;
+  }
+
+  getQuote(id: string): Quote {
+    const quote = this.quotes.get(id);
+    if (!quote) throw new MintError(MINT_ERRORS.quoteUnknown, 'quote not found');
+    return quote;
+  }
+
+  mint(quoteId: string, outputs: WireOutput[]): WireSignature[] {
+    const quote = this.getQuote(quoteId);
+    if (quote.state === 'ISSUED') throw new MintError(MINT_ERRORS.quoteIssued, 'quote already issued');
+    this.verifyOutputs(outputs);
+    if (sum(outputs) !== quote.amount) throw new MintError(MINT_ERRORS.notBalanced, 'outputs do not match quote amount');
+    quote.state = 'ISSUED';
+    return this.signAll(outputs);
+  }
+
+  private verifyInputs(inputs: WireProof[]): string[] {
+    const ys: string[] = [];
+    for (const p of inputs) {
+      if (typeof p?.secret !== 'string' || typeof p.C !== 'string') throw new MintError(MINT_ERRORS.proofInvalid, 'malformed proof');
+      if (p.secret.startsWith('[')) throw new MintError(MINT_ERRORS.proofInvalid, 'spending conditions are not supported');
+      const keyset = this.keysetById(p.id);
+      if (!keyset.verify(Number(p.amount), p.secret, p.C)) throw new MintError(MINT_ERRORS.proofInvalid, 'proof could not be verified');
+      ys.push(proofY(p.secret));
+    }
+    if (new Set(ys).size !== ys.length) throw new MintError(MINT_ERRORS.duplicateInputs, 'duplicate inputs');
+    if (ys.some((y) => this.spent.has(y))) throw new MintError(MINT_ERRORS.tokenSpent, 'Token already spent.');
+    return ys;
+  }
+
+  private verifyOutputs(outputs: WireOutput[]): void {
+    const bs = outputs.map((o) => o.B_);
+    if (new Set(bs).size !== bs.length) throw new MintError(MINT_ERRORS.duplicateOutputs, 'duplicate outputs');
+    for (const o of outputs) {
+      const keyset = this.keysetById(o.id);
+      if (!keyset.active) throw new MintError(MINT_ERRORS.keysetInactive, 'keyset inactive');
+      if (!keyset.hasAmount(Number(o.amount))) throw new MintError(MINT_ERRORS.proofInvalid, `bad output amount ${o.amount}`);
+      if (this.issued.has(o.B_)) throw new MintError(MINT_ERRORS.outputsAlreadySigned, 'outputs have already been signed before');
+    }
+  }
+
+  private signAll(outputs: WireOutput[]): WireSignature[] {
+    return outputs.map((o) => {
+      const output = { id: o.id, amount: Number(o.amount), B_: o.B_ };
+      const signature = this.keysetById(o.id).sign(output.amount, o.B_);
+      this.issued.set(o.B_, { output, signature });
+      return signature;
+    });
+  }
+}
+
+function sum(items: Array<{ amount: number | string }>): number {
+  return items.reduce((acc, p) => acc + Number(p.amount), 0);
+}
+
+const nowS = (): number => Math.floor(Date.now() / 1000);

@@ -1,0 +1,153 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FaultSwitch } from './faults.ts';
+import { MintCore, MintError, type WireOutput, type WireProof } from './mint-core.ts';
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  at: number;
+  fault?: string;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** HTTP front of the test mint: routes NUT endpoints to MintCore, applying faults first. */
+export function createMintServer(core: MintCore, faults: FaultSwitch, log: LoggedRequest[], name: string): Server {
+  const server = createServer((req, res) => {
+    void handle(core, faults, log, name, req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) send(res, 500, { detail: String(error), code: 0 });
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  return server;
+}
+
+async function handle(
+  core: MintCore,
+  faults: FaultSwitch,
+  log: LoggedRequest[],
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const path = new URL(req.url ?? '/', 'http://mint').pathname;
+  const fault = faults.take(method, path);
+  log.push({ method, path, at: Date.now(), ...(fault ? { fault: fault.kind } : {}) });
+  const body = method === 'POST' ? await readJson(req) : {};
+
+  if (fault?.kind === 'slow') await delay(fault.ms);
+  if (fault?.kind === 'down') {
+    if (fault.mode === 'reset') return void req.socket.destroy();
+    return send(res, 503, { detail: 'mint is down', code: 0 });
+  }
+  if (fault?.kind === 'rate-limit') {
+    res.setHeader('Retry-After', '1');
+    return send(res, 429, { detail: 'rate limited', code: 0 });
+  }
+
+  let answer: Json;
+  try {
+    answer = route(core, name, method, path, body);
+  } catch (error) {
+    if (error instanceof MintError) return send(res, 400, { detail: error.detail, code: error.code });
+    if (error instanceof HttpError) return send(res, error.status, { detail: error.message, code: 0 });
+    throw error;
+  }
+  // The swap has been applied; the customer never hears about it.
+  if (fault?.kind === 'drop-swap-response') return void req.socket.destroy();
+  if (!res.destroyed) send(res, 200, answer);
+}
+
+function route(core: MintCore, name: string, method: string, path: string, body: Json): Json {
+  const key = `${method} ${path}`;
+  if (key === 'GET /v1/info') return info(core, name);
+  if (key === 'GET /v1/keys') return { keysets: core.keysets.filter((k) => k.active).map(keysJson) };
+  if (method === 'GET' && path.startsWith('/v1/keys/')) {
+    return { keysets: [keysJson(core.keysetById(decodeURIComponent(path.slice('/v1/keys/'.length))))] };
+  }
+  if (key === 'GET /v1/keysets') {
+    return {
+      keysets: core.keysets.map((k) => ({ id: k.id, unit: k.unit, active: k.active, input_fee_ppk: k.inputFeePpk })),
+    };
+  }
+  if (key === 'POST /v1/swap') {
+    return { signatures: core.swap(body.inputs as WireProof[], body.outputs as WireOutput[]) };
+  }
+  if (key === 'POST /v1/checkstate') {
+    const ys = body.Ys;
+    if (!Array.isArray(ys) || !ys.every((y) => typeof y === 'string')) throw new HttpError(422, 'Ys required');
+    return { states: core.checkState(ys) };
+  }
+  if (key === 'POST /v1/restore') return core.restore(body.outputs as WireOutput[]);
+  if (key === 'POST /v1/mint/quote/bolt11') return quoteJson(core.createQuote(Number(body.amount), String(body.unit ?? 'sat')));
+  if (method === 'GET' && path.startsWith('/v1/mint/quote/bolt11/')) {
+    return quoteJson(core.getQuote(decodeURIComponent(path.slice('/v1/mint/quote/bolt11/'.length))));
+  }
+  if (key === 'POST /v1/mint/bolt11') return { signatures: core.mint(String(body.quote), body.outputs as WireOutput[]) };
+  throw new HttpError(404, `no route ${key}`);
+}
+
+function info(core: MintCore, name: string): Json {
+  const unit = core.activeKeyset.unit;
+  return {
+    name,
+    pubkey: '02' + '00'.repeat(31) + '01',
+    version: 'tollkeeper-test-mint/0.1',
+    description: 'loopback test mint',
+    contact: [],
+    nuts: {
+      '4': { methods: [{ method: 'bolt11', unit, min_amount: 1, max_amount: 1_000_000 }], disabled: false },
+      '5': { methods: [], disabled: true },
+      '7': { supported: true },
+      '8': { supported: false },
+      '9': { supported: true },
+      '10': { supported: false },
+      '11': { supported: false },
+      '12': { supported: true },
+    },
+  };
+}
+
+function keysJson(k: { id: string; unit: string; active: boolean; inputFeePpk: number; publicKeys: Record<string, string> }): Json {
+  return { id: k.id, unit: k.unit, active: k.active, input_fee_ppk: k.inputFeePpk, keys: k.publicKeys };
+}
+
+function quoteJson(q: { quote: string; amount: number; unit: string; state: string; expiry: number }): Json {
+  return { quote: q.quote, request: fakeInvoice(q.amount), amount: q.amount, unit: q.unit, state: q.state, expiry: q.expiry };
+}
+
+/** A bolt11-shaped string whose human-readable part carries the amount (wallets check it); never payable. */
+function fakeInvoice(sat: number): string {
+  // 'n' is 1e-9 BTC = 0.1 sat; the data part avoids '1', the bech32 separator.
+  return `lnbcrt${sat * 10}n1pqqqqqqsp5testmnt`;
+}
+
+async function readJson(req: IncomingMessage): Promise<Json> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? (parsed as Json) : {};
+  } catch {
+    return {};
+  }
+}
+
+function send(res: ServerResponse, status: number, body: Json): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// The real-gateway suite: OpenNDS in network namespaces. Needs root; run after `npm test`.
+export default defineConfig({
+  test: {
+    include: ['test/gateway/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
+  },
+});
