@@ -188,7 +188,7 @@ export const sessionMachine = sessionSetup.createMachine({
       entry: 'markSettled',
       always: { guard: 'hasQueuedPayment', target: 'paying', actions: 'startSession' },
       on: {
-        'payment.received': [{ guard: 'paymentIsKnown' }, { target: 'paying', actions: [enqueueFromEvent, 'startSession'] }],
+        'payment.received': { target: 'paying', actions: [enqueueFromEvent, 'startSession'] },
       },
     },
     paying: {

@@ -55,7 +55,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         metric        TEXT NOT NULL,
         inputs_json   TEXT NOT NULL,
         outputs_json  TEXT NOT NULL,
-        state         TEXT NOT NULL CHECK (state IN ('sent', 'ambiguous', 'settled', 'not-spent', 'lost')),
+        state         TEXT NOT NULL CHECK (state IN ('sent', 'ambiguous', 'settled', 'failed', 'lost')),
         last_error    TEXT,
         created_at    INTEGER NOT NULL,
         updated_at    INTEGER NOT NULL

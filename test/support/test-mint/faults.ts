@@ -7,22 +7,25 @@ export type MintFault =
   /** POST /v1/swap is applied (inputs spent, outputs signed) but the connection is closed instead of answering. */
   | { kind: 'drop-swap-response'; times?: number };
 
+/**
+ * The faults in force: a queue whose head applies to matching requests until its `times` are used up
+ * (forever without `times`); requests the head does not match pass untouched.
+ */
 export class FaultSwitch {
-  private fault: MintFault | null = null;
-  private remaining = Infinity;
+  private queue: Array<{ fault: MintFault; remaining: number }> = [];
 
-  set(fault: MintFault | null): void {
-    this.fault = fault;
-    this.remaining = fault?.times ?? Infinity;
+  set(faults: MintFault | MintFault[] | null): void {
+    const list = faults === null ? [] : Array.isArray(faults) ? faults : [faults];
+    this.queue = list.map((fault) => ({ fault, remaining: fault.times ?? Infinity }));
   }
 
   /** The fault that applies to this request, consuming one of its `times`. */
   take(method: string, path: string): MintFault | null {
-    const fault = this.fault;
-    if (!fault || !applies(fault, method, path)) return null;
-    this.remaining -= 1;
-    if (this.remaining <= 0) this.fault = null;
-    return fault;
+    const head = this.queue[0];
+    if (!head || !applies(head.fault, method, path)) return null;
+    head.remaining -= 1;
+    if (head.remaining <= 0) this.queue.shift();
+    return head.fault;
   }
 }
 

@@ -28,7 +28,8 @@ export interface TestMint {
   url: string;
   unit: string;
   stop(): Promise<void>;
-  setFault(fault: MintFault | null): void;
+  /** One fault, a queue of faults applied in turn (each for its `times`), or null to clear. */
+  setFault(fault: MintFault | MintFault[] | null): void;
   /** Changes the input fee of the active keyset in place. */
   setInputFeePpk(ppk: number): void;
   /** A token worth `amount`, minted through the bolt11 flow by a fresh cashu-ts wallet. */

@@ -1,0 +1,77 @@
+import { fromCallback } from 'xstate';
+import type { GatewayEvent, MeterReading } from '../../machines/gateway/gateway.types.ts';
+import type { GateReading } from '../gate/gate.ts';
+
+export interface MeterDeps {
+  readAll: () => Promise<GateReading>;
+  /** Milliseconds until the next read, or null when no session needs metering. */
+  nextDelay: () => number | null;
+  idleMs: number;
+  sweepEveryMs: number;
+  /** false: read only when asked (`meter.tick`); for tests that step time by hand. */
+  autoTick?: boolean;
+  onTick?: (tick: { durationMs: number; clients: number; source: string }) => void;
+  onError?: (error: unknown) => void;
+}
+
+export function toMeterReading(reading: GateReading): MeterReading {
+  const clients: MeterReading['clients'] = {};
+  for (const [mac, client] of reading.clients) {
+    clients[mac] = { download: client.download, upload: client.upload, authenticated: client.authenticated };
+  }
+  return { at: reading.at, source: reading.source, clients };
+}
+
+/** The gateway's meter: one read of every client's counters per tick, at the pace the sessions need. */
+export function meterActor(deps: MeterDeps) {
+  return fromCallback<GatewayEvent>(({ sendBack, receive }) => {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    let lastSweep = Date.now();
+
+    const schedule = (ms: number) => {
+      if (!stopped && deps.autoTick !== false) timer = setTimeout(() => void tick(), ms);
+    };
+
+    let running = false;
+    const tick = async (forced = false) => {
+      if (running) return;
+      running = true;
+      clearTimeout(timer);
+      try {
+        await readOnce(forced);
+      } finally {
+        running = false;
+      }
+    };
+
+    const readOnce = async (forced: boolean) => {
+      if (Date.now() - lastSweep >= deps.sweepEveryMs) {
+        lastSweep = Date.now();
+        sendBack({ type: 'sessions.sweep', now: lastSweep });
+      }
+      if (!forced && deps.nextDelay() === null) return schedule(deps.idleMs);
+      const started = performance.now();
+      try {
+        const reading = await deps.readAll();
+        if (stopped) return;
+        sendBack({ type: 'meter.reading', reading: toMeterReading(reading) });
+        deps.onTick?.({ durationMs: performance.now() - started, clients: reading.clients.size, source: reading.source });
+      } catch (error) {
+        if (stopped) return;
+        deps.onError?.(error);
+        sendBack({ type: 'meter.failed', error: error instanceof Error ? error.message : String(error), at: Date.now() });
+      }
+      schedule(deps.nextDelay() ?? deps.idleMs);
+    };
+
+    receive((event) => {
+      if (event.type === 'meter.tick') void tick(true);
+    });
+    schedule(0);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  });
+}

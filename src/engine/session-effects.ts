@@ -1,0 +1,56 @@
+import { fromPromise } from 'xstate';
+import type { GateInput, OpenGateInput, RedeemInput } from '../../machines/session/session.actors.ts';
+import type { Credit } from '../../machines/session/session.types.ts';
+import { type ClientCounters, type Gate, GateError, type GateReading } from '../gate/gate.ts';
+import { parseMac } from '../gate/mac.ts';
+import type { Redeemer } from './redeemer.ts';
+
+export interface SessionEffectDeps {
+  gate: Gate;
+  redeemer: Redeemer;
+  /** The meter's own reading, shared by concurrent callers, so a baseline counts like the meter does. */
+  readAll: () => Promise<GateReading>;
+}
+
+/** The real effects behind the session machine's named actors. */
+export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
+  return {
+    redeemPayment: fromPromise<Credit, RedeemInput>(({ input }) =>
+      redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment }),
+    ),
+    openGate: fromPromise(({ input }: { input: OpenGateInput }) => gate.authorize(parseMac(input.mac), input.limits)),
+    readBaseline: fromPromise<ClientCounters, GateInput>(async ({ input }) => {
+      const mac = parseMac(input.mac);
+      const client = (await readAll()).clients.get(mac);
+      if (!client?.authenticated) throw new GateError('not-found', `the gate does not list ${mac} as authorised yet`);
+      return { download: client.download, upload: client.upload };
+    }),
+    closeGate: fromPromise(({ input }: { input: GateInput }) => gate.deauthorize(parseMac(input.mac))),
+  };
+}
+
+/**
+ * Coalesces concurrent reads: every caller gets a reading that started after it asked, and callers
+ * that ask while a read is running share the next one.
+ */
+export function coalesced<T>(run: () => Promise<T>): () => Promise<T> {
+  let current: Promise<T> | null = null;
+  let next: Promise<T> | null = null;
+  const start = (): Promise<T> => {
+    const reading = run().finally(() => {
+      if (current === reading) current = null;
+    });
+    current = reading;
+    return reading;
+  };
+  return () => {
+    if (!current) return start();
+    next ??= current
+      .catch(() => undefined)
+      .then(() => {
+        next = null;
+        return start();
+      });
+    return next;
+  };
+}

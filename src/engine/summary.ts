@@ -1,0 +1,39 @@
+import type { SnapshotFrom } from 'xstate';
+import type { sessionMachine } from '../../machines/session/session.machine.ts';
+import { usedAt } from '../../machines/session/session.logic.ts';
+import type { SessionSummary } from '../../machines/session/session.types.ts';
+
+export type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
+
+/** The top-level state name: idle, paying, open, polling, exhausted or closed. */
+export function topState(snapshot: SessionSnapshot): string {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : (Object.keys(value)[0] ?? 'idle');
+}
+
+export function summarize(snapshot: SessionSnapshot, now = Date.now()): SessionSummary {
+  const context = snapshot.context;
+  return {
+    mac: context.mac,
+    sessionId: context.sessionId,
+    state: topState(snapshot),
+    metric: context.metric,
+    allotment: context.allotment,
+    used: usedAt(context, now),
+    startedAt: context.startedAt,
+    endsAt: context.endsAt,
+    closeReason: context.closeReason,
+  };
+}
+
+/** A session that holds the gate open for its customer (or is about to). */
+export function isActive(snapshot: SessionSnapshot): boolean {
+  return snapshot.matches('open') || snapshot.matches('polling');
+}
+
+/** A session at rest: nothing in flight, the gate closed or never opened. */
+export function isSettled(snapshot: SessionSnapshot): boolean {
+  return (
+    snapshot.matches('idle') || snapshot.matches({ exhausted: 'gateClosed' }) || snapshot.matches({ closed: 'gateClosed' })
+  );
+}

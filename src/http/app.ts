@@ -1,0 +1,48 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { normalizeIp } from '../network/client-address.ts';
+import { DEFAULT_EVENT_WINDOW_SECONDS } from '../nostr/payment-event.ts';
+import type { HttpContext } from './context.ts';
+import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_LIMIT, type HttpDeps, type HttpOptions } from './deps.ts';
+import { PaymentAnswers } from './payment-answers.ts';
+import contentTypes from './plugins/content-types.ts';
+import notices from './plugins/notices.ts';
+import rateLimit from './plugins/rate-limit.ts';
+import advertisementRoute from './routes/advertisement.ts';
+import healthzRoute from './routes/healthz.ts';
+import paymentRoute from './routes/payment.ts';
+import usageRoute from './routes/usage.ts';
+import whoamiRoute from './routes/whoami.ts';
+
+/** The TollGate HTTP shim. Does not listen: call `listen` (or `inject` in tests) on the result. */
+export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInstance {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const now = deps.now ?? Date.now;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : {}),
+    bodyLimit,
+    // Forwarding headers are interpreted by client-address.ts, and only from loopback.
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+
+  const ctx: HttpContext = {
+    identity: deps.identity,
+    now,
+    gateway: deps.gateway,
+    macs: deps.macs,
+    pricing: deps.pricing,
+    answers: new PaymentAnswers(deps.answers, app.log),
+    trustedRelays: new Set((options.trustedRelays ?? []).map(normalizeIp)),
+    eventWindowSeconds: options.eventWindowSeconds ?? DEFAULT_EVENT_WINDOW_SECONDS,
+    bodyLimit,
+  };
+
+  app.register(notices, { identity: ctx.identity, now });
+  app.register(contentTypes, { bodyLimit });
+  app.register(rateLimit, { limit: options.rateLimit ?? DEFAULT_RATE_LIMIT, now });
+  app.register(advertisementRoute, ctx);
+  app.register(paymentRoute, ctx);
+  app.register(whoamiRoute, ctx);
+  app.register(usageRoute, ctx);
+  app.register(healthzRoute);
+  return app;
+}

@@ -1,0 +1,67 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Mac } from '../gate/mac.ts';
+import type { GatewayApi } from '../engine/gateway-api.ts';
+import type { GatewayIdentity } from '../nostr/identity.ts';
+import type { Pricing } from '../nostr/events.ts';
+
+/** An answer already given to a payment, replayed byte for byte when the same payment returns. */
+export interface StoredAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * Replay store keyed by payment id (the kind 21000 event id, or sha256 of a raw token).
+ * src/store's AnswersRepo fits: it gives back the body it was given (a string here).
+ */
+export interface AnswerStore {
+  get(paymentId: string): RecalledAnswer | null | undefined | Promise<RecalledAnswer | null | undefined>;
+  put(paymentId: string, status: number, body: string): unknown;
+}
+
+export interface RecalledAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** Finds the MAC of a customer address; throws Refusal('mac-address-lookup-failed') when unknown. */
+export interface MacResolver {
+  lookup(ip: string): Promise<Mac>;
+}
+
+/** The part of the engine the HTTP layer uses. */
+export type PaymentGateway = Pick<GatewayApi, 'pay' | 'usage'>;
+
+export interface HttpDeps {
+  gateway: PaymentGateway;
+  identity: GatewayIdentity;
+  answers: AnswerStore;
+  macs: MacResolver;
+  /** Current prices; read on each advertisement so a configuration reload shows at once. */
+  pricing: () => Pricing;
+  /** ms since the epoch; defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface RateLimitOptions {
+  /** Requests a client may make at once. */
+  burst: number;
+  /** Tokens returned to a client's bucket per second. */
+  perSecond: number;
+}
+
+export interface HttpOptions {
+  /** Largest POST / body in bytes (default 16 KiB). */
+  bodyLimit?: number;
+  /** Per-client token bucket on POST / (default burst 10, 1 per second); false disables it. */
+  rateLimit?: RateLimitOptions | false;
+  /** Addresses allowed to pay on behalf of another device: their kind 21000 MAC is believed. */
+  trustedRelays?: readonly string[];
+  /** Accepted distance between a payment event's created_at and now, in seconds (default 600). */
+  eventWindowSeconds?: number;
+  /** An existing pino logger; none by default. */
+  logger?: FastifyBaseLogger;
+}
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 10, perSecond: 1 };

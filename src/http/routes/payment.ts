@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Mac } from '../../gate/mac.ts';
+import type { PayOutcome } from '../../engine/gateway-api.ts';
+import type { PaymentRequest } from '../../../machines/session/session.types.ts';
+import { checkCashuToken, tokenPaymentId } from '../../nostr/cashu-token.ts';
+import { sessionEvent } from '../../nostr/events.ts';
+import { verifyPaymentEvent, type VerifiedPayment } from '../../nostr/payment-event.ts';
+import { Refusal, isRefusal } from '../../payment/refusal.ts';
+import { clientIpOf } from '../client-ip.ts';
+import type { HttpContext } from '../context.ts';
+import { JSON_TYPE, refusalFromCode, renderNotice } from '../notice.ts';
+import { isFinalStatus, type ProducedAnswer } from '../payment-answers.ts';
+import { readPaymentBody } from '../payment-body.ts';
+import type { PostedBody } from '../plugins/content-types.ts';
+
+interface Payment {
+  request: PaymentRequest;
+  /** Set for kind 21000 payments: the MAC the event names. */
+  event: VerifiedPayment | null;
+}
+
+/** POST / — a raw cashu token or a kind 21000 event; 200 + kind 1022, or a kind 21023 notice. */
+export default async function paymentRoute(app: FastifyInstance, ctx: HttpContext): Promise<void> {
+  app.post('/', { config: { rateLimited: true }, bodyLimit: ctx.bodyLimit }, async (request, reply) => {
+    const payment = readPayment(ctx, request.body as PostedBody | undefined);
+    request.noticeRecipient = payment.request.customerPubkey ?? null;
+    const answer = await ctx.answers.answer(payment.request.id, async () => {
+      const mac = await customerMac(ctx, request, payment.event);
+      return redeem(ctx, mac, payment.request);
+    });
+    return reply.code(answer.status).type(JSON_TYPE).send(answer.body);
+  });
+}
+
+function readPayment(ctx: HttpContext, posted: PostedBody | undefined): Payment {
+  const body = readPaymentBody(posted);
+  if (body.form === 'event') {
+    const event = verifyPaymentEvent(body.event, {
+      gatewayPubkey: ctx.identity.pubkey,
+      now: ctx.now(),
+      windowSeconds: ctx.eventWindowSeconds,
+    });
+    return { request: { id: event.id, token: event.token, customerPubkey: event.customerPubkey }, event };
+  }
+  const checked = checkCashuToken(body.token);
+  if (!checked.ok) throw new Refusal('payment-error-invalid-token', `invalid cashu token: ${checked.reason}`);
+  return { request: { id: tokenPaymentId(checked.token), token: checked.token }, event: null };
+}
+
+/**
+ * The MAC comes from the network. A payment event naming another MAC is refused, unless it
+ * arrives from a trusted relay paying on a device's behalf.
+ */
+async function customerMac(ctx: HttpContext, request: FastifyRequest, event: VerifiedPayment | null): Promise<Mac> {
+  const ip = clientIpOf(request);
+  if (event && ctx.trustedRelays.has(ip)) return event.mac;
+  const mac = await ctx.macs.lookup(ip);
+  if (event && event.mac !== mac) {
+    throw new Refusal('invalid-mac-address', 'the event names a different MAC address than the device that sent it');
+  }
+  return mac;
+}
+
+async function redeem(ctx: HttpContext, mac: Mac, payment: PaymentRequest): Promise<ProducedAnswer> {
+  let outcome: PayOutcome;
+  try {
+    outcome = await ctx.gateway.pay(mac, payment);
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+    outcome = { ok: false, refusal: { paymentId: payment.id, code: error.code, message: error.message } };
+  }
+  if (!outcome.ok) {
+    const refusal = refusalFromCode(outcome.refusal.code, outcome.refusal.message);
+    const answer = renderNotice(ctx, refusal, payment.customerPubkey);
+    return { ...answer, final: isFinalStatus(answer.status) };
+  }
+  const { session } = outcome;
+  const event = sessionEvent(
+    ctx.identity,
+    {
+      customerPubkey: payment.customerPubkey,
+      mac,
+      allotment: session.allotment,
+      metric: session.metric,
+      startedAt: session.startedAt ?? ctx.now(),
+    },
+    ctx.now(),
+  );
+  return { status: 200, body: JSON.stringify(event), final: true };
+}

@@ -1,0 +1,96 @@
+import { JSONInt, type RequestFn, type RequestOptions } from '@cashu/cashu-ts';
+
+/**
+ * How a call to a mint failed.
+ * unreachable: the request never reached the mint (connection refused, no route) or it answered 5xx;
+ * timeout: no answer in time; reset: connection dropped after the request was sent;
+ * rate-limited: HTTP 429; rejected: a NUT error `{ detail, code }`.
+ */
+export type MintFailure = 'unreachable' | 'timeout' | 'reset' | 'rate-limited' | 'rejected';
+
+export class MintCallError extends Error {
+  override readonly name = 'MintCallError';
+  constructor(
+    readonly kind: MintFailure,
+    message: string,
+    readonly code?: number,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+
+  /** The mint may have acted on the request although we have no answer. */
+  get ambiguous(): boolean {
+    return this.kind === 'timeout' || this.kind === 'reset';
+  }
+}
+
+export const NUT_TOKEN_SPENT = 11001;
+export const NUT_OUTPUTS_ALREADY_SIGNED = 10002;
+
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
+/**
+ * A cashu-ts RequestFn with a per-request deadline and failures sorted into MintCallError kinds
+ * (cashu-ts' own request reports timeouts and refused connections as the same NetworkError).
+ */
+export function createMintRequest(timeoutMs: number): RequestFn {
+  return async <T>(args: RequestOptions): Promise<T> => {
+    const body = args.requestBody ? JSONInt.stringify(args.requestBody) : undefined;
+    const signal = AbortSignal.timeout(timeoutMs);
+    let text: string;
+    let status: number;
+    try {
+      const res = await fetch(args.endpoint, {
+        method: args.method ?? (body ? 'POST' : 'GET'),
+        body,
+        headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}), ...args.headers },
+        signal,
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (error) {
+      throw classifyFetchError(error, args.endpoint, timeoutMs);
+    }
+    const parsed = parseJson(text);
+    if (status === 429) throw new MintCallError('rate-limited', `mint rate-limited ${args.endpoint}`, undefined, status);
+    if (status >= 500) throw new MintCallError('unreachable', `mint answered ${status} to ${args.endpoint}`, undefined, status);
+    if (status >= 400) {
+      const detail = parsed && typeof parsed === 'object' && 'detail' in parsed ? String(parsed.detail) : text.slice(0, 200);
+      const code = parsed && typeof parsed === 'object' && 'code' in parsed ? Number(parsed.code) : undefined;
+      throw new MintCallError('rejected', `mint refused: ${detail}`, code, status);
+    }
+    if (parsed === undefined) throw new MintCallError('unreachable', `mint sent no JSON from ${args.endpoint}`, undefined, status);
+    return parsed as T;
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSONInt.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function classifyFetchError(error: unknown, endpoint: string, timeoutMs: number): MintCallError {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new MintCallError('timeout', `no answer from ${endpoint} within ${timeoutMs} ms`);
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  if (cause?.code && NOT_DELIVERED.has(cause.code)) {
+    return new MintCallError('unreachable', `cannot reach ${endpoint}: ${cause.code}`);
+  }
+  return new MintCallError('reset', `connection to ${endpoint} failed: ${cause?.message ?? String(error)}`);
+}
+
+/** Finds the MintCallError behind an error that cashu-ts may have wrapped. */
+export function asMintCallError(error: unknown): MintCallError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth += 1) {
+    if (current instanceof MintCallError) return current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,19 @@
+import { MintCallError, NUT_TOKEN_SPENT } from './mint-client.ts';
+import { Refusal } from './refusal.ts';
+
+/** The customer-facing refusal for a failed call to an accepted mint. */
+export function refusalForMintError(error: MintCallError): Refusal {
+  switch (error.kind) {
+    case 'timeout':
+      return new Refusal('payment-processing-timeout', 'the mint did not answer in time');
+    case 'rate-limited':
+      return new Refusal('mint-rate-limited', 'the mint is rate-limiting this gateway; try again shortly');
+    case 'unreachable':
+    case 'reset':
+      return new Refusal('payment-processing-failed', 'the mint could not be reached');
+    case 'rejected':
+      return error.code === NUT_TOKEN_SPENT
+        ? new Refusal('payment-error-token-spent', 'the token has already been spent')
+        : new Refusal('payment-error-invalid-token', `the mint refused the token (code ${error.code ?? 'none'})`);
+  }
+}

@@ -1,0 +1,241 @@
+import { getDecodedToken, OutputData, type Proof, type Wallet } from '@cashu/cashu-ts';
+import type { Credit, Metric, PaymentRequest } from '../../machines/session/session.types.ts';
+import type { PendingSwap } from '../store/pending-swaps-repo.ts';
+import type { Store } from '../store/store.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import { silentLog, type PaymentLog } from './log.ts';
+import { asMintCallError, MintCallError } from './mint-client.ts';
+import { refusalForMintError } from './mint-refusal.ts';
+import { normalizeMintUrl } from './mint-url.ts';
+import { MintWallets } from './mint-wallets.ts';
+import { inputFee, stepsFor } from './pricing.ts';
+import { Refusal } from './refusal.ts';
+import { settleSwap } from './settle.ts';
+import { resolveSwap, type Resolution } from './swap-recovery.ts';
+import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './token-inspect.ts';
+
+export interface AcceptedMint {
+  url: string;
+  unit: string;
+  pricePerStep: number;
+  minSteps: number;
+}
+
+export interface RedeemerOptions {
+  store: Store;
+  mints: AcceptedMint[];
+  metric: Metric;
+  stepSize: number;
+  /** Deadline of each request to a mint. */
+  timeoutMs: number;
+  /** Proofs per token above which the token is refused (payment-error-invalid-token). Default 64. */
+  maxProofs?: number;
+  /** How long a mint's keysets (and their input fees) are reused before being fetched again. Default 5 min. */
+  keysetCacheMs?: number;
+  log?: PaymentLog;
+}
+
+export interface RedeemInput {
+  mac: string;
+  sessionId: string | null;
+  payment: PaymentRequest;
+}
+
+/** A payment whose ambiguous swap was resolved after its redeem() call had already answered. */
+export interface RecoveredCredit {
+  mac: string;
+  sessionId: string | null;
+  credit: Credit;
+}
+
+export interface Redeemer {
+  /** Swaps the token at its mint and books it. @throws Refusal */
+  redeem(input: RedeemInput): Promise<Credit>;
+  /**
+   * Settles swaps left without an answer (including ones sent before a crash). Returns the credits
+   * found; each is returned once, ever. Call periodically and at start-up; credit each to its MAC.
+   */
+  resolvePending(): Promise<RecoveredCredit[]>;
+}
+
+export function createRedeemer(options: RedeemerOptions): Redeemer {
+  return new CashuRedeemer(options);
+}
+
+class CashuRedeemer implements Redeemer {
+  private readonly store: Store;
+  private readonly log: PaymentLog;
+  private readonly wallets: MintWallets;
+  private readonly accepted: Array<AcceptedMint & { normalized: string }>;
+  /** Serialises work on the same money (token hash): a second redeem waits and then finds it booked. */
+  private readonly locks = new KeyedLock();
+
+  constructor(private readonly options: RedeemerOptions) {
+    this.store = options.store;
+    this.log = options.log ?? silentLog;
+    this.wallets = new MintWallets(options.timeoutMs, options.keysetCacheMs ?? 5 * 60_000);
+    this.accepted = options.mints.map((m) => {
+      const normalized = normalizeMintUrl(m.url);
+      if (!normalized) throw new Error(`accepted mint URL is invalid: ${m.url}`);
+      if (!(m.pricePerStep > 0) || !Number.isInteger(m.pricePerStep)) throw new Error(`price_per_step must be a positive integer: ${m.url}`);
+      return { ...m, normalized };
+    });
+  }
+
+  async redeem({ mac, sessionId, payment }: RedeemInput): Promise<Credit> {
+    const summary = inspectToken(payment.token, this.options.maxProofs ?? DEFAULT_MAX_PROOFS);
+    const mint = this.acceptedMintFor(summary);
+    return this.locks.run(summary.hash, async () => {
+      if (this.store.ledger.byTokenHash(summary.hash)) {
+        throw new Refusal('payment-error-token-spent', 'this token has already been redeemed here');
+      }
+      const earlier = this.store.pendingSwaps.get(summary.hash);
+      if (earlier && (earlier.state === 'sent' || earlier.state === 'ambiguous')) {
+        return this.answerFromResolution(await this.resolve(earlier));
+      }
+      if (earlier && earlier.state === 'lost') {
+        throw new Refusal('payment-error-token-spent', 'the token was spent elsewhere');
+      }
+      return this.swapAndBook(mac, sessionId, payment, summary, mint);
+    });
+  }
+
+  async resolvePending(): Promise<RecoveredCredit[]> {
+    const recovered: RecoveredCredit[] = [];
+    for (const candidate of this.store.pendingSwaps.unresolved()) {
+      const credit = await this.locks.run(candidate.tokenHash, async () => {
+        const swap = this.store.pendingSwaps.get(candidate.tokenHash);
+        if (!swap || (swap.state !== 'sent' && swap.state !== 'ambiguous')) return null;
+        const resolution = await this.resolve(swap);
+        return resolution.outcome === 'credited' ? { mac: swap.mac, sessionId: swap.sessionId, credit: resolution.credit } : null;
+      });
+      if (credit) recovered.push(credit);
+    }
+    return recovered;
+  }
+
+  private acceptedMintFor(summary: TokenSummary): AcceptedMint & { normalized: string } {
+    const normalized = normalizeMintUrl(summary.mint);
+    const mint = normalized ? this.accepted.find((m) => m.normalized === normalized && m.unit === summary.unit) : undefined;
+    if (!mint) {
+      throw new Refusal('payment-error-mint-not-accepted', `mint ${summary.mint} (${summary.unit}) is not accepted here`);
+    }
+    return mint;
+  }
+
+  private async swapAndBook(
+    mac: string,
+    sessionId: string | null,
+    payment: PaymentRequest,
+    summary: TokenSummary,
+    mint: AcceptedMint & { normalized: string },
+  ): Promise<Credit> {
+    const { wallet, proofs } = await this.decodeAgainst(await this.walletFor(mint.normalized, mint.unit), mint.normalized, payment.token, mint.unit);
+    const fee = inputFee(proofs.map((p) => wallet.getKeyset(p.id).fee));
+    const steps = stepsFor(summary.amount - fee, mint.pricePerStep);
+    if (steps < Math.max(1, mint.minSteps)) {
+      throw new Refusal(
+        'payment-error-amount-too-low',
+        `${summary.amount} ${mint.unit} minus a ${fee} fee buys ${steps} steps; at least ${Math.max(1, mint.minSteps)} needed`,
+      );
+    }
+    const preview = await wallet.prepareSwapToReceive(proofs).catch((error: unknown) => {
+      throw new Refusal('payment-error-invalid-token', `token cannot be swapped: ${String(error)}`);
+    });
+    const outputs = [...(preview.keepOutputs ?? []), ...(preview.sendOutputs ?? [])];
+    const swap: PendingSwap = {
+      tokenHash: summary.hash,
+      paymentId: payment.id,
+      mac,
+      sessionId,
+      mint: mint.normalized,
+      unit: mint.unit,
+      amount: summary.amount,
+      pricePerStep: mint.pricePerStep,
+      stepSize: this.options.stepSize,
+      metric: this.options.metric,
+      inputs: preview.inputs.map((p) => ({ id: p.id, amount: p.amount.toNumber(), secret: p.secret, C: p.C })),
+      outputs: outputs.map((o) => OutputData.serialize(o)),
+      state: 'sent',
+      lastError: null,
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    };
+    // Written before the request leaves, so a crash mid-swap leaves what restore needs.
+    this.store.pendingSwaps.record(swap);
+
+    let received: Proof[];
+    try {
+      const { signatures } = await wallet.mint.swap({ inputs: preview.inputs, outputs: outputs.map((o) => o.blindedMessage) });
+      if (signatures.length !== outputs.length) throw new Error(`mint returned ${signatures.length} signatures for ${outputs.length} outputs`);
+      received = outputs.map((o, i) => o.toProof(signatures[i]!, wallet.getKeyset(signatures[i]!.id)));
+    } catch (error) {
+      return this.afterFailedSwap(swap, wallet, error);
+    }
+    const credit = settleSwap(this.store, swap, received, 'credited');
+    this.log.info({ paymentId: payment.id, mac, mint: mint.normalized, amount: credit.amount, fee: credit.fee, allotment: credit.allotment }, 'payment redeemed');
+    return credit;
+  }
+
+  private async afterFailedSwap(swap: PendingSwap, wallet: Wallet, error: unknown): Promise<Credit> {
+    const mintError = asMintCallError(error);
+    if (mintError && !mintError.ambiguous) {
+      // The mint answered (or was never reached): nothing was spent by this swap.
+      this.store.pendingSwaps.setState(swap.tokenHash, 'failed', mintError.message);
+      throw refusalForMintError(mintError);
+    }
+    this.store.pendingSwaps.setState(swap.tokenHash, 'ambiguous', mintError?.message ?? String(error));
+    this.log.warn({ tokenHash: swap.tokenHash, paymentId: swap.paymentId, error: String(error) }, 'swap outcome unknown; resolving');
+    return this.answerFromResolution(await resolveSwap(this.store, wallet, this.store.pendingSwaps.get(swap.tokenHash)!, this.log), mintError);
+  }
+
+  private async resolve(swap: PendingSwap): Promise<Resolution> {
+    let wallet: Wallet;
+    try {
+      wallet = await this.wallets.get(swap.mint, swap.unit);
+    } catch (error) {
+      return { outcome: 'unresolved', error: asMintCallError(error) ?? new MintCallError('unreachable', String(error)) };
+    }
+    return resolveSwap(this.store, wallet, swap, this.log);
+  }
+
+  private answerFromResolution(resolution: Resolution, original?: MintCallError): Credit {
+    if (resolution.outcome === 'credited') return resolution.credit;
+    if (resolution.outcome === 'failed') throw new Refusal('payment-error-token-spent', resolution.reason);
+    const cause = original ?? resolution.error;
+    // Kept in pending_swaps: resolvePending() will credit it once the mint answers.
+    throw cause.kind === 'timeout'
+      ? new Refusal('payment-processing-timeout', 'the mint did not confirm the payment in time; it will be credited if it went through')
+      : new Refusal('payment-processing-failed', 'the mint did not confirm the payment; it will be credited if it went through');
+  }
+
+  private async walletFor(url: string, unit: string): Promise<Wallet> {
+    try {
+      return await this.wallets.get(url, unit);
+    } catch (error) {
+      throw refusalForMintError(asMintCallError(error) ?? new MintCallError('unreachable', String(error)));
+    }
+  }
+
+  /**
+   * Full decode (short keyset ids resolved against the mint's keysets); every keyset must be of the
+   * accepted unit. Unknown keysets trigger one refresh of the mint's keysets.
+   */
+  private async decodeAgainst(wallet: Wallet, url: string, token: string, unit: string): Promise<{ wallet: Wallet; proofs: Proof[] }> {
+    const decode = (w: Wallet): Proof[] | null => {
+      try {
+        const proofs = getDecodedToken(token.trim(), w.keyChain.getAllKeysetIds()).proofs;
+        const ids = new Set(w.keyChain.getKeysets().filter((k) => k.unit === unit).map((k) => k.id));
+        return proofs.every((p) => ids.has(p.id)) ? proofs : null;
+      } catch {
+        return null;
+      }
+    };
+    const proofs = decode(wallet);
+    if (proofs) return { wallet, proofs };
+    const fresh = await this.wallets.get(url, unit, true).catch(() => null);
+    const retried = fresh && decode(fresh);
+    if (!fresh || !retried) throw new Refusal('payment-error-invalid-token', 'token uses keysets this mint does not have for the unit');
+    return { wallet: fresh, proofs: retried };
+  }
+}

@@ -1,0 +1,47 @@
+import type { Proof } from '@cashu/cashu-ts';
+import type { Credit } from '../../machines/session/session.types.ts';
+import type { LedgerStatus } from '../store/ledger-repo.ts';
+import type { PendingSwap } from '../store/pending-swaps-repo.ts';
+import type { Store } from '../store/store.ts';
+import { allotmentFor } from './pricing.ts';
+
+/**
+ * Books a completed swap: the ledger row, the operator's new proofs and the pending swap marked
+ * settled, in one transaction that has committed when this returns.
+ */
+export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], status: LedgerStatus): Credit {
+  const received = proofs.reduce((acc, p) => acc + p.amount.toNumber(), 0);
+  const credit: Credit = {
+    paymentId: swap.paymentId,
+    mint: swap.mint,
+    unit: swap.unit,
+    amount: swap.amount,
+    fee: swap.amount - received,
+    allotment: allotmentFor(received, swap.pricePerStep, swap.stepSize),
+  };
+  const now = Date.now();
+  store.transaction(() => {
+    const ledgerId = store.ledger.insert({
+      paymentId: swap.paymentId,
+      tokenHash: swap.tokenHash,
+      mac: swap.mac,
+      sessionId: swap.sessionId,
+      mint: swap.mint,
+      unit: swap.unit,
+      amount: swap.amount,
+      fee: credit.fee,
+      received,
+      allotment: credit.allotment,
+      metric: swap.metric,
+      status,
+      createdAt: now,
+    });
+    store.proofs.insertMany(
+      proofs.map((p) => ({ mint: swap.mint, unit: swap.unit, keysetId: p.id, amount: p.amount.toNumber(), secret: p.secret, C: p.C })),
+      ledgerId,
+      now,
+    );
+    store.pendingSwaps.setState(swap.tokenHash, 'settled', null, now);
+  });
+  return credit;
+}

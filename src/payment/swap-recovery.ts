@@ -1,0 +1,91 @@
+import { Amount, hashToCurve, OutputData, type Proof, type SerializedBlindedSignature, type Wallet } from '@cashu/cashu-ts';
+import type { Credit } from '../../machines/session/session.types.ts';
+import type { PendingSwap } from '../store/pending-swaps-repo.ts';
+import type { Store } from '../store/store.ts';
+import type { PaymentLog } from './log.ts';
+import { asMintCallError, MintCallError, NUT_OUTPUTS_ALREADY_SIGNED, NUT_TOKEN_SPENT } from './mint-client.ts';
+import { settleSwap } from './settle.ts';
+
+export type Resolution =
+  | { outcome: 'credited'; credit: Credit }
+  /** Still unknown (mint unreachable, or inputs PENDING): try again later. */
+  | { outcome: 'unresolved'; error: MintCallError }
+  /** The swap did not happen and cannot: the customer keeps (or already spent elsewhere) the token. */
+  | { outcome: 'failed'; reason: string };
+
+/**
+ * Finds out what became of a swap whose answer never arrived, and books it at most once:
+ * NUT-07 checkstate on the inputs; spent → NUT-09 restore of our outputs; unspent → send the very
+ * same swap again (same outputs, so a late first attempt and the retry cannot both succeed).
+ */
+export async function resolveSwap(store: Store, wallet: Wallet, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  try {
+    const ys = swap.inputs.map((p) => hashToCurve(new TextEncoder().encode(p.secret)).toHex(true));
+    const { states } = await wallet.mint.check({ Ys: ys });
+    const byY = new Map(states.map((s) => [s.Y, s.state]));
+    const stateList = ys.map((y) => byY.get(y));
+    if (stateList.some((s) => s === 'PENDING' || s === undefined)) {
+      return keepWaiting(store, swap, new MintCallError('timeout', 'inputs are pending at the mint'));
+    }
+    if (stateList.every((s) => s === 'UNSPENT')) return await retrySwap(store, wallet, swap, log);
+    return await restoreOutputs(store, wallet, swap, log);
+  } catch (error) {
+    const mintError = asMintCallError(error) ?? new MintCallError('reset', String(error));
+    return keepWaiting(store, swap, mintError);
+  }
+}
+
+async function retrySwap(store: Store, wallet: Wallet, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
+  try {
+    const { signatures } = await wallet.mint.swap({
+      inputs: swap.inputs.map((p) => ({ ...p, amount: Amount.from(p.amount) })),
+      outputs: outputs.map((o) => o.blindedMessage),
+    });
+    const proofs = outputs.map((o, i) => o.toProof(signatures[i]!, wallet.getKeyset(o.blindedMessage.id)));
+    log.info({ tokenHash: swap.tokenHash }, 'ambiguous swap retried successfully');
+    return { outcome: 'credited', credit: settleSwap(store, swap, proofs, 'recovered') };
+  } catch (error) {
+    const mintError = asMintCallError(error);
+    if (mintError?.code === NUT_TOKEN_SPENT || mintError?.code === NUT_OUTPUTS_ALREADY_SIGNED) {
+      return restoreOutputs(store, wallet, swap, log);
+    }
+    if (mintError?.kind === 'rejected') {
+      store.pendingSwaps.setState(swap.tokenHash, 'failed', mintError.message);
+      return { outcome: 'failed', reason: mintError.message };
+    }
+    return keepWaiting(store, swap, mintError ?? new MintCallError('reset', String(error)));
+  }
+}
+
+async function restoreOutputs(store: Store, wallet: Wallet, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
+  const answer = await wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
+  const signatureByB = new Map<string, SerializedBlindedSignature>();
+  answer.outputs.forEach((o, i) => {
+    const signature = answer.signatures[i];
+    if (signature) signatureByB.set(o.B_, signature);
+  });
+  const proofs: Proof[] = [];
+  for (const output of outputs) {
+    const signature = signatureByB.get(output.blindedMessage.B_);
+    if (signature) proofs.push(output.toProof(signature, wallet.getKeyset(signature.id)));
+  }
+  if (proofs.length === 0) {
+    // Inputs spent, but not by our swap: the customer spent the token elsewhere meanwhile.
+    const reason = 'inputs were spent by another transaction; nothing to restore';
+    store.pendingSwaps.setState(swap.tokenHash, 'lost', reason);
+    log.error({ tokenHash: swap.tokenHash, paymentId: swap.paymentId, mac: swap.mac }, reason);
+    return { outcome: 'failed', reason };
+  }
+  if (proofs.length !== outputs.length) {
+    log.warn({ tokenHash: swap.tokenHash, restored: proofs.length, expected: outputs.length }, 'partial restore');
+  }
+  log.info({ tokenHash: swap.tokenHash, proofs: proofs.length }, 'ambiguous swap recovered by restore');
+  return { outcome: 'credited', credit: settleSwap(store, swap, proofs, 'recovered') };
+}
+
+function keepWaiting(store: Store, swap: PendingSwap, error: MintCallError): Resolution {
+  store.pendingSwaps.setState(swap.tokenHash, 'ambiguous', error.message);
+  return { outcome: 'unresolved', error };
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { getTokenMetadata } from '@cashu/cashu-ts';
+import { normalizeMintUrl } from './mint-url.ts';
+import { Refusal } from './refusal.ts';
+
+export const DEFAULT_MAX_PROOFS = 64;
+
+/** What can be read from a token without asking its mint. */
+export interface TokenSummary {
+  /** Mint URL as written in the token. */
+  mint: string;
+  unit: string;
+  /** Face value. */
+  amount: number;
+  proofCount: number;
+  /** Identifies the money, not the encoding: the same proofs as cashuA or cashuB hash the same. */
+  hash: string;
+}
+
+/**
+ * Decodes a cashuA/cashuB token offline and refuses what can be refused without the mint:
+ * undecodable, more than `maxProofs` proofs (payment-error-invalid-token: the token is unusable as
+ * sent, not the request), or any NUT-10 spending condition (P2PK, HTLC…) on a proof.
+ */
+export function inspectToken(token: string, maxProofs = DEFAULT_MAX_PROOFS): TokenSummary {
+  const text = token.trim();
+  if (!/^cashu[AB]/.test(text)) throw new Refusal('payment-error-invalid-token', 'not a cashuA/cashuB token');
+  let meta: ReturnType<typeof getTokenMetadata>;
+  try {
+    meta = getTokenMetadata(text);
+  } catch {
+    throw new Refusal('payment-error-invalid-token', 'token could not be decoded');
+  }
+  const proofs = meta.incompleteProofs;
+  if (proofs.length === 0) throw new Refusal('payment-error-invalid-token', 'token holds no proofs');
+  if (proofs.length > maxProofs) {
+    throw new Refusal('payment-error-invalid-token', `token holds ${proofs.length} proofs; at most ${maxProofs} are accepted`);
+  }
+  if (proofs.some((p) => typeof p.secret !== 'string' || typeof p.C !== 'string')) {
+    throw new Refusal('payment-error-invalid-token', 'token has malformed proofs');
+  }
+  if (proofs.some((p) => isSpendingCondition(p.secret))) {
+    throw new Refusal('payment-error-locked-token', 'token is locked by a spending condition (NUT-10)');
+  }
+  const amount = meta.amount.toNumber();
+  if (!Number.isSafeInteger(amount) || amount <= 0 || proofs.some((p) => p.amount.toNumber() <= 0)) {
+    throw new Refusal('payment-error-invalid-token', 'token amount is not a positive integer');
+  }
+  return {
+    mint: meta.mint,
+    unit: meta.unit || 'sat',
+    amount,
+    proofCount: proofs.length,
+    hash: tokenHash(meta.mint, proofs.map((p) => p.secret)),
+  };
+}
+
+/** NUT-10 secrets are JSON arrays `[kind, {nonce, data, tags}]`; plain secrets are hex/random strings. */
+function isSpendingCondition(secret: string): boolean {
+  if (!secret.trimStart().startsWith('[')) return false;
+  try {
+    const parsed: unknown = JSON.parse(secret);
+    return Array.isArray(parsed) && typeof parsed[0] === 'string';
+  } catch {
+    return false;
+  }
+}
+
+function tokenHash(mint: string, secrets: string[]): string {
+  const hash = createHash('sha256');
+  hash.update(normalizeMintUrl(mint) ?? mint);
+  for (const secret of [...secrets].sort()) hash.update('\n').update(secret);
+  return hash.digest('hex');
+}

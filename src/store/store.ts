@@ -1,0 +1,39 @@
+import Database from 'better-sqlite3';
+import { AnswersRepo } from './answers-repo.ts';
+import { LedgerRepo } from './ledger-repo.ts';
+import { migrate } from './migrations.ts';
+import { PendingSwapsRepo } from './pending-swaps-repo.ts';
+import { ProofsRepo } from './proofs-repo.ts';
+
+export interface Store {
+  readonly db: Database.Database;
+  readonly ledger: LedgerRepo;
+  readonly proofs: ProofsRepo;
+  readonly pendingSwaps: PendingSwapsRepo;
+  readonly answers: AnswersRepo;
+  /** Migrations applied by this open (0 when the file was already current). */
+  readonly migrationsApplied: number;
+  /** Runs `fn` in one SQLite transaction (committed when it returns, rolled back when it throws). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+/** Opens (creating if needed) the SQLite file at `path` in WAL mode and brings its schema up to date. */
+export function openStore(path: string): Store {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const migrationsApplied = migrate(db);
+  return {
+    db,
+    ledger: new LedgerRepo(db),
+    proofs: new ProofsRepo(db),
+    pendingSwaps: new PendingSwapsRepo(db),
+    answers: new AnswersRepo(db),
+    migrationsApplied,
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    close: () => db.close(),
+  };
+}

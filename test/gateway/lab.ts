@@ -1,0 +1,169 @@
+/**
+ * The real-gateway lab (test/gateway/lab.sh) from vitest: Debian's OpenNDS 9.10 in network
+ * namespaces. One lab per machine; needs root. Addresses are all inside 198.18.0.0/15.
+ */
+import { execa, type Options, type Result, type ResultPromise } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { parseMac, type Mac } from '../../src/gate/mac.ts';
+
+export const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
+
+export interface LabClient {
+  /** 1-based index, as in `tk-c1`. */
+  n: number;
+  ns: string;
+  ip: string;
+  mac: Mac;
+}
+
+export const LAB_CLIENT_COUNT = 2;
+
+export function labClient(n: number): LabClient {
+  if (!Number.isInteger(n) || n < 1 || n > LAB_CLIENT_COUNT) throw new RangeError(`no lab client ${n}`);
+  return {
+    n,
+    ns: `tk-c${n}`,
+    ip: `198.18.0.${10 + n}`,
+    mac: parseMac(`02:74:6b:00:00:${n.toString(16).padStart(2, '0')}`),
+  };
+}
+
+export const LAB_CLIENTS: readonly LabClient[] = Array.from({ length: LAB_CLIENT_COUNT }, (_, i) => labClient(i + 1));
+
+export const LAB_GATEWAY = {
+  ns: 'tk-gw',
+  lanIp: '198.18.0.1',
+  wanIp: '198.19.0.1',
+  /** OpenNDS's GatewayInterface: a bridge holding every client's link. */
+  lanInterface: 'br-tk',
+  /** Open to unpaid clients in OpenNDS's users-to-router rules: where tollkeeper's HTTP API listens. */
+  enginePort: 2121,
+} as const;
+
+export const LAB_UPSTREAM = {
+  ns: 'tk-up',
+  ip: '198.19.0.2',
+  /** OpenNDS redirects an unpaid client's port 80 to its splash page (HTTP 307). */
+  interceptedPort: 80,
+  /** OpenNDS rejects an unpaid client's traffic to this port (curl exit 7, nothing received). */
+  plainPort: 8080,
+  /** Free for a test mint started in tk-up, reachable from the gateway namespace. */
+  mintPort: 3338,
+} as const;
+
+/** `GET /bytes/N` on the upstream web server: exactly N bytes. Port 8080 unless told otherwise. */
+export function bytesUrl(bytes: number, port: number = LAB_UPSTREAM.plainPort): string {
+  return `http://${LAB_UPSTREAM.ip}:${port}/bytes/${bytes}`;
+}
+
+/** The mint's URL when it runs in tk-up: `ip netns exec tk-up tsx test/support/test-mint/main.ts --host 198.19.0.2 --port 3338`. */
+export const LAB_MINT_URL = `http://${LAB_UPSTREAM.ip}:${LAB_UPSTREAM.mintPort}`;
+
+/** Command prefix for tollkeeper's OpenNDS gate: runs ndsctl next to the daemon. */
+export const GATE_COMMAND: readonly string[] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, 'ndsctl'];
+
+/** Command prefix for reading the firewall counters (iptables-legacy inside tk-gw). */
+export const IPTABLES_COMMAND: readonly string[] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, 'iptables'];
+
+/** Why the lab cannot run here, or null when it can. */
+export function labSkipReason(): string | null {
+  if (process.platform !== 'linux') return 'the gateway lab needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'the gateway lab needs root (network namespaces, iptables); run as root';
+  return null;
+}
+
+async function lab(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return execa('bash', [LAB_SH, ...args], { env, stdin: 'ignore' });
+}
+
+/** Installs the Debian packages the lab needs; a no-op when they are there. */
+export async function labInstall(): Promise<void> {
+  await lab(['install']);
+}
+
+export interface LabUpOptions {
+  /** Tear down first, for a gateway that knows no clients. */
+  fresh?: boolean;
+  /** tbf rate on the LAN side, e.g. `80mbit`, or `off`. */
+  shape?: string;
+}
+
+export async function labUp(options: LabUpOptions = {}): Promise<void> {
+  if (options.fresh) await labDown();
+  await lab(['up'], options.shape ? { LAB_SHAPE: options.shape } : {});
+}
+
+export async function labDown(): Promise<void> {
+  await lab(['down']);
+}
+
+/** Runs argv inside client n's namespace. Never throws on a non-zero exit: look at `exitCode`. */
+export async function inClient(n: number, argv: readonly string[], options: Options = {}): Promise<Result> {
+  const [file, ...args] = ['ip', 'netns', 'exec', labClient(n).ns, ...argv];
+  return execa(file!, args, { reject: false, stdin: 'ignore', ...options });
+}
+
+/** Runs argv inside the gateway namespace (where `iptables` is iptables-legacy) and waits for it. */
+export async function inGateway(argv: readonly string[], options: Options = {}): Promise<Result> {
+  const [file, ...args] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, ...argv];
+  return execa(file!, args, { reject: false, stdin: 'ignore', ...options });
+}
+
+/**
+ * Starts a long-running process inside the gateway namespace, e.g. tollkeeper listening on
+ * 198.18.0.1:2121. The caller stops it with `.kill()` and awaits it.
+ */
+export function startInGateway(argv: readonly string[], options: Options = {}): ResultPromise {
+  const [file, ...args] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, ...argv];
+  return execa(file!, args, { reject: false, stdin: 'ignore', ...options });
+}
+
+export interface DownloadOptions {
+  /** curl --max-time, seconds (default 10). */
+  maxTimeSeconds?: number;
+}
+
+export interface DownloadResult {
+  /** Body bytes the client received (curl's size_download). */
+  bytes: number;
+  /** 0 when no HTTP answer came. */
+  httpCode: number;
+  /** curl's exit status: 0 ok, 7 connection refused, 28 timed out. */
+  curlExit: number;
+}
+
+export async function downloadDetail(n: number, url: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const maxTime = options.maxTimeSeconds ?? 10;
+  const result = await inClient(n, [
+    'curl', '-s', '-o', '/dev/null', '--max-time', String(maxTime),
+    '-w', 'http_code=%{http_code} size_download=%{size_download}', url,
+  ]);
+  const match = /http_code=(\d+) size_download=(\d+)/.exec(String(result.stdout));
+  if (!match) throw new Error(`curl in tk-c${n} printed no summary: ${String(result.stderr)}`);
+  return { bytes: Number(match[2]), httpCode: Number(match[1]), curlExit: result.exitCode ?? -1 };
+}
+
+/** Bytes client n receives from url (0 when the gate blocks it). */
+export async function download(n: number, url: string, options: DownloadOptions = {}): Promise<number> {
+  return (await downloadDetail(n, url, options)).bytes;
+}
+
+const NDSCTL_BUSY = 4;
+
+/** Runs ndsctl in the gateway; retries while another ndsctl holds its lock (exit 4). */
+export async function ndsctl(args: readonly string[]): Promise<Result> {
+  const [file, ...prefix] = GATE_COMMAND;
+  for (let attempt = 0; ; attempt++) {
+    const result = await execa(file!, [...prefix, ...args], { reject: false, stdin: 'ignore' });
+    if (result.exitCode !== NDSCTL_BUSY || attempt >= 50) return result;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `ndsctl json MAC`: the client object (every value a string), or null when OpenNDS does not know it. */
+export async function gateClient(mac: Mac): Promise<Record<string, string> | null> {
+  const result = await ndsctl(['json', mac]);
+  if (result.exitCode !== 0) throw new Error(`ndsctl json ${mac} exited ${result.exitCode}: ${String(result.stdout)}`);
+  const parsed = JSON.parse(String(result.stdout)) as Record<string, string>;
+  return Object.keys(parsed).length === 0 ? null : parsed;
+}

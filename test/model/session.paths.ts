@@ -1,0 +1,154 @@
+import type { AnyActorLogic, SnapshotFrom } from 'xstate';
+import { TestModel } from 'xstate/graph';
+import { sessionMachine } from '../../machines/session/session.machine.ts';
+import { delayUntilDeadline, retryDelay } from '../../machines/session/session.logic.ts';
+import type { Metric, SessionEvent } from '../../machines/session/session.types.ts';
+
+export const MAC = 'aa:bb:cc:00:00:01';
+/** What one credited payment buys in the model: 1000 bytes, or a minute. */
+export const STEP_ALLOTMENT: Record<Metric, number> = { bytes: 1_000, milliseconds: 60_000 };
+/** Model time and the real engine's fake time both start here. */
+export const MODEL_EPOCH = Date.UTC(2026, 0, 1);
+export const SLOW_CLOSE_RETRY_MS = 30_000;
+const FRESH = Number.MAX_SAFE_INTEGER;
+
+type Snapshot = SnapshotFrom<typeof sessionMachine>;
+/** An event of the abstract model; `variant` names which branch of a guard it is meant to exercise. */
+export type ModelEvent = (SessionEvent | { type: string; output?: unknown; error?: unknown }) & { variant?: string };
+
+/** How far the clock moves when an event happens: the delay that fired it, or a late arrival. */
+export function clockAdvance(snapshot: Snapshot, event: ModelEvent, now: number): number {
+  if (event.type.startsWith('xstate.after.gateRetryBackoff')) return retryDelay(snapshot.context.attempts);
+  if (event.type.startsWith('xstate.after.slowCloseRetry')) return SLOW_CLOSE_RETRY_MS;
+  if (event.type.startsWith('xstate.after.untilDeadline')) return delayUntilDeadline(snapshot.context, now);
+  if (event.variant === 'late' && snapshot.context.endsAt !== null) return Math.max(0, snapshot.context.endsAt - now);
+  return 0;
+}
+
+let paymentSerial = 0;
+
+function candidateEvents(snapshot: Snapshot, metric: Metric): ModelEvent[] {
+  const context = snapshot.context;
+  const baseline = context.baseline ?? { download: 0, upload: 0 };
+  const lastDownload = context.lastReport?.download ?? baseline.download;
+  const headId = context.payments[0]?.id ?? 'none';
+  const credit = { paymentId: headId, mint: 'http://127.0.0.1:3338', unit: 'sat', amount: 10, fee: 0, allotment: STEP_ALLOTMENT[metric] };
+  const refusal = { code: 'payment-error-token-spent', message: 'spent' };
+  const knownId = context.payments[0]?.id ?? context.credits[0]?.paymentId;
+  const events: ModelEvent[] = [
+    { type: 'xstate.done.actor.redeemPayment', output: credit },
+    { type: 'xstate.error.actor.redeemPayment', error: refusal },
+    { type: 'xstate.done.actor.redeemTopUp', output: credit },
+    { type: 'xstate.error.actor.redeemTopUp', error: refusal },
+    { type: 'xstate.done.actor.openGate', output: 'authorized' },
+    { type: 'xstate.error.actor.openGate', error: new Error('gate failed') },
+    { type: 'xstate.done.actor.readBaseline', output: { download: 0, upload: 0 } },
+    { type: 'xstate.error.actor.readBaseline', error: new Error('gate failed') },
+    { type: 'xstate.done.actor.closeGate', output: 'closed' },
+    { type: 'xstate.error.actor.closeGate', error: new Error('gate failed') },
+    { type: 'xstate.after.gateRetryBackoff.session.open.waitingToAuthorize' },
+    { type: 'xstate.after.gateRetryBackoff.session.open.waitingToMeasure' },
+    { type: 'xstate.after.gateRetryBackoff.session.exhausted.waitingToRetry' },
+    { type: 'xstate.after.gateRetryBackoff.session.closed.waitingToRetry' },
+    { type: 'xstate.after.slowCloseRetry.session.exhausted.closeFailed' },
+    { type: 'xstate.after.slowCloseRetry.session.closed.closeFailed' },
+    { type: 'xstate.after.untilDeadline.session.polling.metering' },
+    { type: 'usage.reported', variant: 'some', report: { download: lastDownload + 100, upload: 0, at: FRESH } },
+    {
+      type: 'usage.reported',
+      variant: 'all',
+      report: { download: baseline.download + context.allotment - context.carriedUsage, upload: 0, at: FRESH },
+    },
+    { type: 'usage.reported', variant: 'stale', report: { download: lastDownload + 100, upload: 0, at: 0 } },
+    { type: 'client.missing', variant: 'fresh', at: FRESH },
+    { type: 'client.missing', variant: 'stale', at: 0 },
+    { type: 'session.close', reason: 'operator' },
+  ];
+  const settled = snapshot.matches('idle') || snapshot.matches({ exhausted: 'gateClosed' }) || snapshot.matches({ closed: 'gateClosed' });
+  const outstanding = settled ? context.unspent : context.allotment + context.unspent;
+  if (context.payments.length < 2 && (settled || context.credits.length < 2) && outstanding <= credit.allotment) {
+    events.push({ type: 'payment.received', variant: 'new', payment: { id: `pay-${++paymentSerial}`, token: 'cashuB-model' } });
+    if (metric === 'milliseconds' && snapshot.matches({ polling: 'metering' })) {
+      events.push({ type: 'payment.received', variant: 'late', payment: { id: `pay-${++paymentSerial}`, token: 'cashuB-model' } });
+    }
+  }
+  if (knownId) events.push({ type: 'payment.received', variant: 'again', payment: { id: knownId, token: 'cashuB-model' } });
+  return events.filter((event) => handles(snapshot, event) && withinBounds(snapshot, event));
+}
+
+/** Whether some transition takes the event, including those that decide to do nothing (`can` leaves them out). */
+function handles(snapshot: Snapshot, event: ModelEvent): boolean {
+  return snapshot.machine.getTransitionData(snapshot, event as SessionEvent).length > 0;
+}
+
+/** Keeps the abstract state space finite: some usage once per opening of the gate, one lost client per session. */
+function withinBounds(snapshot: Snapshot, event: ModelEvent): boolean {
+  const context = snapshot.context;
+  if (event.type === 'usage.reported' && event.variant === 'some') return context.lastReport === null;
+  if (event.type === 'client.missing' && event.variant === 'fresh') return context.carriedUsage === 0;
+  if (event.type === 'payment.received' && event.variant === 'new' && context.payments.length > 0) return snapshot.matches('paying');
+  return true;
+}
+
+/**
+ * Abstract state: what the guards and the metered figures tell apart, plus the edge that arrived
+ * here (event and source state), so that shortest paths cover transitions, not only states. Data figures are exact; time figures move with every retry delay, so only their sign counts.
+ */
+function serialize(snapshot: Snapshot, event: ModelEvent | undefined, previous: Snapshot | undefined): string {
+  const c = snapshot.context;
+  const figures =
+    c.metric === 'bytes'
+      ? [c.allotment, c.used, c.carriedUsage, c.unspent]
+      : [c.allotment > 0, c.unspent > 0, c.endsAt === null ? null : c.endsAt > modelTime(snapshot)];
+  return JSON.stringify([
+    snapshot.value,
+    c.payments.length,
+    c.attempts,
+    c.closeReason !== null,
+    ...figures,
+    event ? `${event.type}:${event.variant ?? ''}` : 'init',
+    previous?.value ?? null,
+  ]);
+}
+
+/** The model time at which each abstract snapshot was reached. */
+const snapshotTimes = new WeakMap<object, number>();
+
+function modelTime(snapshot: Snapshot): number {
+  return snapshotTimes.get(snapshot) ?? MODEL_EPOCH;
+}
+
+/**
+ * The session machine under a model clock: time moves only when an event says it does (a delay
+ * fired, a payment arrived late), by the same amount the real run's fake timers are advanced.
+ */
+function clockedLogic(clock: { now: number }): AnyActorLogic {
+  const logic = Object.create(sessionMachine) as typeof sessionMachine;
+  logic.transition = (snapshot, event, scope) => {
+    clock.now = modelTime(snapshot) + clockAdvance(snapshot, event as ModelEvent, modelTime(snapshot));
+    const next = sessionMachine.transition(snapshot, event, scope);
+    snapshotTimes.set(next, clock.now);
+    return next;
+  };
+  return logic as unknown as AnyActorLogic;
+}
+
+export function sessionModelPaths(metric: Metric) {
+  const clock = { now: MODEL_EPOCH };
+  const realNow = Date.now;
+  Date.now = () => clock.now;
+  try {
+    const model = new TestModel(clockedLogic(clock), {
+      input: { mac: MAC, metric },
+      events: (snapshot: Snapshot) => {
+        clock.now = modelTime(snapshot);
+        return candidateEvents(snapshot, metric) as SessionEvent[];
+      },
+      serializeState: (snapshot: Snapshot, event: SessionEvent | undefined, previous?: Snapshot) =>
+        serialize(snapshot, event as ModelEvent | undefined, previous),
+    } as never);
+    return model.getShortestPaths() as unknown as { steps: { event: ModelEvent; state: Snapshot }[] }[];
+  } finally {
+    Date.now = realNow;
+  }
+}

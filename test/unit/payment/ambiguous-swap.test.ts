@@ -1,0 +1,125 @@
+import { getDecodedToken } from '@cashu/cashu-ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRedeemer } from '../../../src/payment/redeemer.ts';
+import { Refusal } from '../../../src/payment/refusal.ts';
+import { openStore } from '../../../src/store/store.ts';
+import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { makeRedeemer, MAC, payment, STEP_MS } from './fixture.ts';
+
+let mint: TestMint;
+const cleanups: Array<() => void> = [];
+
+beforeAll(async () => {
+  mint = await startTestMint({ inputFeePpk: 0 });
+});
+afterAll(async () => {
+  await mint.stop();
+});
+afterEach(() => {
+  mint.setFault(null);
+  while (cleanups.length) cleanups.pop()!();
+});
+
+function setup(timeoutMs = 2_000) {
+  const fixture = makeRedeemer([{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }], { timeoutMs });
+  cleanups.push(fixture.cleanup);
+  return fixture;
+}
+
+const restores = () => mint.requests.filter((r) => r.path === '/v1/restore').length;
+const secretsOf = (token: string) => getDecodedToken(token, []).proofs.map((p) => p.secret);
+
+describe('a swap whose answer is lost', () => {
+  it('is recovered by checkstate + restore within the same redeem, credited once', async () => {
+    const { redeemer, store } = setup();
+    const token = await mint.mintToken(12, { denominations: [4, 8] });
+    const restoresBefore = restores();
+    mint.setFault({ kind: 'drop-swap-response', times: 1 });
+
+    const credit = await redeemer.redeem(payment(token));
+
+    expect(credit).toMatchObject({ amount: 12, fee: 0, allotment: 12 * STEP_MS });
+    expect(restores()).toBe(restoresBefore + 1);
+    expect(store.ledger.all()).toHaveLength(1);
+    expect(store.ledger.all()[0]).toMatchObject({ status: 'recovered', received: 12, mac: MAC });
+    // The restored proofs are real money at the mint.
+    const held = store.proofs.all();
+    expect(held.reduce((a, p) => a + p.amount, 0)).toBe(12);
+    expect(held.map((p) => mint.stateOf(p.secret))).toEqual(held.map(() => 'UNSPENT'));
+
+    // No second credit, whichever way it is asked for.
+    await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-error-token-spent' });
+    expect(await redeemer.resolvePending()).toEqual([]);
+    expect(store.ledger.all()).toHaveLength(1);
+  });
+
+  it('stays pending when the mint cannot be asked, and is credited once after a restart', async () => {
+    const first = setup();
+    const token = await mint.mintToken(8, { denominations: [8] });
+    mint.setFault([
+      { kind: 'drop-swap-response', times: 1 },
+      { kind: 'down', mode: 'reset', paths: ['/v1/checkstate'], times: 1 },
+    ]);
+
+    const error = await first.redeemer.redeem(payment(token)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Refusal);
+    expect((error as Refusal).status).toBe(503);
+    expect(first.store.ledger.all()).toEqual([]);
+    expect(first.store.pendingSwaps.unresolved()).toHaveLength(1);
+    expect(secretsOf(token).map((s) => mint.stateOf(s))).toEqual(['SPENT']); // the mint did take it
+
+    // Restart: a new store handle on the same file and a new redeemer.
+    first.store.close();
+    const store = openStore(first.path);
+    const redeemer = createRedeemer({
+      store,
+      mints: [{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }],
+      metric: 'milliseconds',
+      stepSize: STEP_MS,
+      timeoutMs: 2_000,
+    });
+    try {
+      const recovered = await redeemer.resolvePending();
+      expect(recovered).toHaveLength(1);
+      expect(recovered[0]).toMatchObject({ mac: MAC, sessionId: 'session-1', credit: { amount: 8, allotment: 8 * STEP_MS } });
+      expect(await redeemer.resolvePending()).toEqual([]);
+      expect(store.ledger.all()).toHaveLength(1);
+      expect(store.proofs.balances()).toEqual([{ mint: mint.url, unit: 'sat', amount: 8, proofs: 1 }]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a customer retrying the same token after the ambiguous answer gets the credit, once', async () => {
+    const { redeemer, store } = setup();
+    const token = await mint.mintToken(8, { denominations: [8] });
+    mint.setFault([
+      { kind: 'drop-swap-response', times: 1 },
+      { kind: 'down', mode: '503', paths: ['/v1/checkstate'], times: 1 },
+    ]);
+    await expect(redeemer.redeem(payment(token))).rejects.toBeInstanceOf(Refusal);
+
+    await expect(redeemer.redeem(payment(token))).resolves.toMatchObject({ amount: 8, allotment: 8 * STEP_MS });
+    expect(await redeemer.resolvePending()).toEqual([]);
+    expect(store.ledger.all()).toHaveLength(1);
+  });
+});
+
+describe('a swap that times out', () => {
+  it('is settled exactly once even though the slow swap lands later', async () => {
+    const { redeemer, store } = setup(100);
+    const token = await mint.mintToken(8, { denominations: [8] });
+    // The swap and the inline retry are both slower than the deadline; the mint still performs them later.
+    mint.setFault({ kind: 'slow', ms: 300, paths: ['/v1/swap'], times: 2 });
+
+    const refusal = await redeemer.redeem(payment(token)).catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ code: 'payment-processing-timeout' });
+
+    const recovered = await redeemer.resolvePending();
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]?.credit).toMatchObject({ amount: 8, allotment: 8 * STEP_MS });
+    expect(store.ledger.all()).toHaveLength(1);
+    expect(store.proofs.balances()).toEqual([{ mint: mint.url, unit: 'sat', amount: 8, proofs: 1 }]);
+    expect(await redeemer.resolvePending()).toEqual([]);
+  });
+});
