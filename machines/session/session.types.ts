@@ -10,6 +10,11 @@ export interface PaymentRequest {
   token: string;
   /** The customer's Nostr pubkey, when the payment came as a kind 21000 event. */
   customerPubkey?: string;
+  /**
+   * Set only by the engine for a payment the mint settled after its answer was lost: it is already
+   * redeemed and booked, and is credited as it is.
+   */
+  precredited?: Credit;
 }
 
 /** What a redeemed payment bought, after the mint's input fees. */

@@ -15,9 +15,10 @@ export interface SessionEffectDeps {
 /** The real effects behind the session machine's named actors. */
 export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
   return {
-    redeemPayment: fromPromise<Credit, RedeemInput>(({ input }) =>
-      redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment }),
-    ),
+    redeemPayment: fromPromise<Credit, RedeemInput>(async ({ input }) => {
+      if (input.payment.precredited) return input.payment.precredited;
+      return redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment });
+    }),
     openGate: fromPromise(({ input }: { input: OpenGateInput }) => gate.authorize(parseMac(input.mac), input.limits)),
     readBaseline: fromPromise<ClientCounters, GateInput>(async ({ input }) => {
       const mac = parseMac(input.mac);

@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import { Gateway } from '../engine/gateway.ts';
+import type { Gate } from '../gate/gate.ts';
+import { parseMac } from '../gate/mac.ts';
+import { buildApp } from '../http/app.ts';
+import type { MacResolver } from '../http/deps.ts';
+import { createMacLookup } from '../network/mac-lookup.ts';
+import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
+import type { Pricing } from '../nostr/events.ts';
+import { createRedeemer, type Redeemer } from '../payment/redeemer.ts';
+import { createOperatorWallet } from '../payment/wallet.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { gateFromConfig } from './gate-from-config.ts';
+
+export const TIPS = ['1', '2'] as const;
+const RESOLVE_PENDING_EVERY_MS = 30_000;
+
+export interface TollkeeperOptions {
+  config: Config;
+  log: Logger;
+  /** Overrides the gate the config names (the demo's embedded simulated gate, tests). */
+  gate?: Gate;
+  /** Overrides MAC lookup from leases/ARP (the demo's simulated customers). */
+  macs?: MacResolver;
+  /** false: do not listen (tests use app.inject). */
+  listen?: boolean;
+}
+
+export interface Tollkeeper {
+  config: Config;
+  gate: Gate;
+  gateway: Gateway;
+  store: Store;
+  identity: LoadedIdentity;
+  redeemer: Redeemer;
+  wallet: ReturnType<typeof createOperatorWallet>;
+  app: FastifyInstance;
+  /** Base URL once listening, e.g. http://127.0.0.1:2121. */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export function pricingOf(config: Config): Pricing {
+  return {
+    metric: config.metric,
+    stepSize: config.stepSize,
+    tips: TIPS,
+    prices: config.mints.map((mint) => ({ mintUrl: mint.url, price: mint.pricePerStep, unit: mint.unit, minSteps: mint.minSteps })),
+  };
+}
+
+/** Assembles and starts the gateway: store, identity, redeemer, gate, engine and HTTP shim. */
+export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollkeeper> {
+  const { config, log } = options;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = openStore(join(config.dataDir, 'tollkeeper.sqlite'));
+  const identity = await loadOrCreateIdentity(config.dataDir);
+  if (identity.modeFixed) log.warn({ dataDir: config.dataDir }, 'the Nostr key file was readable by others; its mode is now 0600');
+  const redeemer = createRedeemer({
+    store,
+    mints: config.mints,
+    metric: config.metric,
+    stepSize: config.stepSize,
+    timeoutMs: config.paymentTimeoutMs,
+    log: log.child({ component: 'payment' }),
+  });
+  const gate = options.gate ?? gateFromConfig(config.gate);
+  const gateway = new Gateway({
+    gate,
+    redeemer,
+    metric: config.metric,
+    log: log.child({ component: 'engine' }),
+    tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs },
+  }).start();
+  const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile });
+  const app = buildApp(
+    { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config) },
+    { rateLimit: config.rateLimit, trustedRelays: config.trustedRelays, logger: log.child({ component: 'http' }) },
+  );
+
+  const creditRecovered = async () => {
+    for (const recovered of await redeemer.resolvePending()) {
+      const payment = { id: recovered.credit.paymentId, token: '', precredited: recovered.credit };
+      log.info({ mac: recovered.mac, paymentId: payment.id }, 'crediting a payment the mint settled after its answer was lost');
+      void gateway.pay(parseMac(recovered.mac), payment);
+    }
+  };
+  await creditRecovered().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
+  const pendingTimer = setInterval(() => {
+    creditRecovered().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
+  }, RESOLVE_PENDING_EVERY_MS);
+  pendingTimer.unref();
+
+  let url: string | null = null;
+  if (options.listen !== false) {
+    url = await app.listen({ host: config.listen.host, port: config.listen.port });
+    log.info({ url, gate: gate.kind, metric: config.metric }, 'tollkeeper listening');
+  } else {
+    await app.ready();
+  }
+
+  return {
+    config,
+    gate,
+    gateway,
+    store,
+    identity,
+    redeemer,
+    wallet: createOperatorWallet(store),
+    app,
+    url,
+    async close() {
+      clearInterval(pendingTimer);
+      await app.close();
+      gateway.stop();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { Metric } from '../../machines/session/session.types.ts';
+
+export interface MintConfig {
+  url: string;
+  unit: string;
+  pricePerStep: number;
+  minSteps: number;
+}
+
+export type GateConfig =
+  | {
+      kind: 'ndsctl';
+      /** argv prefix that runs ndsctl, e.g. ["ndsctl"] or ["ssh", "root@router", "ndsctl"]. */
+      command: string[];
+      counters: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
+      timeoutMs: number;
+    }
+  | { kind: 'simulated' };
+
+export interface Config {
+  listen: { host: string; port: number };
+  dataDir: string;
+  gate: GateConfig;
+  metric: Metric;
+  /** Bytes or milliseconds one step buys. */
+  stepSize: number;
+  mints: MintConfig[];
+  poll: { minMs: number; maxMs: number };
+  leaseFiles: string[];
+  arpFile: string;
+  trustedRelays: string[];
+  rateLimit: { burst: number; perSecond: number };
+  /** How long a swap at the mint may take before the payment is ambiguous. */
+  paymentTimeoutMs: number;
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'; pretty: boolean };
+}
+
+export interface ConfigProblem {
+  key: string;
+  problem: string;
+  expected: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.key}: ${p.problem} (expected ${p.expected})`).join('\n'));
+  }
+}
+
+export const DEFAULT_CONFIG: Config = {
+  listen: { host: '0.0.0.0', port: 2121 },
+  dataDir: './data',
+  gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'auto', timeoutMs: 10_000 },
+  metric: 'bytes',
+  stepSize: 1_048_576,
+  mints: [],
+  poll: { minMs: 50, maxMs: 2_000 },
+  leaseFiles: ['/tmp/dhcp.leases', '/var/lib/misc/dnsmasq.leases'],
+  arpFile: '/proc/net/arp',
+  trustedRelays: [],
+  rateLimit: { burst: 10, perSecond: 1 },
+  paymentTimeoutMs: 10_000,
+  log: { level: 'info', pretty: false },
+};

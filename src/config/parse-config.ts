@@ -1,0 +1,162 @@
+import { type Config, ConfigError, type ConfigProblem, DEFAULT_CONFIG, type GateConfig, type MintConfig } from './config.ts';
+
+type Json = Record<string, unknown>;
+
+const TOP_LEVEL_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
+
+/** Checks a parsed JSON config, filling defaults; every problem names its key, what is wrong and what is expected. */
+export function parseConfig(input: unknown): Config {
+  const problems: ConfigProblem[] = [];
+  const fail = (key: string, problem: string, expected: string) => problems.push({ key, problem, expected });
+  if (!isObject(input)) throw new ConfigError([{ key: '(root)', problem: `is ${describe(input)}`, expected: 'a JSON object' }]);
+  for (const key of Object.keys(input)) {
+    if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known key', `one of ${[...TOP_LEVEL_KEYS].join(', ')}`);
+  }
+  const r = new Reader(input, fail);
+  const listen = r.object('listen') ?? {};
+  const config: Config = {
+    listen: {
+      host: r.string('listen.host', listen.host, DEFAULT_CONFIG.listen.host),
+      port: r.integer('listen.port', listen.port, DEFAULT_CONFIG.listen.port, 0, 65_535),
+    },
+    dataDir: r.string('dataDir', input.dataDir, DEFAULT_CONFIG.dataDir),
+    gate: readGate(r, input.gate),
+    metric: r.oneOf('metric', input.metric, ['bytes', 'milliseconds'] as const, DEFAULT_CONFIG.metric),
+    stepSize: r.integer('stepSize', input.stepSize, DEFAULT_CONFIG.stepSize, 1),
+    mints: readMints(r, input.mints),
+    poll: (() => {
+      const poll = r.object('poll') ?? {};
+      return {
+        minMs: r.integer('poll.minMs', poll.minMs, DEFAULT_CONFIG.poll.minMs, 10),
+        maxMs: r.integer('poll.maxMs', poll.maxMs, DEFAULT_CONFIG.poll.maxMs, 10),
+      };
+    })(),
+    leaseFiles: r.strings('leaseFiles', input.leaseFiles, DEFAULT_CONFIG.leaseFiles),
+    arpFile: r.string('arpFile', input.arpFile, DEFAULT_CONFIG.arpFile),
+    trustedRelays: r.strings('trustedRelays', input.trustedRelays, DEFAULT_CONFIG.trustedRelays),
+    rateLimit: (() => {
+      const limit = r.object('rateLimit') ?? {};
+      return {
+        burst: r.integer('rateLimit.burst', limit.burst, DEFAULT_CONFIG.rateLimit.burst, 1),
+        perSecond: r.number('rateLimit.perSecond', limit.perSecond, DEFAULT_CONFIG.rateLimit.perSecond, 0.001),
+      };
+    })(),
+    paymentTimeoutMs: r.integer('paymentTimeoutMs', input.paymentTimeoutMs, DEFAULT_CONFIG.paymentTimeoutMs, 100),
+    log: (() => {
+      const log = r.object('log') ?? {};
+      return {
+        level: r.oneOf('log.level', log.level, ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, DEFAULT_CONFIG.log.level),
+        pretty: r.boolean('log.pretty', log.pretty, DEFAULT_CONFIG.log.pretty),
+      };
+    })(),
+  };
+  if (config.poll.minMs > config.poll.maxMs) fail('poll.minMs', `${config.poll.minMs} is above poll.maxMs`, 'minMs <= maxMs');
+  if (config.mints.length === 0) fail('mints', 'is empty', 'at least one accepted mint');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readGate(r: Reader, value: unknown): GateConfig {
+  if (value === undefined) return DEFAULT_CONFIG.gate;
+  const gate = r.object('gate');
+  if (!gate) return DEFAULT_CONFIG.gate;
+  const kind = r.oneOf('gate.kind', gate.kind, ['ndsctl', 'simulated'] as const, 'ndsctl');
+  if (kind === 'simulated') return { kind };
+  const command = r.strings('gate.command', gate.command, ['ndsctl']);
+  if (command.length === 0) r.fail('gate.command', 'is empty', 'an argv prefix such as ["ndsctl"]');
+  return {
+    kind,
+    command,
+    counters: r.oneOf('gate.counters', gate.counters, ['auto', 'iptables', 'nft', 'ndsctl-json'] as const, 'auto'),
+    timeoutMs: r.integer('gate.timeoutMs', gate.timeoutMs, 10_000, 100),
+  };
+}
+
+function readMints(r: Reader, value: unknown): MintConfig[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    r.fail('mints', `is ${describe(value)}`, 'an array of { url, unit, pricePerStep, minSteps }');
+    return [];
+  }
+  return value.map((entry, i) => {
+    const key = `mints[${i}]`;
+    const mint = isObject(entry) ? entry : (r.fail(key, `is ${describe(entry)}`, 'an object'), {});
+    const url = r.string(`${key}.url`, mint.url, '');
+    if (!/^https?:\/\/[^/\s]+/i.test(url)) r.fail(`${key}.url`, `is ${JSON.stringify(url)}`, 'an http(s) URL of a Cashu mint');
+    return {
+      url,
+      unit: r.string(`${key}.unit`, mint.unit, 'sat'),
+      pricePerStep: r.integer(`${key}.pricePerStep`, mint.pricePerStep, 1, 1),
+      minSteps: r.integer(`${key}.minSteps`, mint.minSteps, 1, 0),
+    };
+  });
+}
+
+class Reader {
+  constructor(
+    private readonly input: Json,
+    readonly fail: (key: string, problem: string, expected: string) => void,
+  ) {}
+
+  object(key: string): Json | undefined {
+    const value = this.input[key];
+    if (value === undefined) return undefined;
+    if (isObject(value)) return value;
+    this.fail(key, `is ${describe(value)}`, 'an object');
+    return undefined;
+  }
+
+  string(key: string, value: unknown, fallback: string): string {
+    if (value === undefined) return fallback;
+    if (typeof value === 'string' && value.length > 0) return value;
+    this.fail(key, `is ${describe(value)}`, 'a non-empty string');
+    return fallback;
+  }
+
+  strings(key: string, value: unknown, fallback: string[]): string[] {
+    if (value === undefined) return fallback;
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0)) return value as string[];
+    this.fail(key, `is ${describe(value)}`, 'an array of non-empty strings');
+    return fallback;
+  }
+
+  number(key: string, value: unknown, fallback: number, min: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= min) return value;
+    this.fail(key, `is ${describe(value)}`, `a number >= ${min}`);
+    return fallback;
+  }
+
+  integer(key: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    if (value === undefined) return fallback;
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+    this.fail(key, `is ${describe(value)}`, `a whole number from ${min} to ${max}`);
+    return fallback;
+  }
+
+  boolean(key: string, value: unknown, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value === 'boolean') return value;
+    this.fail(key, `is ${describe(value)}`, 'true or false');
+    return fallback;
+  }
+
+  oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
+    if (value === undefined) return fallback;
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+    this.fail(key, `is ${describe(value)}`, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    return fallback;
+  }
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value).slice(0, 60);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
