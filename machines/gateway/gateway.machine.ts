@@ -9,6 +9,8 @@ type SessionRef = ActorRefFrom<typeof sessionMachine>;
 export interface GatewayContext extends GatewayInput {
   sessions: Record<string, SessionRef>;
   lastReading: { at: number; source: string; clients: number } | null;
+  /** Readings received so far. */
+  readings: number;
   meterFailures: number;
 }
 
@@ -70,11 +72,12 @@ export const gatewayMachine = setup({
         }
       }
     }),
-    recordReading: assign(({ event }) => {
+    recordReading: assign(({ context, event }) => {
       if (event.type !== 'meter.reading') return {};
       const reading: MeterReading = event.reading;
       return {
         lastReading: { at: reading.at, source: reading.source, clients: Object.keys(reading.clients).length },
+        readings: context.readings + 1,
         meterFailures: 0,
       };
     }),
@@ -91,7 +94,7 @@ export const gatewayMachine = setup({
   },
 }).createMachine({
   id: 'gateway',
-  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, meterFailures: 0 }),
+  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, readings: 0, meterFailures: 0 }),
   initial: 'running',
   states: {
     running: {

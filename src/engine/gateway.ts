@@ -132,8 +132,7 @@ export class Gateway implements GatewayApi {
 
   /** Reads the gate now and resolves once that reading has reached the sessions. */
   meterNow(timeoutMs = 10_000): Promise<void> {
-    const asked = Date.now();
-    const failuresBefore = this.root.getSnapshot().context.meterFailures;
+    const { readings: readingsBefore, meterFailures: failuresBefore } = this.root.getSnapshot().context;
     return new Promise<void>((resolve, reject) => {
       const finish = (error?: Error) => {
         clearTimeout(timer);
@@ -142,7 +141,7 @@ export class Gateway implements GatewayApi {
         else resolve();
       };
       const subscription = this.root.subscribe((snapshot) => {
-        if ((snapshot.context.lastReading?.at ?? -Infinity) >= asked) finish();
+        if (snapshot.context.readings > readingsBefore) finish();
         else if (snapshot.context.meterFailures > failuresBefore) finish(new Error('reading the gate failed'));
       });
       const timer = setTimeout(() => finish(new Error(`no gate reading within ${timeoutMs} ms`)), timeoutMs);

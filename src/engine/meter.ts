@@ -34,14 +34,23 @@ export function meterActor(deps: MeterDeps) {
     };
 
     let running = false;
+    /** A read asked for while one was running: it starts when that one ends. */
+    let askedAgain = false;
     const tick = async (forced = false) => {
-      if (running) return;
+      if (running) {
+        askedAgain ||= forced;
+        return;
+      }
       running = true;
       clearTimeout(timer);
       try {
         await readOnce(forced);
       } finally {
         running = false;
+      }
+      if (askedAgain && !stopped) {
+        askedAgain = false;
+        void tick(true);
       }
     };
 

@@ -1,0 +1,227 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Gateway, waitFor } from '../../../src/engine/gateway.ts';
+import type { Gate } from '../../../src/gate/gate.ts';
+import { parseMac } from '../../../src/gate/mac.ts';
+import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
+import { FakeNdsctl } from '../../support/fake-ndsctl/fake-ndsctl.ts';
+import { InstantRedeemer, testPayment } from '../../support/instant-redeemer.ts';
+import { silentLog } from '../../support/silent-log.ts';
+
+const A = parseMac('aa:bb:cc:00:00:0a');
+const B = parseMac('aa:bb:cc:00:00:0b');
+
+const running: Gateway[] = [];
+function engine(gate: Gate, metric: 'bytes' | 'milliseconds' = 'bytes', redeemer = new InstantRedeemer()) {
+  const gateway = new Gateway({ gate, redeemer, metric, log: silentLog, autoMeter: false }).start();
+  running.push(gateway);
+  return gateway;
+}
+
+afterEach(() => {
+  for (const gateway of running.splice(0)) gateway.stop();
+  vi.useRealTimers();
+});
+
+describe('data sessions', () => {
+  it('opens the gate, meters the customer from the baseline, and closes it when the data is used up', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    const outcome = await gateway.pay(A, testPayment(10_000));
+    expect(outcome.ok).toBe(true);
+    expect(gate.isOpen(A)).toBe(true);
+    gate.addTraffic(A, 6_000, 1_000);
+    await gateway.meterNow();
+    expect(gateway.usage(A)).toEqual({ used: 7_000, allotment: 10_000, metric: 'bytes' });
+    gate.addTraffic(A, 3_000);
+    await gateway.meterNow();
+    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    expect(ended.context.used).toBe(10_000);
+    expect(gate.isOpen(A)).toBe(false);
+    expect(gateway.usage(A)).toBeNull();
+  });
+
+  it('a top-up adds to the allotment, keeps the baseline and never re-runs auth on the open gate', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    await gateway.pay(A, testPayment(10_000));
+    gate.addTraffic(A, 8_000);
+    await gateway.meterNow();
+    const topUp = await gateway.pay(A, testPayment(5_000));
+    expect(topUp.ok && topUp.session.allotment).toBe(15_000);
+    expect(gate.callsOf('authorize')).toHaveLength(1);
+    expect(gateway.usage(A)?.used).toBe(8_000);
+    gate.addTraffic(A, 6_999);
+    await gateway.meterNow();
+    expect(gate.isOpen(A)).toBe(true);
+  });
+
+  it('one customer is never charged for another customer’s traffic', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    await gateway.pay(A, testPayment(10_000));
+    await gateway.pay(B, testPayment(10_000));
+    gate.addTraffic(A, 9_000);
+    await gateway.meterNow();
+    expect(gateway.usage(A)?.used).toBe(9_000);
+    expect(gateway.usage(B)?.used).toBe(0);
+  });
+
+  it('reads the gate once per tick whatever the number of sessions', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    for (let i = 0; i < 30; i++) await gateway.pay(parseMac(`aa:bb:cc:00:01:${i.toString(16).padStart(2, '0')}`), testPayment(1e6));
+    const before = gate.callsOf('readAll').length;
+    await gateway.meterNow();
+    expect(gate.callsOf('readAll').length - before).toBe(1);
+    expect(gate.callsOf('readClient')).toHaveLength(0);
+  });
+
+  it('a client the gate forgot is re-authorised with its usage carried over, never read as zero usage', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    await gateway.pay(A, testPayment(10_000));
+    gate.addTraffic(A, 4_000);
+    await gateway.meterNow();
+    gate.forget(A);
+    await gateway.meterNow();
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling'), 2_000);
+    expect(gate.isOpen(A)).toBe(true);
+    expect(gate.callsOf('authorize')).toHaveLength(2);
+    expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(12); // (10 000 − 4 000) × 2, in 1000-byte units
+    gate.addTraffic(A, 6_000);
+    await gateway.meterNow();
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    expect(gateway.sessions()[0]?.used).toBe(10_000);
+  });
+
+  it('a client that cannot be restored closes the session and keeps the undelivered credit for the next payment', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    const paid = gateway.pay(A, testPayment(10_000));
+    await vi.advanceTimersByTimeAsync(0);
+    await paid;
+    gate.addTraffic(A, 3_000);
+    const tick = gateway.meterNow();
+    await vi.advanceTimersByTimeAsync(0);
+    await tick;
+    gate.forget(A);
+    gate.failNext('authorize', 'failed', 5);
+    const lost = gateway.meterNow();
+    await vi.advanceTimersByTimeAsync(30_000);
+    await lost;
+    const snapshot = gateway.sessionRef(A)!.getSnapshot();
+    expect(snapshot.matches({ closed: 'gateClosed' })).toBe(true);
+    expect(snapshot.context.closeReason).toBe('gate-lost-client');
+    expect(snapshot.context.unspent).toBe(7_000);
+    const again = gateway.pay(A, testPayment(1_000));
+    await vi.advanceTimersByTimeAsync(0);
+    const outcome = await again;
+    expect(outcome.ok && outcome.session.allotment).toBe(8_000);
+  });
+});
+
+describe('time sessions', () => {
+  it('closes the gate at the absolute deadline, and a top-up moves it from the old deadline', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = engine(gate, 'milliseconds');
+    const paid = gateway.pay(A, testPayment(60_000));
+    await vi.advanceTimersByTimeAsync(0);
+    const outcome = await paid;
+    const startedAt = outcome.ok ? outcome.session.startedAt! : NaN;
+    expect(gate.limitsOf(A)?.sessionMinutes).toBe(2);
+    await vi.advanceTimersByTimeAsync(20_000);
+    const topUp = gateway.pay(A, testPayment(30_000));
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await topUp).ok).toBe(true);
+    expect(gateway.sessionRef(A)!.getSnapshot().context.endsAt).toBe(startedAt + 90_000);
+    await vi.advanceTimersByTimeAsync(69_000);
+    expect(gate.isOpen(A)).toBe(true);
+    await vi.advanceTimersByTimeAsync(1_001);
+    expect(gate.isOpen(A)).toBe(false);
+    expect(gateway.sessionRef(A)!.getSnapshot().matches({ exhausted: 'gateClosed' })).toBe(true);
+  });
+
+  it('a payment after the deadline, before the timer has run, starts a new session instead of extending', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = engine(gate, 'milliseconds');
+    const first = gateway.pay(A, testPayment(60_000));
+    await vi.advanceTimersByTimeAsync(0);
+    const firstSession = (await first).ok ? gateway.sessionRef(A)!.getSnapshot().context.sessionId : null;
+    vi.setSystemTime(Date.now() + 61_000);
+    const late = gateway.pay(A, testPayment(60_000));
+    await vi.advanceTimersByTimeAsync(0);
+    const outcome = await late;
+    expect(outcome.ok).toBe(true);
+    const context = gateway.sessionRef(A)!.getSnapshot().context;
+    expect(context.sessionId).not.toBe(firstSession);
+    expect(context.allotment).toBe(60_000);
+    expect(context.endsAt! - Date.now()).toBe(60_000);
+  });
+});
+
+describe('failures stay with their customer', () => {
+  it('a deauth that fails is retried and only then counts as closed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    const paid = gateway.pay(A, testPayment(1_000));
+    await vi.advanceTimersByTimeAsync(0);
+    await paid;
+    gate.failNext('deauthorize', 'failed', 2);
+    gate.addTraffic(A, 1_000);
+    const tick = gateway.meterNow();
+    await vi.advanceTimersByTimeAsync(0);
+    await tick;
+    expect(gate.isOpen(A)).toBe(true);
+    expect(gateway.sessionRef(A)!.getSnapshot().matches({ exhausted: 'waitingToRetry' })).toBe(true);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(gate.isOpen(A)).toBe(false);
+    expect(gate.callsOf('deauthorize').map((c) => c.result)).toEqual(['failed', 'failed', 'closed']);
+  });
+
+  it('a deauth that keeps failing is never reported closed: the session waits and retries slowly', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    const paid = gateway.pay(A, testPayment(1_000));
+    await vi.advanceTimersByTimeAsync(0);
+    await paid;
+    gate.failNext('deauthorize', 'timeout', 5);
+    gate.addTraffic(A, 1_000);
+    const tick = gateway.meterNow();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await tick;
+    expect(gateway.sessionRef(A)!.getSnapshot().matches({ exhausted: 'closeFailed' })).toBe(true);
+    expect(gate.isOpen(A)).toBe(true);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(gate.isOpen(A)).toBe(false);
+  });
+
+  it('a redeemer that breaks for one customer neither stops the engine nor another customer', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    const broken = await gateway.pay(A, testPayment('boom'));
+    expect(broken).toMatchObject({ ok: false, refusal: { code: 'payment-processing-failed' } });
+    const refused = await gateway.pay(A, testPayment('spent'));
+    expect(refused).toMatchObject({ ok: false, refusal: { code: 'payment-error-token-spent' } });
+    expect((await gateway.pay(B, testPayment(1_000))).ok).toBe(true);
+    expect(gate.isOpen(A)).toBe(false);
+    expect(gate.isOpen(B)).toBe(true);
+  });
+});
+
+describe('through ndsctl (fake executable, real execa path)', () => {
+  it('50 customers paying at once all get an open gate, with no failure', async () => {
+    const fake = await FakeNdsctl.create({ dialect: 'opennds' });
+    const gateway = engine(fake.gate());
+    const macs = Array.from({ length: 50 }, (_, i) => parseMac(`02:aa:00:00:00:${i.toString(16).padStart(2, '0')}`));
+    const outcomes = await Promise.all(macs.map((mac) => gateway.pay(mac, testPayment(1e6))));
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    const state = await fake.state();
+    expect(macs.filter((mac) => state.clients[mac]?.state === 'Authenticated')).toHaveLength(50);
+    expect(gateway.sessions().filter((s) => s.state === 'polling')).toHaveLength(50);
+  }, 120_000);
+});
