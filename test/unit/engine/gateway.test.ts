@@ -225,3 +225,27 @@ describe('through ndsctl (fake executable, real execa path)', () => {
     expect(gateway.sessions().filter((s) => s.state === 'polling')).toHaveLength(50);
   }, 120_000);
 });
+
+describe('the actor system', () => {
+  it('retires a settled session actor after a while, and the MAC can pay again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = new Gateway({ gate, redeemer: new InstantRedeemer(), metric: 'bytes', log: silentLog, retireAfterMs: 60_000 }).start();
+    running.push(gateway);
+    const paid = gateway.pay(A, testPayment(1_000));
+    await vi.advanceTimersByTimeAsync(0);
+    await paid;
+    gate.addTraffic(A, 1_000);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(gateway.sessionRef(A)?.getSnapshot().matches({ exhausted: 'gateClosed' })).toBe(true);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(gateway.sessionRef(A)).toBeDefined();
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(gateway.sessionRef(A)).toBeUndefined();
+    expect(gateway.sessions()).toEqual([]);
+    const again = gateway.pay(A, testPayment(1_000));
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await again).ok).toBe(true);
+    expect(gate.isOpen(A)).toBe(true);
+  });
+});
