@@ -142,9 +142,15 @@ function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
           ],
         },
       },
-      waitingToRetry: { after: { gateRetryBackoff: { target: 'closingGate' } } },
+      waitingToRetry: {
+        after: { gateRetryBackoff: { target: 'closingGate' } },
+        on: { 'session.resume': { target: 'closingGate' } },
+      },
       /** The gate refused to close even after retries: the customer may still have access. Keep trying, slowly. */
-      closeFailed: { after: { slowCloseRetry: { target: 'closingGate', actions: 'resetAttempts' as const } } },
+      closeFailed: {
+        after: { slowCloseRetry: { target: 'closingGate', actions: 'resetAttempts' as const } },
+        on: { 'session.resume': { target: 'closingGate', actions: 'resetAttempts' as const } },
+      },
       gateClosed: {
         entry: [announce, 'markSettled' as const],
         always: { guard: 'hasQueuedPayment' as const, target: '#session.paying', actions: 'startSession' as const },
@@ -230,7 +236,10 @@ export const sessionMachine = sessionSetup.createMachine({
             ],
           },
         },
-        waitingToAuthorize: { after: { gateRetryBackoff: { target: 'authorizing' } } },
+        waitingToAuthorize: {
+          after: { gateRetryBackoff: { target: 'authorizing' } },
+          on: { 'session.resume': { target: 'authorizing' } },
+        },
         measuringBaseline: {
           invoke: {
             id: 'readBaseline',
@@ -250,7 +259,10 @@ export const sessionMachine = sessionSetup.createMachine({
             ],
           },
         },
-        waitingToMeasure: { after: { gateRetryBackoff: { target: 'measuringBaseline' } } },
+        waitingToMeasure: {
+          after: { gateRetryBackoff: { target: 'measuringBaseline' } },
+          on: { 'session.resume': { target: 'measuringBaseline' } },
+        },
         /** The gate could not be opened (or reopened) for a credited session: close it, keeping the credit. */
         failed: {
           always: [
@@ -282,6 +294,8 @@ export const sessionMachine = sessionSetup.createMachine({
               { actions: 'recordUsage' },
             ],
             'client.missing': [{ guard: 'readingIsStale' }, { target: '#session.open', actions: 'carryUsageAcrossReopen' }],
+            /** Re-arms the deadline timer a restored snapshot lacks, and checks the deadline now. */
+            'session.resume': { target: 'metering', reenter: true },
             'session.close': {
               target: '#session.closed',
               actions: { type: 'markClosing', params: ({ event }) => ({ reason: event.reason }) },

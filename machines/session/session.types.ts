@@ -95,7 +95,9 @@ export type SessionEvent =
   | { type: 'payment.received'; payment: PaymentRequest }
   | { type: 'usage.reported'; report: UsageReport }
   | { type: 'client.missing'; at: number }
-  | { type: 'session.close'; reason: CloseReason };
+  | { type: 'session.close'; reason: CloseReason }
+  /** After a restore: XState does not re-arm `after` timers, so waiting states re-enter from here. */
+  | { type: 'session.resume' };
 
 export type SessionEmitted =
   | { type: 'payment.credited'; paymentId: string; credit: Credit }

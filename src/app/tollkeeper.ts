@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { Gateway } from '../engine/gateway.ts';
+import { ledgerCredits } from '../engine/persistence/booked-credits.ts';
 import type { Gate } from '../gate/gate.ts';
 import { parseMac } from '../gate/mac.ts';
 import { buildApp } from '../http/app.ts';
@@ -13,6 +14,11 @@ import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts'
 import type { Pricing } from '../nostr/events.ts';
 import { createRedeemer, type Redeemer } from '../payment/redeemer.ts';
 import { createOperatorWallet } from '../payment/wallet.ts';
+import { createOps } from '../ops/ops.ts';
+import { createInspectionHub } from '../live/inspection-hub.ts';
+import { type LiveView, startLiveView } from '../live/live-view.ts';
+import { createInspector } from '../live/stately-inspector.ts';
+import { SnapshotsRepo } from '../store/snapshots-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { gateFromConfig } from './gate-from-config.ts';
 
@@ -28,6 +34,10 @@ export interface TollkeeperOptions {
   macs?: MacResolver;
   /** false: do not listen (tests use app.inject). */
   listen?: boolean;
+  /** true: also listen on config.admin (admin API for the CLI, /metrics); `serve` and the demo do. */
+  admin?: boolean;
+  /** Stream actor events to this Stately inspector relay (overrides config.inspectUrl). */
+  inspectUrl?: string;
 }
 
 export interface Tollkeeper {
@@ -39,6 +49,11 @@ export interface Tollkeeper {
   redeemer: Redeemer;
   wallet: ReturnType<typeof createOperatorWallet>;
   app: FastifyInstance;
+  /** Admin API and /metrics (inject works even when it does not listen). */
+  admin: FastifyInstance;
+  adminUrl: string | null;
+  /** The offline live view, when config.liveView.enabled. */
+  liveView: LiveView | null;
   /** Base URL once listening, e.g. http://127.0.0.1:2121. */
   url: string | null;
   close(): Promise<void>;
@@ -68,19 +83,37 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     timeoutMs: config.paymentTimeoutMs,
     log: log.child({ component: 'payment' }),
   });
-  const gate = options.gate ?? gateFromConfig(config.gate);
+  const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
+  const gate = ops.measure(options.gate ?? gateFromConfig(config.gate));
+  const inspectUrl = options.inspectUrl ?? config.inspectUrl;
+  const hub = config.liveView.enabled || inspectUrl ? createInspectionHub() : null;
+  const stately = inspectUrl ? createInspector({ url: inspectUrl }) : null;
+  if (hub && stately) hub.subscribe(stately.inspect);
   const gateway = new Gateway({
     gate,
     redeemer,
     metric: config.metric,
     log: log.child({ component: 'engine' }),
     tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs },
-  }).start();
+    onTick: ops.onTick,
+    ...(hub ? { inspect: hub.inspect } : {}),
+    // Sessions survive restarts and crashes: restored here, reconciled with the gate once started.
+    persistence: { snapshots: new SnapshotsRepo(store.db), bookedCredit: ledgerCredits(store.db) },
+  });
+  if (gateway.restoreReport && (gateway.restoreReport.restored > 0 || gateway.restoreReport.failed.length > 0)) {
+    const { restored, failed, ms } = gateway.restoreReport;
+    log.info({ restored, failed: failed.length, ms: Math.round(ms) }, 'sessions restored');
+  }
+  gateway.start();
+  // Sessions have taken in the gate's reading (and orphans are closed) before anyone asks.
+  await gateway.startup;
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile });
   const app = buildApp(
     { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config) },
     { rateLimit: config.rateLimit, trustedRelays: config.trustedRelays, logger: log.child({ component: 'http' }) },
   );
+
+  const admin = ops.adminApp({ gateway, store });
 
   const creditRecovered = async () => {
     for (const recovered of await redeemer.resolvePending()) {
@@ -102,6 +135,25 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   } else {
     await app.ready();
   }
+  let adminUrl: string | null = null;
+  if (options.admin && options.listen !== false) {
+    adminUrl = await admin.listen({ host: config.admin.host, port: config.admin.port });
+    log.info({ url: adminUrl }, 'admin API and /metrics listening');
+  } else {
+    await admin.ready();
+  }
+
+  const liveView: LiveView | null = config.liveView.enabled
+    ? await startLiveView({
+        gateway,
+        hub: hub ?? undefined,
+        host: config.liveView.host,
+        port: config.liveView.port,
+        token: config.liveView.token ?? '',
+        log: log.child({ component: 'live' }),
+      })
+    : null;
+  if (liveView) log.info({ url: liveView.url }, 'live view listening (open it with ?token=…)');
 
   return {
     config,
@@ -112,11 +164,18 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     redeemer,
     wallet: createOperatorWallet(store),
     app,
+    admin,
+    adminUrl,
+    liveView,
     url,
     async close() {
       clearInterval(pendingTimer);
+      await liveView?.close();
+      stately?.stop();
       await app.close();
-      gateway.stop();
+      await admin.close();
+      // Gate and mint operations in flight finish and every session is written; gates stay open under their backstop limits.
+      await gateway.shutdown();
       store.close();
     },
   };

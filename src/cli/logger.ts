@@ -1,13 +1,33 @@
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 import type { Config } from '../config/config.ts';
 
-/** Tokens and proofs never reach the logs. */
-export const REDACTED_PATHS = ['token', 'payment.token', 'proofs', '*.proofs', 'secret', '*.secret', 'secretKey'];
+/**
+ * Tokens, proofs and keys never reach the logs: the paths below are censored wherever a log call
+ * puts them (top level or one level down, e.g. `{ payment: { token } }`, `{ err: { proofs } }`).
+ */
+export const REDACTED_PATHS = [
+  'token',
+  '*.token',
+  'payment.token',
+  'payments[*].token',
+  'proofs',
+  '*.proofs',
+  'secret',
+  '*.secret',
+  'secretKey',
+  '*.secretKey',
+  'req.headers.authorization',
+  'headers.authorization',
+  'body',
+  '*.body',
+];
 
-export function createLogger(log: Config['log']): Logger {
-  return pino({
-    level: log.level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...(log.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-  });
+export const REDACT_CENSOR = '[redacted]';
+
+/** JSON lines on stdout; `pretty` renders them for a person instead (the demo), synchronously on stderr. */
+export function createLogger(log: Config['log'], destination?: NodeJS.WritableStream): Logger {
+  const options = { level: log.level, redact: { paths: REDACTED_PATHS, censor: REDACT_CENSOR } };
+  if (log.pretty) return pino(options, PinoPretty({ colorize: process.stderr.isTTY === true, destination: destination ?? 2, sync: true }));
+  return destination ? pino(options, destination) : pino(options);
 }

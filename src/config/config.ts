@@ -33,6 +33,12 @@ export interface Config {
   /** How long a swap at the mint may take before the payment is ambiguous. */
   paymentTimeoutMs: number;
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'; pretty: boolean };
+  /** Operator listener (admin API for the CLI, /metrics); loopback addresses only. */
+  admin: { host: string; port: number };
+  /** Browser view of the live sessions (statechart, table, event feed); off unless enabled, token required. */
+  liveView: { enabled: boolean; host: string; port: number; token: string | null };
+  /** WebSocket of a Stately inspector relay to stream actor events to; null = off. */
+  inspectUrl: string | null;
 }
 
 export interface ConfigProblem {
@@ -62,4 +68,7 @@ export const DEFAULT_CONFIG: Config = {
   rateLimit: { burst: 10, perSecond: 1 },
   paymentTimeoutMs: 10_000,
   log: { level: 'info', pretty: false },
+  admin: { host: '127.0.0.1', port: 2122 },
+  liveView: { enabled: false, host: '127.0.0.1', port: 2123, token: null },
+  inspectUrl: null,
 };

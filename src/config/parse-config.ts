@@ -49,11 +49,48 @@ export function parseConfig(input: unknown): Config {
         pretty: r.boolean('log.pretty', log.pretty, DEFAULT_CONFIG.log.pretty),
       };
     })(),
+    admin: readAdmin(r),
+    liveView: readLiveView(r),
+    inspectUrl: readInspectUrl(r, input.inspectUrl),
   };
   if (config.poll.minMs > config.poll.maxMs) fail('poll.minMs', `${config.poll.minMs} is above poll.maxMs`, 'minMs <= maxMs');
   if (config.mints.length === 0) fail('mints', 'is empty', 'at least one accepted mint');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const LOOPBACK_HOSTS = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** The live view shows customers' MACs: it is off by default and always behind a token. */
+function readLiveView(r: Reader): Config['liveView'] {
+  const live = r.object('liveView') ?? {};
+  const defaults = DEFAULT_CONFIG.liveView;
+  const enabled = r.boolean('liveView.enabled', live.enabled, defaults.enabled);
+  const token = live.token === undefined || live.token === null ? null : r.string('liveView.token', live.token, '');
+  if (enabled && (token === null || token.length < 16)) {
+    r.fail('liveView.token', token === null ? 'is missing' : 'is shorter than 16 characters', 'a random string of at least 16 characters, e.g. from `openssl rand -hex 16`');
+  }
+  return {
+    enabled,
+    host: r.string('liveView.host', live.host, defaults.host),
+    port: r.integer('liveView.port', live.port, defaults.port, 0, 65_535),
+    token,
+  };
+}
+
+function readInspectUrl(r: Reader, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const url = r.string('inspectUrl', value, '');
+  if (url && !/^wss?:\/\/\S+$/.test(url)) r.fail('inspectUrl', `is ${JSON.stringify(url)}`, 'a ws:// or wss:// URL of a Stately inspector relay');
+  return url || null;
+}
+
+/** The admin listener answers the CLI and /metrics; it must never face the customers' network. */
+function readAdmin(r: Reader): Config['admin'] {
+  const admin = r.object('admin') ?? {};
+  const host = r.string('admin.host', admin.host, DEFAULT_CONFIG.admin.host);
+  if (!LOOPBACK_HOSTS.test(host)) r.fail('admin.host', `is ${JSON.stringify(host)}`, 'a loopback address (127.0.0.1, ::1 or localhost)');
+  return { host, port: r.integer('admin.port', admin.port, DEFAULT_CONFIG.admin.port, 0, 65_535) };
 }
 
 function readGate(r: Reader, value: unknown): GateConfig {

@@ -1,15 +1,22 @@
-import { type Actor, type ActorRefFrom, createActor, type InspectionEvent } from 'xstate';
+import { type Actor, type ActorRefFrom, createActor, type InspectionEvent, type Subscription } from 'xstate';
 import type { Logger } from 'pino';
 import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
 import type { CloseReason, Metric, PaymentRequest, SessionContext, SessionSummary } from '../../machines/session/session.types.ts';
-import type { Gate } from '../gate/gate.ts';
+import type { Gate, GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
+import type { SnapshotsRepo } from '../store/snapshots-repo.ts';
 import type { GatewayApi, PayOutcome } from './gateway-api.ts';
-import { meterActor } from './meter.ts';
+import { meterActor, toMeterReading } from './meter.ts';
+import { guardedGate, guardedRedeemer, OperationGuard } from './persistence/drain.ts';
+import { GateReconciler } from './persistence/reconcile.ts';
+import { type BookedCredit, ReplayRedeemer } from './persistence/replay-redeemer.ts';
+import { inFlightPayments, loadSessions, rootSnapshotWithSessions } from './persistence/restore.ts';
+import { SessionPersister } from './persistence/session-persister.ts';
 import type { Redeemer } from './redeemer.ts';
 import { coalesced, sessionEffects } from './session-effects.ts';
+import { logSessionTransitions } from './session-log.ts';
 import { isActive, isSettled, summarize, type SessionSnapshot } from './summary.ts';
 import { DEFAULT_TICK_POLICY, nextTickDelay, type TickPolicy } from './tick-policy.ts';
 
@@ -30,24 +37,85 @@ export interface GatewayOptions {
   autoMeter?: boolean;
   /** XState inspection events of the whole actor system (live view, Stately inspector, coverage). */
   inspect?: (event: InspectionEvent) => void;
+  /** Where session snapshots live; without it sessions are not persisted nor restored. */
+  persistence?: GatewayPersistence;
+  /**
+   * Reconcile with the gate's client list at start and every `reconcileEveryTicks` meter ticks
+   * (default 5). Default: on when `persistence` is given.
+   */
+  reconcile?: boolean;
+  reconcileEveryTicks?: number;
+}
+
+export interface GatewayPersistence {
+  snapshots: SnapshotsRepo;
+  /** The ledger's record of a payment, so a redemption re-run after a crash answers with what was booked. */
+  bookedCredit?: BookedCredit;
+  /** Usage-only changes of a session are written at most this often. Default 5 s. */
+  checkpointMs?: number;
+}
+
+export interface ReconcileReport {
+  /** Clients closed at the gate because no session stood behind them. */
+  orphansClosed: Mac[];
+  /** Every client our sessions had open had vanished from the gate (an OpenNDS restart). */
+  gateRestarted: boolean;
+}
+
+export interface RestoreReport {
+  restored: number;
+  failed: Array<{ mac: string; problem: string }>;
+  ms: number;
 }
 
 /** The engine: a root actor with one session actor per MAC, and the API the HTTP layer and CLI use. */
 export class Gateway implements GatewayApi {
   readonly metric: Metric;
   readonly tickPolicy: TickPolicy;
+  /** What restoring the persisted sessions found, when persistence is on. */
+  readonly restoreReport: RestoreReport | null = null;
+  /** The start-up reconciliation with the gate; resolves once it has run (null without a gate reading). */
+  startup: Promise<ReconcileReport | null> = Promise.resolve(null);
   private readonly root: Actor<typeof gatewayMachine>;
   private readonly log: Logger;
   private readonly payTimeoutMs: number;
+  private readonly reconcileEveryTicks: number;
+  private readonly reconciling: boolean;
+  private readonly operations = new OperationGuard();
+  private readonly gate: Gate;
+  private readonly redeemer: ReplayRedeemer;
+  private readonly readAll: () => Promise<GateReading>;
+  private readonly persister: SessionPersister | null = null;
+  private restoredMacs = new Set<string>();
+  private readonly watched = new Map<string, Subscription>();
+  private watchedSessions: object | null = null;
+  private readonly reconciler: GateReconciler;
+  private ticks = 0;
+  private stopped = false;
 
   constructor(options: GatewayOptions) {
     this.metric = options.metric;
     this.log = options.log;
     this.payTimeoutMs = options.payTimeoutMs ?? 60_000;
     this.tickPolicy = { ...DEFAULT_TICK_POLICY, ...options.tickPolicy };
-    const readAll = coalesced(() => options.gate.readAll());
+    this.reconcileEveryTicks = options.reconcileEveryTicks ?? 5;
+    this.reconciling = options.reconcile ?? options.persistence !== undefined;
+    this.gate = guardedGate(options.gate, this.operations);
+    this.reconciler = new GateReconciler({
+      gate: this.gate,
+      sessionOf: (mac) => this.sessionRef(mac)?.getSnapshot(),
+      sessions: () => this.sessionRefs().map((ref) => ref.getSnapshot()),
+      log: this.log,
+    });
+    const readAll = coalesced(async () => {
+      const reading = await this.gate.readAll();
+      this.reconciler.observe(reading);
+      return reading;
+    });
+    this.readAll = readAll;
+    this.redeemer = new ReplayRedeemer(guardedRedeemer(options.redeemer, this.operations), options.persistence?.bookedCredit);
     const session = sessionMachine.provide({
-      actors: sessionEffects({ gate: options.gate, redeemer: options.redeemer, readAll }),
+      actors: sessionEffects({ gate: this.gate, redeemer: this.redeemer, readAll }),
     });
     const meter = meterActor({
       readAll,
@@ -55,24 +123,101 @@ export class Gateway implements GatewayApi {
       idleMs: this.tickPolicy.idleMs,
       sweepEveryMs: 5_000,
       autoTick: options.autoMeter ?? true,
-      onTick: options.onTick,
+      onTick: (tick) => {
+        this.afterTick();
+        options.onTick?.(tick);
+      },
       onError: (error) => this.log.warn({ err: error }, 'meter: reading the gate failed'),
     });
-    this.root = createActor(gatewayMachine.provide({ actors: { session, meter } }), {
-      input: { metric: options.metric, retireAfterMs: options.retireAfterMs ?? 10 * 60_000 },
+    const logic = gatewayMachine.provide({ actors: { session, meter } });
+    const input = { metric: options.metric, retireAfterMs: options.retireAfterMs ?? 10 * 60_000 };
+
+    let snapshot: unknown;
+    if (options.persistence) {
+      const started = performance.now();
+      this.persister = new SessionPersister({
+        repo: options.persistence.snapshots,
+        log: this.log.child({ component: 'persistence' }),
+        checkpointMs: options.persistence.checkpointMs ?? 5_000,
+      });
+      const loaded = loadSessions(options.persistence.snapshots, this.log, options.metric);
+      const usable = loaded.envelopes;
+      for (const { mac, paymentId } of inFlightPayments(usable)) this.redeemer.expectReplay(mac, paymentId);
+      if (usable.length > 0) snapshot = rootSnapshotWithSessions(logic, input, usable);
+      this.restoredMacs = new Set(usable.map((envelope) => envelope.mac));
+      this.restoreReport = { restored: usable.length, failed: loaded.failed, ms: performance.now() - started };
+    }
+    this.root = createActor(logic, {
+      input,
+      ...(snapshot ? { snapshot: snapshot as never } : {}),
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     // Without an error subscriber XState rethrows actor errors from a timer and takes Node down.
-    this.root.subscribe({ error: (error) => this.log.error({ err: error }, 'gateway actor failed') });
+    this.root.subscribe({
+      next: (rootSnapshot) => this.watchSessions(rootSnapshot.context.sessions),
+      error: (error) => this.log.error({ err: error }, 'gateway actor failed'),
+    });
   }
 
   start(): this {
     this.root.start();
+    this.watchSessions(this.root.getSnapshot().context.sessions);
+    // XState does not re-arm `after` timers of restored snapshots: each waiting state re-enters.
+    for (const mac of this.restoredMacs) this.sessionRef(mac)?.send({ type: 'session.resume' });
+    this.restoredMacs.clear();
+    if (!this.reconciling) return this;
+    this.startup = this.reconcile().catch((err: unknown) => {
+      this.log.warn({ err }, 'start-up reconciliation with the gate failed; the meter retries');
+      return null;
+    });
     return this;
   }
 
-  stop(): void {
+  /**
+   * Stops at once: writes what is unwritten, then stops every actor. `persist: false` writes
+   * nothing more, leaving the store as a crash at this instant would (tests).
+   */
+  stop(options: { persist?: boolean } = {}): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (options.persist !== false) this.persister?.flushAll();
+    this.unwatchAll();
     this.root.stop();
+  }
+
+  /**
+   * Stops for good (SIGTERM): no new gate or mint operation starts, those in flight finish (up to
+   * `drainTimeoutMs`), every session is written, then the actors stop. Gates stay open under their
+   * backstop limits, which keep cutting customers off while tollkeeper is away.
+   */
+  async shutdown(drainTimeoutMs = 10_000): Promise<{ drained: boolean; written: number }> {
+    if (this.stopped) return { drained: true, written: 0 };
+    const drained = await this.operations.drain(drainTimeoutMs);
+    // Let the sessions take in the outcomes of what just finished before they are written.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!drained) this.log.warn({ pending: this.operations.pending }, 'shutdown: gate or mint operations still in flight; their sessions re-run them at the next start');
+    const written = this.persister?.flushAll().rows ?? 0;
+    this.stopped = true;
+    this.unwatchAll();
+    this.root.stop();
+    return { drained, written };
+  }
+
+  /**
+   * Compares the sessions with the gate's client list: sessions get the reading (one that should be
+   * open but is not re-authorises; one whose allotment ran out closes, counting what the gate saw),
+   * and clients authorised with no session behind them are closed.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const reading = await this.readAll();
+    if (this.stopped) return { orphansClosed: [], gateRestarted: false };
+    this.root.send({ type: 'meter.reading', reading: toMeterReading(reading) });
+    return { orphansClosed: await this.reconciler.closeOrphans(reading), gateRestarted: this.reconciler.noticeRestart(reading) };
+  }
+
+  /** Persistence figures: the last checkpoint's rows and time, and totals. */
+  persistenceStats() {
+    return this.persister ? { tracked: this.persister.size, lastCheckpoint: this.persister.lastCheckpoint, totals: this.persister.totals } : null;
   }
 
   async pay(mac: Mac, payment: PaymentRequest): Promise<PayOutcome> {
@@ -165,6 +310,40 @@ export class Gateway implements GatewayApi {
       if (snapshot.matches('polling')) open.push(snapshot.context);
     }
     return open.length === 0 ? null : nextTickDelay(open, this.tickPolicy);
+  }
+
+  private afterTick(): void {
+    this.ticks += 1;
+    this.persister?.checkpoint();
+    const reading = this.reconciler.latest;
+    if (!reading || this.stopped || !this.reconciling) return;
+    this.reconciler.noticeRestart(reading);
+    if (this.ticks % this.reconcileEveryTicks === 0) {
+      void this.reconciler.closeOrphans(reading).catch((err: unknown) => this.log.warn({ err }, 'closing orphaned gate clients failed'));
+    }
+  }
+
+  /** Follows the root's session actors: new ones are logged and persisted, retired ones forgotten. */
+  private watchSessions(sessions: Record<string, SessionRef>): void {
+    if (sessions === this.watchedSessions || this.stopped) return;
+    this.watchedSessions = sessions;
+    for (const [mac, ref] of Object.entries(sessions)) {
+      if (this.watched.has(mac)) continue;
+      this.watched.set(mac, logSessionTransitions(ref, this.log, this.restoredMacs.has(mac)));
+      this.persister?.track(mac, ref, this.restoredMacs.has(mac));
+    }
+    for (const [mac, subscription] of this.watched) {
+      if (sessions[mac]) continue;
+      subscription.unsubscribe();
+      this.watched.delete(mac);
+      this.persister?.untrack(mac, true);
+    }
+  }
+
+  private unwatchAll(): void {
+    for (const subscription of this.watched.values()) subscription.unsubscribe();
+    this.watched.clear();
+    this.persister?.untrackAll();
   }
 }
 

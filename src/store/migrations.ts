@@ -70,6 +70,23 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 2,
+    name: 'session snapshots',
+    sql: `
+      CREATE TABLE session_snapshots (
+        id            INTEGER PRIMARY KEY,
+        mac           TEXT NOT NULL,
+        machine       TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        state         TEXT NOT NULL,
+        saved_at      INTEGER NOT NULL,
+        snapshot      TEXT NOT NULL,
+        unrestorable  TEXT
+      );
+      CREATE UNIQUE INDEX session_snapshots_live_mac ON session_snapshots (mac) WHERE unrestorable IS NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */

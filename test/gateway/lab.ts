@@ -121,6 +121,8 @@ export function startInGateway(argv: readonly string[], options: Options = {}): 
 export interface DownloadOptions {
   /** curl --max-time, seconds (default 10). */
   maxTimeSeconds?: number;
+  /** More curl options, e.g. `['--limit-rate', '2M']` or `['--speed-limit', '1', '--speed-time', '2']`. */
+  curlArgs?: readonly string[];
 }
 
 export interface DownloadResult {
@@ -136,7 +138,7 @@ export async function downloadDetail(n: number, url: string, options: DownloadOp
   const maxTime = options.maxTimeSeconds ?? 10;
   const result = await inClient(n, [
     'curl', '-s', '-o', '/dev/null', '--max-time', String(maxTime),
-    '-w', 'http_code=%{http_code} size_download=%{size_download}', url,
+    '-w', 'http_code=%{http_code} size_download=%{size_download}', ...(options.curlArgs ?? []), url,
   ]);
   const match = /http_code=(\d+) size_download=(\d+)/.exec(String(result.stdout));
   if (!match) throw new Error(`curl in tk-c${n} printed no summary: ${String(result.stderr)}`);

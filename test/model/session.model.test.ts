@@ -81,6 +81,8 @@ class Harness {
       await this.readGate({});
     } else if (type === 'session.close') {
       void this.gateway.close(MAC as Mac).catch(() => undefined);
+    } else if (type === 'session.resume') {
+      this.gateway.sessionRef(MAC)?.send({ type: 'session.resume' });
     } else {
       throw new Error(`the harness cannot perform ${type}`);
     }

@@ -63,6 +63,7 @@ function candidateEvents(snapshot: Snapshot, metric: Metric): ModelEvent[] {
     { type: 'client.missing', variant: 'fresh', at: FRESH },
     { type: 'client.missing', variant: 'stale', at: 0 },
     { type: 'session.close', reason: 'operator' },
+    { type: 'session.resume' },
   ];
   const settled = snapshot.matches('idle') || snapshot.matches({ exhausted: 'gateClosed' }) || snapshot.matches({ closed: 'gateClosed' });
   const outstanding = settled ? context.unspent : context.allotment + context.unspent;

@@ -24,10 +24,8 @@ export default async function paymentRoute(app: FastifyInstance, ctx: HttpContex
   app.post('/', { config: { rateLimited: true }, bodyLimit: ctx.bodyLimit }, async (request, reply) => {
     const payment = readPayment(ctx, request.body as PostedBody | undefined);
     request.noticeRecipient = payment.request.customerPubkey ?? null;
-    const answer = await ctx.answers.answer(payment.request.id, async () => {
-      const mac = await customerMac(ctx, request, payment.event);
-      return redeem(ctx, mac, payment.request);
-    });
+    const mac = await customerMac(ctx, request, payment.event);
+    const answer = await ctx.answers.answer(answerKey(payment, mac), () => redeem(ctx, mac, payment.request));
     return reply.code(answer.status).type(JSON_TYPE).send(answer.body);
   });
 }
@@ -45,6 +43,15 @@ function readPayment(ctx: HttpContext, posted: PostedBody | undefined): Payment 
   const checked = checkCashuToken(body.token);
   if (!checked.ok) throw new Refusal('payment-error-invalid-token', `invalid cashu token: ${checked.reason}`);
   return { request: { id: tokenPaymentId(checked.token), token: checked.token }, event: null };
+}
+
+/**
+ * Answers are replayed per device. A kind 21000 event names (and signs) its MAC, so its id is
+ * enough; a raw token names no device, and a copy of someone's token posted by another device
+ * must be refused as spent, not answered with the payer's session event.
+ */
+function answerKey(payment: Payment, mac: Mac): string {
+  return payment.event ? payment.request.id : `${payment.request.id}@${mac}`;
 }
 
 /**

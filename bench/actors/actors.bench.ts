@@ -1,0 +1,56 @@
+import { runChild } from '../lib/child.ts';
+import type { Bench, BenchRow } from '../lib/row.ts';
+import { median, round } from '../lib/stats.ts';
+import type { ActorsResult } from './actors-result.ts';
+
+const ACTORS = Number(process.env.BENCH_ACTORS ?? 10_000);
+const command = 'npm run bench -- actors';
+const kb = (bytes: number) => `${round(bytes / 1024, 2)} KB`;
+
+function run(persist: boolean): Promise<ActorsResult> {
+  return runChild<ActorsResult>('bench/actors/actors-child.ts', [String(ACTORS), ...(persist ? ['persist'] : [])], {
+    nodeArgs: ['--expose-gc'],
+    timeoutMs: 240_000,
+  });
+}
+
+function rows(r: ActorsResult): BenchRow[] {
+  const label = r.persisted ? 'engine with session persistence (as startTollkeeper runs it)' : 'engine alone';
+  const tick = median(r.fanOutMs);
+  const caughtUp = r.checksAfterMeterNow.every((checks) => checks === 1);
+  return [
+    {
+      what: `heap per live session actor, ${label}`,
+      command,
+      figure: kb(r.heapPerActorBytes),
+      goal: '≤ 15 KB',
+      met: r.heapPerActorBytes <= 15 * 1024,
+      note: `${r.actors} sessions on the simulated gate, each polling with one credited 21-sat payment; heapUsed after gc before/after; the simulated gate's own ${kb(r.gatePerClientBytes)} per client subtracted (${kb(r.heapPerActorWithGateBytes)} with it)${r.persisted ? "; SQLite's own memory is outside the JS heap" : ''}`,
+    },
+    {
+      what: `tick fanned out to ${r.actors} sessions, ${label}`,
+      command,
+      figure: `${round(tick, 1)} ms`,
+      goal: '≤ 50 ms',
+      met: tick <= 50,
+      note: `median of ${r.ticks} ticks (${r.fanOutMs.map((v) => round(v, 1)).join(', ')} ms), from the gate's answer to every session holding the new counters${caughtUp ? ' (all were, when meterNow resolved)' : ''}; the simulated readAll itself: median ${round(median(r.readAllMs), 1)} ms`,
+    },
+    {
+      what: `  creating ${r.actors} sessions, ${label}`,
+      command,
+      figure: `${round(r.spawnAllMs / 1000, 1)} s`,
+      goal: '—',
+      met: null,
+      note: 'pay → credit → gate open → baseline → polling, 500 payments at a time',
+    },
+  ];
+}
+
+export const actorsBench: Bench = {
+  name: 'actors',
+  async run(): Promise<BenchRow[]> {
+    const plain = await run(false);
+    const persisted = await run(true);
+    return [...rows(plain), ...rows(persisted)];
+  },
+};

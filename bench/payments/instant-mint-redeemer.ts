@@ -1,0 +1,33 @@
+import { getTokenMetadata } from '@cashu/cashu-ts';
+import type { Credit } from '../../machines/session/session.types.ts';
+import type { Redeemer } from '../../src/engine/redeemer.ts';
+import { allotmentFor } from '../../src/payment/pricing.ts';
+
+export interface InstantMintPricing {
+  pricePerStep: number;
+  stepSize: number;
+}
+
+/**
+ * The "instant mint client": prices a token the way the real redeemer does (face value, no fee)
+ * and credits it without asking a mint, so a bench measures the engine and HTTP layer alone.
+ */
+export class InstantMintRedeemer implements Redeemer {
+  credited = 0;
+
+  constructor(private readonly pricing: InstantMintPricing) {}
+
+  async redeem({ payment }: { payment: { id: string; token: string } }): Promise<Credit> {
+    const meta = getTokenMetadata(payment.token);
+    const amount = meta.amount.toNumber();
+    this.credited += 1;
+    return {
+      paymentId: payment.id,
+      mint: meta.mint,
+      unit: meta.unit ?? 'sat',
+      amount,
+      fee: 0,
+      allotment: allotmentFor(amount, this.pricing.pricePerStep, this.pricing.stepSize),
+    };
+  }
+}

@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pino } from 'pino';
+import { startTollkeeper } from '../../src/app/tollkeeper.ts';
+import type { Config } from '../../src/config/config.ts';
+import { parseConfig } from '../../src/config/parse-config.ts';
+import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
+import { mintTokenAt } from '../../test/support/test-mint/index.ts';
+import { runChild } from '../lib/child.ts';
+import { ownCpuMs, processCpuMs } from '../lib/cpu.ts';
+import type { Bench, BenchRow } from '../lib/row.ts';
+import { round } from '../lib/stats.ts';
+import type { LoadRequest, LoadResult, LoadSpec } from '../load/load-spec.ts';
+import { benchCustomers, writeLeases, type BenchCustomer } from './customers.ts';
+import { fakeToken } from './fake-token.ts';
+import { startInstantTollkeeper } from './instant-tollkeeper.ts';
+
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+/** Each run stops after `maxMs` of measuring, so a slow or busy machine still ends in time. */
+const INSTANT = { warmup: 500, measured: 20_000, maxMs: 15_000 };
+const MINT = { warmup: 10, measured: 150, maxMs: 15_000, mintConcurrency: 8 };
+/** 21 sat: three proofs (16 + 4 + 1), like a small real purchase. */
+const TOKEN_AMOUNTS = [16, 4, 1];
+const FAKE_MINT_URL = 'http://127.0.0.1:3338';
+const silent = pino({ level: 'silent' });
+
+function benchConfig(dir: string, dataDir: string, mintUrl: string): Config {
+  return parseConfig({
+    dataDir: join(dir, dataDir),
+    gate: { kind: 'simulated' },
+    listen: { host: '127.0.0.1', port: 0 },
+    metric: 'bytes',
+    stepSize: 1000,
+    mints: [{ url: mintUrl, unit: 'sat', pricePerStep: 1, minSteps: 1 }],
+    leaseFiles: [join(dir, 'dhcp.leases')],
+    arpFile: join(dir, 'no-arp-table'),
+    // The engine is under test, not the per-device limiter: every customer pays many times a second.
+    rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+    log: { level: 'silent', pretty: false },
+  });
+}
+
+function payment(customer: BenchCustomer, token: string): LoadRequest {
+  return { method: 'POST', path: '/', headers: { 'content-type': 'text/plain', 'x-real-ip': customer.ip }, body: token };
+}
+
+interface Driven extends LoadResult {
+  /** CPU ms the gateway's process (this one) used per answered payment, warm-up included. */
+  gatewayCpuMsPerPayment: number;
+}
+
+async function drive(dir: string, url: string, requests: LoadRequest[], warmup: number, maxMs: number): Promise<Driven> {
+  const spec: LoadSpec = { url, concurrency: CONCURRENCY, warmup, maxMs, requests };
+  const specFile = join(dir, `load-${Date.now()}.json`);
+  await writeFile(specFile, JSON.stringify(spec));
+  const cpuBefore = ownCpuMs();
+  const result = await runChild<LoadResult>('bench/load/load-child.ts', [specFile], { timeoutMs: 120_000 });
+  return { ...result, gatewayCpuMsPerPayment: (ownCpuMs() - cpuBefore) / (result.sent + warmup) };
+}
+
+function statusNote(result: Driven): string {
+  const other = Object.entries(result.statuses).filter(([status]) => status !== '200');
+  if (other.length === 0) return 'all 200 (kind 1022)';
+  return `statuses ${JSON.stringify(result.statuses)}; e.g. ${Object.values(result.failures)[0]?.slice(0, 120) ?? ''}`;
+}
+
+async function instantRun(dir: string, customers: BenchCustomer[]): Promise<{ result: Driven; sessions: number; credited: number }> {
+  const tk = await startInstantTollkeeper(benchConfig(dir, 'instant', FAKE_MINT_URL), silent);
+  try {
+    const total = INSTANT.warmup + INSTANT.measured;
+    const requests = Array.from({ length: total }, (_, i) => payment(customers[i % customers.length]!, fakeToken(FAKE_MINT_URL, TOKEN_AMOUNTS)));
+    const result = await drive(dir, tk.url, requests, INSTANT.warmup, INSTANT.maxMs);
+    return { result, sessions: tk.gateway.sessions().length, credited: tk.redeemer.credited };
+  } finally {
+    await tk.close();
+  }
+}
+
+/** The loopback test mint in its own process, as a real mint is not in the gateway's process. */
+async function startMintProcess(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/test-mint/main.ts', '--port', '0'], {
+    cwd: new URL('../../', import.meta.url),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  return {
+    url: line.trim(),
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+async function mintTokens(url: string, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next++ < count) tokens.push(await mintTokenAt(url, 'sat', 21, { denominations: TOKEN_AMOUNTS }));
+  };
+  await Promise.all(Array.from({ length: MINT.mintConcurrency }, worker));
+  return tokens;
+}
+
+async function mintRun(dir: string, customers: BenchCustomer[]): Promise<{ result: Driven; mintedPerSecond: number; mintCpuMsPerPayment: number }> {
+  const mint = await startMintProcess();
+  try {
+    const started = performance.now();
+    const tokens = await mintTokens(mint.url, MINT.warmup + MINT.measured);
+    const mintedPerSecond = (tokens.length / (performance.now() - started)) * 1000;
+    const tk = await startTollkeeper({ config: benchConfig(dir, 'mint', mint.url), log: silent, gate: new SimulatedGate() });
+    try {
+      const requests = tokens.map((token, i) => payment(customers[i % customers.length]!, token));
+      const mintCpuBefore = processCpuMs(mint.pid);
+      const result = await drive(dir, tk.url!, requests, MINT.warmup, MINT.maxMs);
+      const mintCpuMsPerPayment = (processCpuMs(mint.pid) - mintCpuBefore) / (result.sent + MINT.warmup);
+      return { result, mintedPerSecond, mintCpuMsPerPayment };
+    } finally {
+      await tk.close();
+    }
+  } finally {
+    await mint.stop();
+  }
+}
+
+const ms = (value: number) => `${round(value, 2)} ms`;
+
+export const paymentsBench: Bench = {
+  name: 'payments',
+  async run(): Promise<BenchRow[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'tollkeeper-bench-payments-'));
+    try {
+      const customers = benchCustomers(CUSTOMERS);
+      await writeLeases(join(dir, 'dhcp.leases'), customers);
+      const instant = await instantRun(dir, customers);
+      const viaMint = await mintRun(dir, customers);
+      const command = 'npm run bench -- payments';
+      const conditions = `${CUSTOMERS} leased customers (X-Real-IP from loopback), ${CONCURRENCY} keep-alive connections, load generator in its own process`;
+      return [
+        {
+          what: 'payments/s over HTTP, instant mint client',
+          command,
+          figure: `${Math.round(instant.result.perSecond)}/s`,
+          goal: '≥ 1,000/s',
+          met: instant.result.perSecond >= 1000 && instant.result.statuses['200'] === instant.result.sent,
+          note: `${instant.result.sent} payments in ${round(instant.result.elapsedMs / 1000, 1)} s after ${INSTANT.warmup} warm-up; ${conditions}; ${statusNote(instant.result)}; ${instant.sessions} session actors, ${instant.credited} credits`,
+        },
+        { what: '  latency p50 / p99, instant', command, figure: `${ms(instant.result.p50Ms)} / ${ms(instant.result.p99Ms)}`, goal: '—', met: null, note: `max ${ms(instant.result.maxMs)}` },
+        {
+          what: '  gateway CPU per payment, instant',
+          command,
+          figure: ms(instant.result.gatewayCpuMsPerPayment),
+          goal: '—',
+          met: null,
+          note: `user + system CPU of the gateway process over the run; 1,000/s needs ≤ 1 ms on one core; ${Math.round(1000 / instant.result.gatewayCpuMsPerPayment)}/s if it had a core to itself`,
+        },
+        {
+          what: 'payments/s over HTTP, loopback test mint + real redeemer',
+          command,
+          figure: `${round(viaMint.result.perSecond, 1)}/s`,
+          goal: '—',
+          met: null,
+          note: `${viaMint.result.sent} pre-minted 21-sat tokens (3 proofs) in ${round(viaMint.result.elapsedMs / 1000, 1)} s after ${MINT.warmup} warm-up; test mint in its own process; ${statusNote(viaMint.result)}; ratio to instant ${round(viaMint.result.perSecond / instant.result.perSecond, 3)}; tokens minted at ${round(viaMint.mintedPerSecond, 1)}/s beforehand`,
+        },
+        { what: '  latency p50 / p99, test mint', command, figure: `${ms(viaMint.result.p50Ms)} / ${ms(viaMint.result.p99Ms)}`, goal: '—', met: null, note: `max ${ms(viaMint.result.maxMs)}` },
+        {
+          what: '  CPU per payment: gateway / test mint',
+          command,
+          figure: `${ms(viaMint.result.gatewayCpuMsPerPayment)} / ${ms(viaMint.mintCpuMsPerPayment)}`,
+          goal: '—',
+          met: null,
+          note: 'gateway: real redeemer (swap, DLEQ and bookkeeping); the mint process: its swap handling',
+        },
+      ];
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};

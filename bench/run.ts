@@ -1,0 +1,37 @@
+// npm run bench                 every bench that needs no lab
+// npm run bench -- payments     one bench by name (several names allowed)
+// Prints figures only; nothing here asserts a time.
+import { actorsBench } from './actors/actors.bench.ts';
+import { loadLine, machineLine } from './lib/machine.ts';
+import type { Bench, BenchRow } from './lib/row.ts';
+import { markdownTable } from './lib/table.ts';
+import { paymentsBench } from './payments/payments.bench.ts';
+
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench];
+
+const names = process.argv.slice(2).filter((arg) => arg !== '--');
+const unknown = names.filter((name) => !BENCHES.some((bench) => bench.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}\n`);
+  process.exit(2);
+}
+const chosen = names.length === 0 ? BENCHES : BENCHES.filter((bench) => names.includes(bench.name));
+
+process.stdout.write(`${machineLine()}\n`);
+const rows: BenchRow[] = [];
+let failed = false;
+for (const bench of chosen) {
+  const started = performance.now();
+  process.stderr.write(`bench ${bench.name} ... (${loadLine()})\n`);
+  try {
+    const benchRows = await bench.run();
+    rows.push(...benchRows);
+    for (const row of benchRows) process.stderr.write(`  ${row.what}: ${row.figure}\n`);
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`bench ${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.stderr.write(`bench ${bench.name} took ${((performance.now() - started) / 1000).toFixed(1)} s (${loadLine()})\n`);
+}
+process.stdout.write(`\n${markdownTable(rows)}\n`);
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,79 @@
+import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
+import type { SnapshotRow, StoredSnapshotRow } from '../../store/snapshots-repo.ts';
+
+export const SESSION_MACHINE_NAME = 'session';
+
+/**
+ * A persisted session snapshot with what XState leaves out of it: which machine and which version
+ * of it wrote the snapshot, whose it is and when it was saved.
+ */
+export interface SessionEnvelope {
+  machine: string;
+  version: number;
+  mac: string;
+  savedAt: number;
+  /** actor.getPersistedSnapshot() of the session actor: plain JSON. */
+  snapshot: PersistedSession;
+}
+
+/** The part of a persisted machine snapshot this module reads; XState owns the rest. */
+export interface PersistedSession {
+  status: string;
+  value: unknown;
+  context: { mac: string } & Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export class UnrestorableSnapshotError extends Error {
+  override readonly name = 'UnrestorableSnapshotError';
+}
+
+export function topStateOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') return Object.keys(value)[0] ?? 'unknown';
+  return 'unknown';
+}
+
+export function wrapSession(mac: string, snapshot: PersistedSession, savedAt: number): SessionEnvelope {
+  return { machine: SESSION_MACHINE_NAME, version: SESSION_MACHINE_VERSION, mac, savedAt, snapshot };
+}
+
+export function envelopeToRow(envelope: SessionEnvelope): SnapshotRow {
+  return {
+    mac: envelope.mac,
+    machine: envelope.machine,
+    version: envelope.version,
+    state: topStateOf(envelope.snapshot.value),
+    savedAt: envelope.savedAt,
+    snapshotJson: JSON.stringify(envelope.snapshot),
+  };
+}
+
+/**
+ * Reads a stored row back into an envelope this build can restore.
+ * @throws UnrestorableSnapshotError for another machine, another version, or a malformed snapshot.
+ */
+export function rowToEnvelope(row: StoredSnapshotRow | SnapshotRow): SessionEnvelope {
+  if (row.machine !== SESSION_MACHINE_NAME) {
+    throw new UnrestorableSnapshotError(`snapshot of machine "${row.machine}", expected "${SESSION_MACHINE_NAME}"`);
+  }
+  if (row.version !== SESSION_MACHINE_VERSION) {
+    throw new UnrestorableSnapshotError(
+      `snapshot written by session machine version ${row.version}; this build reads version ${SESSION_MACHINE_VERSION}`,
+    );
+  }
+  let snapshot: unknown;
+  try {
+    snapshot = JSON.parse(row.snapshotJson);
+  } catch (error) {
+    throw new UnrestorableSnapshotError(`snapshot is not JSON: ${(error as Error).message}`);
+  }
+  const candidate = snapshot as Partial<PersistedSession> | null;
+  if (!candidate || typeof candidate !== 'object' || candidate.status !== 'active' || candidate.value === undefined) {
+    throw new UnrestorableSnapshotError('snapshot is not an active machine snapshot');
+  }
+  if (candidate.context?.mac !== row.mac) {
+    throw new UnrestorableSnapshotError(`snapshot belongs to ${String(candidate.context?.mac)}, stored under ${row.mac}`);
+  }
+  return { machine: row.machine, version: row.version, mac: row.mac, savedAt: row.savedAt, snapshot: candidate as PersistedSession };
+}

@@ -1,0 +1,86 @@
+import type { AnyActorLogic } from 'xstate';
+import { createActor } from 'xstate';
+import type { Logger } from 'pino';
+import { sessionSystemId } from '../../../machines/gateway/gateway.ids.ts';
+import { sessionMachine } from '../../../machines/session/session.machine.ts';
+import type { SnapshotsRepo } from '../../store/snapshots-repo.ts';
+import { rowToEnvelope, type SessionEnvelope, UnrestorableSnapshotError } from './envelope.ts';
+
+/** How XState marks an actor reference inside persisted context (its internal $$ACTOR_TYPE). */
+const PERSISTED_ACTOR_REF = 1;
+
+export interface LoadedSessions {
+  envelopes: SessionEnvelope[];
+  failed: Array<{ mac: string; problem: string }>;
+}
+
+/**
+ * Reads every live snapshot. One that this build cannot restore (another machine version, a state
+ * that no longer exists, bad JSON) is logged, marked in the store and left there; the rest load.
+ */
+export function loadSessions(repo: SnapshotsRepo, log: Logger, metric: string): LoadedSessions {
+  const loaded: LoadedSessions = { envelopes: [], failed: [] };
+  for (const row of repo.live()) {
+    try {
+      const envelope = rowToEnvelope(row);
+      checkAgainstMachine(envelope);
+      if (envelope.snapshot.context.metric !== metric) {
+        throw new UnrestorableSnapshotError(`session metered in ${String(envelope.snapshot.context.metric)}; the gateway now meters ${metric}`);
+      }
+      loaded.envelopes.push(envelope);
+    } catch (error) {
+      const problem = error instanceof Error ? error.message : String(error);
+      log.error({ mac: row.mac, version: row.version, savedAt: row.savedAt, problem }, 'session snapshot cannot be restored; kept in the store, marked');
+      repo.markUnrestorable(row.id, problem);
+      loaded.failed.push({ mac: row.mac, problem });
+    }
+  }
+  return loaded;
+}
+
+/** A snapshot naming a state the machine does not have would break the whole root's restore: catch it per session. */
+function checkAgainstMachine(envelope: SessionEnvelope): void {
+  try {
+    sessionMachine.resolveState({ value: envelope.snapshot.value as never, context: envelope.snapshot.context as never });
+  } catch (error) {
+    throw new UnrestorableSnapshotError(`state ${JSON.stringify(envelope.snapshot.value)} is not in this session machine: ${(error as Error).message}`);
+  }
+}
+
+interface PersistedRoot {
+  context: { sessions: Record<string, unknown> } & Record<string, unknown>;
+  children: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * The gateway root's persisted snapshot with the sessions as its spawned children, so that one
+ * createActor(…, { snapshot }) restores them all under the root, each with its systemId.
+ */
+export function rootSnapshotWithSessions<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  input: unknown,
+  envelopes: SessionEnvelope[],
+): unknown {
+  const base = createActor(logic, { input } as never).getPersistedSnapshot() as unknown as PersistedRoot;
+  const sessions: Record<string, unknown> = { ...base.context.sessions };
+  const children: Record<string, unknown> = { ...base.children };
+  for (const envelope of envelopes) {
+    const id = sessionSystemId(envelope.mac);
+    sessions[envelope.mac] = { xstate$$type: PERSISTED_ACTOR_REF, id };
+    children[id] = { snapshot: envelope.snapshot, src: 'session', systemId: id, syncSnapshot: false };
+  }
+  return { ...base, context: { ...base.context, sessions }, children };
+}
+
+/** Payments whose redemption was in flight when the snapshot was taken: restoring re-runs them. */
+export function inFlightPayments(envelopes: SessionEnvelope[]): Array<{ mac: string; paymentId: string }> {
+  const inFlight: Array<{ mac: string; paymentId: string }> = [];
+  for (const { mac, snapshot } of envelopes) {
+    const value = snapshot.value as unknown;
+    const redeeming = value === 'paying' || (typeof value === 'object' && value !== null && (value as Record<string, unknown>).polling === 'toppingUp');
+    const head = (snapshot.context.payments as Array<{ id: string }> | undefined)?.[0];
+    if (redeeming && head) inFlight.push({ mac, paymentId: head.id });
+  }
+  return inFlight;
+}

@@ -1,0 +1,187 @@
+import type { ActorRefFrom, Subscription } from 'xstate';
+import type { Logger } from 'pino';
+import type { sessionMachine } from '../../../machines/session/session.machine.ts';
+import type { SnapshotRow, SnapshotsRepo } from '../../store/snapshots-repo.ts';
+import type { SessionSnapshot } from '../summary.ts';
+import { envelopeToRow, type PersistedSession, wrapSession } from './envelope.ts';
+
+type SessionRef = ActorRefFrom<typeof sessionMachine>;
+
+export interface PersisterOptions {
+  repo: SnapshotsRepo;
+  log: Logger;
+  /** Usage-only changes of a session are written at most this often. */
+  checkpointMs: number;
+  now?: () => number;
+}
+
+export interface WriteStats {
+  rows: number;
+  ms: number;
+}
+
+interface Tracked {
+  ref: SessionRef;
+  subscription: Subscription;
+  moneyKey: string;
+  stateKey: string;
+  dirty: boolean;
+  lastWrittenAt: number;
+}
+
+/** What a customer paid and was credited: a change here is written before anyone is answered. */
+function moneyKey(snapshot: SessionSnapshot): string {
+  const c = snapshot.context;
+  return `${c.payments.map((p) => p.id).join(',')}|${c.credits.map((p) => p.paymentId).join(',')}|${c.allotment}|${c.unspent}`;
+}
+
+/** Where the session stands with the gate: written within the same turn of the event loop. */
+function stateKey(snapshot: SessionSnapshot): string {
+  const c = snapshot.context;
+  return JSON.stringify([snapshot.value, c.sessionId, c.baseline, c.openedAt, c.endsAt, c.closeReason, c.awaitingGate, c.attempts, c.carriedUsage]);
+}
+
+/**
+ * Writes session snapshots to SQLite at the moments that matter:
+ * - a payment queued or credited (or credit kept): synchronously, inside the transition, so the
+ *   HTTP answer that follows never gets ahead of the record;
+ * - a state change (gate opened with its baseline, exhausted, closed, retries): batched, one
+ *   transaction per turn of the event loop;
+ * - usage only: checkpointed at most every `checkpointMs` per session, one transaction per tick.
+ */
+export class SessionPersister {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly urgent = new Set<string>();
+  private flushQueued = false;
+  private readonly now: () => number;
+  lastCheckpoint: WriteStats = { rows: 0, ms: 0 };
+  totals = { rows: 0, transactions: 0, ms: 0 };
+
+  constructor(private readonly options: PersisterOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.tracked.size;
+  }
+
+  /** Starts watching a session. `stored`: its current snapshot is already the stored one (restored). */
+  track(mac: string, ref: SessionRef, stored: boolean): void {
+    if (this.tracked.has(mac)) return;
+    const snapshot = ref.getSnapshot();
+    const entry: Tracked = {
+      ref,
+      subscription: { unsubscribe: () => undefined },
+      moneyKey: stored ? moneyKey(snapshot) : '',
+      stateKey: stored ? stateKey(snapshot) : '',
+      dirty: false,
+      lastWrittenAt: stored ? this.now() : 0,
+    };
+    this.tracked.set(mac, entry);
+    entry.subscription = ref.subscribe({ next: (next) => this.changed(mac, entry, next), error: () => undefined });
+    if (!stored) this.changed(mac, entry, snapshot);
+  }
+
+  /** Stops watching; `remove`: the session was retired, its row goes too. */
+  untrack(mac: string, remove: boolean): void {
+    const entry = this.tracked.get(mac);
+    if (!entry) return;
+    entry.subscription.unsubscribe();
+    this.tracked.delete(mac);
+    this.urgent.delete(mac);
+    if (remove) this.guard(() => this.options.repo.remove(mac), 'removing a retired session snapshot failed');
+  }
+
+  /** Writes the sessions whose last write is older than the checkpoint interval; one transaction. */
+  checkpoint(): WriteStats {
+    const now = this.now();
+    const due: string[] = [];
+    for (const [mac, entry] of this.tracked) {
+      if (entry.dirty && now - entry.lastWrittenAt >= this.options.checkpointMs) due.push(mac);
+    }
+    this.lastCheckpoint = this.write(due);
+    return this.lastCheckpoint;
+  }
+
+  /** Writes every session with anything unwritten (shutdown). */
+  flushAll(): WriteStats {
+    const macs = [...this.tracked].filter(([mac, entry]) => entry.dirty || this.urgent.has(mac)).map(([mac]) => mac);
+    this.urgent.clear();
+    return this.write(macs);
+  }
+
+  untrackAll(): void {
+    for (const entry of this.tracked.values()) entry.subscription.unsubscribe();
+    this.tracked.clear();
+    this.urgent.clear();
+  }
+
+  private changed(mac: string, entry: Tracked, snapshot: SessionSnapshot): void {
+    if (snapshot.status !== 'active') return;
+    const money = moneyKey(snapshot);
+    const state = stateKey(snapshot);
+    if (money !== entry.moneyKey) {
+      entry.moneyKey = money;
+      entry.stateKey = state;
+      entry.dirty = true;
+      this.urgent.delete(mac);
+      this.write([mac]);
+    } else if (state !== entry.stateKey) {
+      entry.stateKey = state;
+      entry.dirty = true;
+      this.urgent.add(mac);
+      this.queueFlush();
+    } else {
+      entry.dirty = true;
+    }
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const macs = [...this.urgent];
+      this.urgent.clear();
+      this.write(macs);
+    });
+  }
+
+  private write(macs: string[]): WriteStats {
+    if (macs.length === 0) return { rows: 0, ms: 0 };
+    const started = performance.now();
+    const now = this.now();
+    const rows: SnapshotRow[] = [];
+    const written: Tracked[] = [];
+    for (const mac of macs) {
+      const entry = this.tracked.get(mac);
+      if (!entry || entry.ref.getSnapshot().status !== 'active') continue;
+      const persisted = entry.ref.getPersistedSnapshot() as unknown as PersistedSession;
+      rows.push(envelopeToRow(wrapSession(mac, persisted, now)));
+      written.push(entry);
+    }
+    const ok = this.guard(() => this.options.repo.putMany(rows), 'writing session snapshots failed');
+    if (ok) {
+      for (const entry of written) {
+        entry.dirty = false;
+        entry.lastWrittenAt = now;
+      }
+    }
+    const ms = performance.now() - started;
+    this.totals.rows += rows.length;
+    this.totals.transactions += 1;
+    this.totals.ms += ms;
+    return { rows: rows.length, ms };
+  }
+
+  /** A failed write must not take the engine down: it is logged and retried at the next checkpoint. */
+  private guard(fn: () => unknown, message: string): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      this.options.log.error({ err }, message);
+      return false;
+    }
+  }
+}

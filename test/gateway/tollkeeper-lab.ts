@@ -1,0 +1,248 @@
+/**
+ * tollkeeper itself in the lab: the test mint in tk-up, `bin/tollkeeper.js serve` in tk-gw driving
+ * the real OpenNDS through ndsctl, and customers in tk-cN paying and browsing with curl.
+ * The host has no route into the lab: everything goes through `ip netns exec`.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { finalizeEvent, generateSecretKey, type NostrEvent } from 'nostr-tools/pure';
+import type { Mac } from '../../src/gate/mac.ts';
+import { inClient, LAB_CLIENTS, LAB_GATEWAY, LAB_MINT_URL, LAB_UPSTREAM, ndsctl } from './lab.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const NODE_TSX = ['node', '--import', 'tsx'];
+
+export const ENGINE_URL = `http://${LAB_GATEWAY.lanIp}:${LAB_GATEWAY.enginePort}`;
+export const MiB = 1_048_576;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function inNamespace(ns: string, argv: readonly string[]): ResultPromise {
+  return execa('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, reject: false, stdin: 'ignore' });
+}
+
+/** Resolves when `predicate` holds; polls every `everyMs`. */
+export async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+async function stopProcess(child: ResultPromise, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await child;
+  clearTimeout(timer);
+}
+
+// ---- the mint (tk-up) -------------------------------------------------------------------------
+
+export interface LabMint {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the test mint on 198.19.0.2:3338 inside tk-up; resolves once it printed its URL. */
+export async function startLabMint(): Promise<LabMint> {
+  const child = inNamespace(LAB_UPSTREAM.ns, [
+    ...NODE_TSX, 'test/support/test-mint/main.ts', '--host', LAB_UPSTREAM.ip, '--port', String(LAB_UPSTREAM.mintPort),
+  ]);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(LAB_MINT_URL)) resolve();
+    });
+    void child.then((result) => reject(new Error(`test mint exited ${result.exitCode}: ${String(result.stderr)}`)));
+  });
+  return { url: LAB_MINT_URL, stop: () => stopProcess(child) };
+}
+
+/** Fresh tokens from the lab mint, minted inside tk-up. `spent`: already redeemed by another wallet. */
+export async function mintTokens(amounts: readonly number[], options: { spent?: boolean } = {}): Promise<string[]> {
+  const result = await inNamespace(LAB_UPSTREAM.ns, [
+    ...NODE_TSX, 'test/gateway/mint-tokens.ts', ...(options.spent ? ['--spent'] : []), LAB_MINT_URL, ...amounts.map(String),
+  ]);
+  const tokens = String(result.stdout).split('\n').filter((line) => line.startsWith('cashu'));
+  if (result.exitCode !== 0 || tokens.length !== amounts.length) {
+    throw new Error(`minting ${amounts.join(', ')} failed (exit ${result.exitCode}): ${String(result.stderr)}`);
+  }
+  return tokens;
+}
+
+// ---- tollkeeper (tk-gw) -----------------------------------------------------------------------
+
+export interface LabTollkeeperConfig {
+  metric: 'bytes' | 'milliseconds';
+  stepSize: number;
+  pricePerStep?: number;
+  minSteps?: number;
+}
+
+export interface LabTollkeeper {
+  dir: string;
+  /** The gateway's Nostr pubkey, from its advertisement. */
+  pubkey: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Runs `bin/tollkeeper.js serve` in tk-gw with gate ndsctl and a fresh data dir; resolves once clients can read GET /. */
+export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise<LabTollkeeper> {
+  const dir = mkdtempSync(join(tmpdir(), 'tk-lab-'));
+  const configFile = join(dir, 'config.json');
+  const logFile = join(dir, 'tollkeeper.log');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      listen: { host: LAB_GATEWAY.lanIp, port: LAB_GATEWAY.enginePort },
+      dataDir: join(dir, 'data'),
+      gate: { kind: 'ndsctl', command: ['ndsctl'] },
+      metric: settings.metric,
+      stepSize: settings.stepSize,
+      mints: [{ url: LAB_MINT_URL, unit: 'sat', pricePerStep: settings.pricePerStep ?? 1, minSteps: settings.minSteps ?? 1 }],
+      leaseFiles: ['/tmp/dhcp.leases'],
+      // Each test pays several times from one client within seconds.
+      rateLimit: { burst: 50, perSecond: 10 },
+      log: { level: 'info' },
+    }),
+  );
+  // `exec` all the way down: the child's pid is node's, so SIGTERM reaches tollkeeper itself.
+  const child = execa(
+    'bash',
+    ['-c', `exec ip netns exec ${LAB_GATEWAY.ns} node bin/tollkeeper.js serve --config "$1" >>"$2" 2>&1`, 'tollkeeper', configFile, logFile],
+    { cwd: REPO, reject: false, stdin: 'ignore' },
+  );
+  const log = () => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '(no log yet)';
+    }
+  };
+  let advertisement: NostrEvent | null = null;
+  try {
+    await waitFor('tollkeeper to answer GET /', async () => {
+      if (child.exitCode !== null) throw new Error(`tollkeeper exited ${child.exitCode}:\n${log()}`);
+      const answer = await clientHttp(1, ['--max-time', '1', `${ENGINE_URL}/`]);
+      if (answer.status !== 200) return false;
+      advertisement = JSON.parse(answer.body) as NostrEvent;
+      return true;
+    }, 15_000, 150);
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+  return {
+    dir,
+    pubkey: (advertisement as NostrEvent | null)!.pubkey,
+    log,
+    async stop() {
+      await stopProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Closes every lab client's gate behind tollkeeper's back: the next test starts from blocked clients. */
+export async function deauthAllClients(): Promise<void> {
+  for (const client of LAB_CLIENTS) await ndsctl(['deauth', client.mac]);
+}
+
+// ---- what a customer does (tk-cN) -------------------------------------------------------------
+
+export interface HttpAnswer {
+  /** 0 when no HTTP answer came. */
+  status: number;
+  body: string;
+}
+
+const STATUS_MARK = '\n@@status=';
+
+async function clientHttp(n: number, curlArgs: readonly string[]): Promise<HttpAnswer> {
+  const result = await inClient(n, ['curl', '-s', '-w', `${STATUS_MARK}%{http_code}`, ...curlArgs]);
+  const out = String(result.stdout);
+  const at = out.lastIndexOf(STATUS_MARK);
+  if (at < 0) return { status: 0, body: out };
+  return { status: Number(out.slice(at + STATUS_MARK.length)), body: out.slice(0, at) };
+}
+
+/** POSTs a payment to tollkeeper from client n, as `curl -d cashuB… http://198.18.0.1:2121/` would. */
+export async function payFromClient(n: number, body: string, contentType = 'text/plain'): Promise<HttpAnswer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tk-pay-'));
+  const file = join(dir, 'body');
+  writeFileSync(file, body);
+  try {
+    return await clientHttp(n, ['--max-time', '20', '-H', `content-type: ${contentType}`, '--data-binary', `@${file}`, `${ENGINE_URL}/`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface Usage {
+  used: number;
+  allotment: number;
+}
+
+/** GET /usage from client n: null for `-1/-1` (no session). */
+export async function usageOf(n: number): Promise<Usage | null> {
+  const answer = await clientHttp(n, ['--max-time', '3', `${ENGINE_URL}/usage`]);
+  const match = /^(-?\d+)\/(-?\d+)$/.exec(answer.body.trim());
+  if (answer.status !== 200 || !match) throw new Error(`GET /usage from tk-c${n}: ${answer.status} ${answer.body}`);
+  const used = Number(match[1]);
+  return used < 0 ? null : { used, allotment: Number(match[2]) };
+}
+
+/**
+ * /usage once it has stopped growing for `quietMs` (tollkeeper reads the counters every ≤ 2 s).
+ * "Stopped" allows `slackBytes`: OpenNDS counts the gateway's own answers to the client, so each
+ * /usage poll adds a few hundred bytes of its own.
+ */
+export async function settledUsageOf(n: number, quietMs = 2_500, slackBytes = 16_384, timeoutMs = 15_000): Promise<Usage | null> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await usageOf(n);
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error(`GET /usage from tk-c${n} still growing after ${timeoutMs} ms`);
+    await sleep(250);
+    const now = await usageOf(n);
+    if (Math.abs((now?.used ?? 0) - (last?.used ?? 0)) > slackBytes || now?.allotment !== last?.allotment) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return usageOf(n);
+}
+
+export async function whoamiOf(n: number): Promise<HttpAnswer> {
+  return clientHttp(n, ['--max-time', '3', `${ENGINE_URL}/whoami`]);
+}
+
+/** A kind 21000 payment event for this gateway, naming `mac`, signed by a fresh customer key. */
+export function paymentEvent(gatewayPubkey: string, mac: Mac, token: string): NostrEvent {
+  return finalizeEvent(
+    {
+      kind: 21000,
+      created_at: Math.floor(Date.now() / 1000),
+      tags: [
+        ['p', gatewayPubkey],
+        ['device-identifier', 'mac', mac],
+        ['payment', token],
+      ],
+      content: '',
+    },
+    generateSecretKey(),
+  );
+}
+
+/** The value of the first tag named `name`. */
+export function tagOf(event: NostrEvent, name: string): string | undefined {
+  return event.tags.find((tag) => tag[0] === name)?.[1];
+}

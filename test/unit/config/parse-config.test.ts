@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, type ConfigProblem, DEFAULT_CONFIG } from '../../../src/config/config.ts';
+import { loadConfig } from '../../../src/config/load-config.ts';
+import { parseConfig } from '../../../src/config/parse-config.ts';
+
+const MINT = { url: 'https://mint.example', unit: 'sat', pricePerStep: 1, minSteps: 1 };
+
+function problemsOf(run: () => unknown): ConfigProblem[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('the config was accepted');
+}
+
+describe('parseConfig', () => {
+  it('fills every default around the one required key', () => {
+    const config = parseConfig({ mints: [{ url: 'https://mint.example' }] });
+    expect(config).toEqual({ ...DEFAULT_CONFIG, mints: [MINT] });
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 2122 });
+  });
+
+  it('names the key, the problem and what is expected for each mistake, all at once', () => {
+    const problems = problemsOf(() =>
+      parseConfig({
+        listen: { port: 70_000 },
+        mints: [{ url: 'ftp://mint', pricePerStep: 0 }],
+        metric: 'packets',
+        gate: { kind: 'ndsctl', command: 'ndsctl' },
+        admin: { host: '192.168.1.1', port: 'x' },
+        poll: { minMs: 500, maxMs: 100 },
+        colour: 'blue',
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { key: 'colour', problem: 'is not a known key', expected: expect.stringContaining('admin') },
+        { key: 'listen.port', problem: 'is number 70000', expected: 'a whole number from 0 to 65535' },
+        { key: 'metric', problem: 'is "packets"', expected: 'one of "bytes", "milliseconds"' },
+        { key: 'gate.command', problem: 'is "ndsctl"', expected: 'an array of non-empty strings' },
+        { key: 'mints[0].url', problem: 'is "ftp://mint"', expected: 'an http(s) URL of a Cashu mint' },
+        { key: 'mints[0].pricePerStep', problem: 'is number 0', expected: expect.stringMatching(/^a whole number from 1/) },
+        { key: 'admin.host', problem: 'is "192.168.1.1"', expected: 'a loopback address (127.0.0.1, ::1 or localhost)' },
+        { key: 'admin.port', problem: 'is "x"', expected: 'a whole number from 0 to 65535' },
+        { key: 'poll.minMs', problem: '500 is above poll.maxMs', expected: 'minMs <= maxMs' },
+      ]),
+    );
+    expect(problems).toHaveLength(9);
+  });
+
+  it('requires at least one mint', () => {
+    expect(problemsOf(() => parseConfig({}))).toEqual([{ key: 'mints', problem: 'is empty', expected: 'at least one accepted mint' }]);
+  });
+
+  it('accepts an IPv6 or named loopback admin host', () => {
+    expect(parseConfig({ mints: [MINT], admin: { host: '::1', port: 0 } }).admin).toEqual({ host: '::1', port: 0 });
+    expect(parseConfig({ mints: [MINT], admin: { host: 'localhost' } }).admin.host).toBe('localhost');
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tollkeeper-config-'));
+
+  it('says when the file is missing or not JSON', () => {
+    const missing = problemsOf(() => loadConfig(join(dir, 'nope.json')));
+    expect(missing).toEqual([{ key: '(file)', problem: expect.stringMatching(/^cannot be read: ENOENT/), expected: expect.stringContaining('nope.json') }]);
+    writeFileSync(join(dir, 'broken.json'), '{ "mints": [ }');
+    expect(problemsOf(() => loadConfig(join(dir, 'broken.json')))[0]).toMatchObject({ key: '(file)', expected: 'a JSON object' });
+  });
+});

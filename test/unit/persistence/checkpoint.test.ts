@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EngineHarness } from './engine-harness.ts';
+
+const A = 'aa:bb:cc:00:00:01';
+
+let harness: EngineHarness;
+afterEach(() => {
+  harness?.cleanup();
+  vi.useRealTimers();
+});
+
+function storedUsed(h: EngineHarness): number {
+  return (JSON.parse(h.snapshots.get(A)!.snapshotJson) as { context: { used: number } }).context.used;
+}
+
+describe('usage checkpoints', () => {
+  it('writes usage-only changes at most once per checkpoint interval, at a meter tick', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start({ checkpointMs: 5_000 });
+    await harness.pay(A, 'pay-a');
+
+    harness.gate.addTraffic(A, 1_000);
+    await gateway.meterNow();
+    expect(gateway.usage(A as never)?.used).toBe(1_000);
+    expect(storedUsed(harness)).toBe(0);
+
+    vi.setSystemTime(Date.now() + 5_000);
+    harness.gate.addTraffic(A, 500);
+    await gateway.meterNow();
+    expect(storedUsed(harness)).toBe(1_500);
+    expect(gateway.persistenceStats()?.lastCheckpoint.rows).toBe(1);
+  });
+
+  it('does not restore a session metered in another unit, and marks it', async () => {
+    harness = new EngineHarness('bytes');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    harness.crash();
+
+    const gateway = harness.start({ metric: 'milliseconds' });
+    expect(gateway.restoreReport?.failed).toEqual([{ mac: A, problem: expect.stringMatching(/metered in bytes/) }]);
+    expect(harness.snapshots.all()[0]?.unrestorable).toMatch(/metered in bytes/);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { SESSION_MACHINE_VERSION, sessionMachine } from '../../../machines/session/session.machine.ts';
+import {
+  envelopeToRow,
+  type PersistedSession,
+  rowToEnvelope,
+  UnrestorableSnapshotError,
+  wrapSession,
+} from '../../../src/engine/persistence/envelope.ts';
+
+const MAC = 'aa:bb:cc:00:00:01';
+
+function persistedIdleSession(): PersistedSession {
+  const actor = createActor(sessionMachine, { input: { mac: MAC, metric: 'bytes' } }).start();
+  const persisted = actor.getPersistedSnapshot() as unknown as PersistedSession;
+  actor.stop();
+  return persisted;
+}
+
+describe('session snapshot envelope', () => {
+  it('round-trips through a stored row and restores an actor in the same state', () => {
+    const snapshot = persistedIdleSession();
+    const envelope = wrapSession(MAC, snapshot, 1_700_000_000_000);
+    const row = envelopeToRow(envelope);
+    expect(row).toMatchObject({ mac: MAC, machine: 'session', version: SESSION_MACHINE_VERSION, state: 'idle', savedAt: 1_700_000_000_000 });
+
+    const back = rowToEnvelope(row);
+    expect(back).toEqual(envelope);
+    const restored = createActor(sessionMachine, { snapshot: back.snapshot as never, input: { mac: MAC, metric: 'bytes' } });
+    expect(restored.getSnapshot().value).toBe('idle');
+    expect(restored.getSnapshot().context.mac).toBe(MAC);
+  });
+
+  it('refuses a snapshot written by another version of the session machine', () => {
+    const row = { ...envelopeToRow(wrapSession(MAC, persistedIdleSession(), 1)), version: SESSION_MACHINE_VERSION + 1 };
+    expect(() => rowToEnvelope(row)).toThrow(UnrestorableSnapshotError);
+    expect(() => rowToEnvelope(row)).toThrow(/version/);
+  });
+
+  it('refuses a snapshot of another machine, one filed under another MAC, and one that is not JSON', () => {
+    const row = envelopeToRow(wrapSession(MAC, persistedIdleSession(), 1));
+    expect(() => rowToEnvelope({ ...row, machine: 'gateway' })).toThrow(UnrestorableSnapshotError);
+    expect(() => rowToEnvelope({ ...row, mac: 'aa:bb:cc:00:00:02' })).toThrow(/belongs to/);
+    expect(() => rowToEnvelope({ ...row, snapshotJson: '{"status":' })).toThrow(/not JSON/);
+  });
+});

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Mac } from '../../../src/gate/mac.ts';
+import { EngineHarness, settle } from './engine-harness.ts';
+
+const A = 'aa:bb:cc:00:00:01';
+const B = 'aa:bb:cc:00:00:02';
+const C = 'aa:bb:cc:00:00:03';
+const STRANGER = 'aa:bb:cc:00:00:99';
+
+let harness: EngineHarness;
+afterEach(() => harness?.cleanup());
+
+async function untilPolling(h: EngineHarness, macs: string[]): Promise<void> {
+  for (let i = 0; i < 50 && !macs.every((mac) => h.state(mac) === 'polling'); i++) await settle();
+}
+
+describe('reconciling sessions with the gate', () => {
+  it('closes, at start, a client the gate lets through with no session behind it', async () => {
+    harness = new EngineHarness('bytes');
+    await harness.gate.authorize(STRANGER as Mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
+    const gateway = harness.start();
+    expect(await gateway.startup).toEqual({ orphansClosed: [STRANGER], gateRestarted: false });
+    expect(harness.gate.isOpen(STRANGER)).toBe(false);
+  });
+
+  it('leaves paying customers alone', async () => {
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start();
+    await gateway.startup;
+    await harness.pay(A, 'pay-a');
+    const report = await gateway.reconcile();
+    expect(report.orphansClosed).toEqual([]);
+    expect(harness.gate.isOpen(A)).toBe(true);
+  });
+
+  it('re-authorises a session the gate forgot while the engine was down, carrying its usage', async () => {
+    harness = new EngineHarness('bytes');
+    // Checkpoint at every tick: the usage counted before the crash is on disk.
+    const first = harness.start({ checkpointMs: 0 });
+    await harness.pay(A, 'pay-a');
+    harness.gate.addTraffic(A, 3_000);
+    await first.meterNow();
+    harness.crash();
+    harness.gate.forget(A);
+
+    const second = harness.start();
+    await second.startup;
+    await untilPolling(harness, [A]);
+    expect(harness.gate.isOpen(A)).toBe(true);
+    expect(harness.gate.callsOf('authorize').filter((call) => call.mac === A)).toHaveLength(2);
+    // The gate counts from 0 again; what was used before stays counted.
+    harness.gate.addTraffic(A, 2_000);
+    await second.meterNow();
+    expect(second.usage(A as Mac)?.used).toBe(5_000);
+  });
+
+  it('closes a data session that ran out while the engine was down, counting what the gate saw', async () => {
+    harness = new EngineHarness('bytes');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    harness.crash();
+    harness.gate.addTraffic(A, 12_500);
+
+    const second = harness.start();
+    await second.startup;
+    await settle();
+    expect(harness.state(A)).toBe('exhausted');
+    expect(harness.gate.isOpen(A)).toBe(false);
+    expect(second.sessions()[0]?.used).toBe(12_500);
+  });
+
+  it('detects an OpenNDS restart (every client gone at once) and re-opens every session on that reading', async () => {
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start();
+    await gateway.startup;
+    for (const mac of [A, B, C]) await harness.pay(mac, `pay-${mac}`);
+    harness.gate.addTraffic(A, 1_000);
+    await gateway.reconcile();
+    for (const mac of [A, B, C]) harness.gate.forget(mac);
+
+    const report = await gateway.reconcile();
+    expect(report.gateRestarted).toBe(true);
+    await untilPolling(harness, [A, B, C]);
+    expect(harness.gate.openMacs().sort()).toEqual([A, B, C]);
+    expect(gateway.usage(A as Mac)?.used).toBe(1_000);
+  });
+});

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
+import { EngineHarness, settle } from './engine-harness.ts';
+
+const A = 'aa:bb:cc:00:00:01';
+const B = 'aa:bb:cc:00:00:02';
+
+let harness: EngineHarness;
+afterEach(() => {
+  harness?.cleanup();
+  vi.useRealTimers();
+});
+
+describe('restoring persisted sessions', () => {
+  it('brings a data session back where it was and keeps counting from there', async () => {
+    harness = new EngineHarness('bytes');
+    const first = harness.start();
+    await harness.pay(A, 'pay-a');
+    harness.gate.addTraffic(A, 4_000);
+    await first.meterNow();
+    expect(first.usage(A as never)?.used).toBe(4_000);
+    harness.crash();
+
+    const second = harness.start();
+    await second.startup;
+    expect(harness.state(A)).toBe('polling');
+    expect(second.usage(A as never)).toEqual({ used: 4_000, allotment: 10_000, metric: 'bytes' });
+    // The gate kept counting; the restored baseline makes the next reading count only new traffic.
+    harness.gate.addTraffic(A, 7_000);
+    await second.meterNow();
+    await settle();
+    expect(harness.state(A)).toBe('exhausted');
+    expect(harness.gate.isOpen(A)).toBe(false);
+  });
+
+  it('writes a credited payment before the payer is answered', async () => {
+    harness = new EngineHarness('bytes');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    const row = harness.snapshots.get(A);
+    expect(row).toBeDefined();
+    expect(JSON.parse(row!.snapshotJson).context.credits.map((c: { paymentId: string }) => c.paymentId)).toEqual(['pay-a']);
+  });
+
+  it('fails loudly for a snapshot of an unknown machine version and restores the others', async () => {
+    harness = new EngineHarness('bytes');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    await harness.pay(B, 'pay-b');
+    harness.crash();
+    harness.store.db.prepare('UPDATE session_snapshots SET version = ? WHERE mac = ?').run(SESSION_MACHINE_VERSION + 7, A);
+
+    const second = harness.start();
+    expect(second.restoreReport?.restored).toBe(1);
+    expect(second.restoreReport?.failed).toEqual([{ mac: A, problem: expect.stringMatching(/version/) }]);
+    expect(harness.state(B)).toBe('polling');
+    expect(harness.state(A)).toBeUndefined();
+    // Left in the store and marked, for an operator.
+    const kept = harness.snapshots.all().find((row) => row.mac === A);
+    expect(kept?.unrestorable).toMatch(/version/);
+    expect(harness.snapshots.get(A)).toBeUndefined();
+  });
+
+  it('re-arms a time deadline from the absolute end time: the gate closes when the time is up', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    harness = new EngineHarness('milliseconds');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    const endsAt = harness.gateway!.sessions()[0]!.endsAt!;
+    await vi.advanceTimersByTimeAsync(20_000);
+    harness.crash();
+
+    harness.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(harness.state(A)).toBe('polling');
+    expect(harness.gateway!.sessions()[0]!.endsAt).toBe(endsAt);
+    await vi.advanceTimersByTimeAsync(endsAt - Date.now() - 1);
+    expect(harness.gate.isOpen(A)).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(harness.state(A)).toBe('exhausted');
+    expect(harness.gate.isOpen(A)).toBe(false);
+  });
+
+  it('closes a time session that ran out while the engine was down, as soon as it is back', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    harness = new EngineHarness('milliseconds');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    harness.crash();
+    vi.setSystemTime(Date.now() + 61_000);
+
+    harness.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(harness.state(A)).toBe('exhausted');
+    expect(harness.gate.isOpen(A)).toBe(false);
+  });
+
+  it('resumes a gate retry that was waiting on a backoff timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    harness = new EngineHarness('bytes');
+    harness.start();
+    harness.gate.failNext('authorize', 'busy', 1);
+    void harness.gateway!.pay(A as never, { id: 'pay-a', token: 'cashuB-a' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(harness.gateway!.sessionRef(A)?.getSnapshot().value).toEqual({ open: 'waitingToAuthorize' });
+    harness.crash();
+
+    harness.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(harness.state(A)).toBe('polling');
+    expect(harness.gate.isOpen(A)).toBe(true);
+  });
+});
