@@ -17,6 +17,12 @@ function engine(gate: Gate, metric: 'bytes' | 'milliseconds' = 'bytes', redeemer
   return gateway;
 }
 
+/** Under fake timers: lets pending work run, advancing the clock by `ms`, then awaits `promise`. */
+async function settle<T>(promise: Promise<T>, ms = 0): Promise<T> {
+  await vi.advanceTimersByTimeAsync(ms);
+  return promise;
+}
+
 afterEach(() => {
   for (const gateway of running.splice(0)) gateway.stop();
   vi.useRealTimers();
@@ -98,25 +104,17 @@ describe('data sessions', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const gate = new SimulatedGate();
     const gateway = engine(gate);
-    const paid = gateway.pay(A, testPayment(10_000));
-    await vi.advanceTimersByTimeAsync(0);
-    await paid;
+    await settle(gateway.pay(A, testPayment(10_000)));
     gate.addTraffic(A, 3_000);
-    const tick = gateway.meterNow();
-    await vi.advanceTimersByTimeAsync(0);
-    await tick;
+    await settle(gateway.meterNow(), 0);
     gate.forget(A);
     gate.failNext('authorize', 'failed', 5);
-    const lost = gateway.meterNow();
-    await vi.advanceTimersByTimeAsync(30_000);
-    await lost;
+    await settle(gateway.meterNow(), 30_000);
     const snapshot = gateway.sessionRef(A)!.getSnapshot();
     expect(snapshot.matches({ closed: 'gateClosed' })).toBe(true);
     expect(snapshot.context.closeReason).toBe('gate-lost-client');
     expect(snapshot.context.unspent).toBe(7_000);
-    const again = gateway.pay(A, testPayment(1_000));
-    await vi.advanceTimersByTimeAsync(0);
-    const outcome = await again;
+    const outcome = await settle(gateway.pay(A, testPayment(1_000)));
     expect(outcome.ok && outcome.session.allotment).toBe(8_000);
   });
 });
@@ -126,15 +124,11 @@ describe('time sessions', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const gate = new SimulatedGate();
     const gateway = engine(gate, 'milliseconds');
-    const paid = gateway.pay(A, testPayment(60_000));
-    await vi.advanceTimersByTimeAsync(0);
-    const outcome = await paid;
+    const outcome = await settle(gateway.pay(A, testPayment(60_000)));
     const startedAt = outcome.ok ? outcome.session.startedAt! : NaN;
     expect(gate.limitsOf(A)?.sessionMinutes).toBe(2);
     await vi.advanceTimersByTimeAsync(20_000);
-    const topUp = gateway.pay(A, testPayment(30_000));
-    await vi.advanceTimersByTimeAsync(0);
-    expect((await topUp).ok).toBe(true);
+    expect((await settle(gateway.pay(A, testPayment(30_000)))).ok).toBe(true);
     expect(gateway.sessionRef(A)!.getSnapshot().context.endsAt).toBe(startedAt + 90_000);
     await vi.advanceTimersByTimeAsync(69_000);
     expect(gate.isOpen(A)).toBe(true);
@@ -147,13 +141,10 @@ describe('time sessions', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const gate = new SimulatedGate();
     const gateway = engine(gate, 'milliseconds');
-    const first = gateway.pay(A, testPayment(60_000));
-    await vi.advanceTimersByTimeAsync(0);
-    const firstSession = (await first).ok ? gateway.sessionRef(A)!.getSnapshot().context.sessionId : null;
+    const first = await settle(gateway.pay(A, testPayment(60_000)));
+    const firstSession = first.ok ? gateway.sessionRef(A)!.getSnapshot().context.sessionId : null;
     vi.setSystemTime(Date.now() + 61_000);
-    const late = gateway.pay(A, testPayment(60_000));
-    await vi.advanceTimersByTimeAsync(0);
-    const outcome = await late;
+    const outcome = await settle(gateway.pay(A, testPayment(60_000)));
     expect(outcome.ok).toBe(true);
     const context = gateway.sessionRef(A)!.getSnapshot().context;
     expect(context.sessionId).not.toBe(firstSession);
@@ -167,14 +158,10 @@ describe('failures stay with their customer', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const gate = new SimulatedGate();
     const gateway = engine(gate);
-    const paid = gateway.pay(A, testPayment(1_000));
-    await vi.advanceTimersByTimeAsync(0);
-    await paid;
+    await settle(gateway.pay(A, testPayment(1_000)));
     gate.failNext('deauthorize', 'failed', 2);
     gate.addTraffic(A, 1_000);
-    const tick = gateway.meterNow();
-    await vi.advanceTimersByTimeAsync(0);
-    await tick;
+    await settle(gateway.meterNow(), 0);
     expect(gate.isOpen(A)).toBe(true);
     expect(gateway.sessionRef(A)!.getSnapshot().matches({ exhausted: 'waitingToRetry' })).toBe(true);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -186,14 +173,10 @@ describe('failures stay with their customer', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const gate = new SimulatedGate();
     const gateway = engine(gate);
-    const paid = gateway.pay(A, testPayment(1_000));
-    await vi.advanceTimersByTimeAsync(0);
-    await paid;
+    await settle(gateway.pay(A, testPayment(1_000)));
     gate.failNext('deauthorize', 'timeout', 5);
     gate.addTraffic(A, 1_000);
-    const tick = gateway.meterNow();
-    await vi.advanceTimersByTimeAsync(10_000);
-    await tick;
+    await settle(gateway.meterNow(), 10_000);
     expect(gateway.sessionRef(A)!.getSnapshot().matches({ exhausted: 'closeFailed' })).toBe(true);
     expect(gate.isOpen(A)).toBe(true);
     await vi.advanceTimersByTimeAsync(30_000);
@@ -232,9 +215,7 @@ describe('the actor system', () => {
     const gate = new SimulatedGate();
     const gateway = new Gateway({ gate, redeemer: new InstantRedeemer(), metric: 'bytes', log: silentLog, retireAfterMs: 60_000 }).start();
     running.push(gateway);
-    const paid = gateway.pay(A, testPayment(1_000));
-    await vi.advanceTimersByTimeAsync(0);
-    await paid;
+    await settle(gateway.pay(A, testPayment(1_000)));
     gate.addTraffic(A, 1_000);
     await vi.advanceTimersByTimeAsync(2_100);
     expect(gateway.sessionRef(A)?.getSnapshot().matches({ exhausted: 'gateClosed' })).toBe(true);
@@ -243,9 +224,7 @@ describe('the actor system', () => {
     await vi.advanceTimersByTimeAsync(40_000);
     expect(gateway.sessionRef(A)).toBeUndefined();
     expect(gateway.sessions()).toEqual([]);
-    const again = gateway.pay(A, testPayment(1_000));
-    await vi.advanceTimersByTimeAsync(0);
-    expect((await again).ok).toBe(true);
+    expect((await settle(gateway.pay(A, testPayment(1_000)))).ok).toBe(true);
     expect(gate.isOpen(A)).toBe(true);
   });
 });
