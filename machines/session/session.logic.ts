@@ -89,10 +89,15 @@ export function backstopFor(context: SessionContext, now: number, policy: Backst
   return { sessionMinutes: 0, downloadQuotaKB: quota, uploadQuotaKB: quota };
 }
 
-/** Milliseconds until a data session is predicted to run out at its recent rate, or null if idle. */
-export function predictedExhaustionMs(context: SessionContext): number | null {
-  if (context.metric !== 'bytes' || context.rate <= 0) return null;
-  return (remainingAt(context, 0) / context.rate) * 1000;
+/**
+ * Milliseconds until a data session could run out: at its recent rate, or at `floorRate` (bytes/s)
+ * when that is faster — a customer who was idle or has just connected can start at full speed.
+ * Null for time sessions, and for data sessions when neither rate is known.
+ */
+export function predictedExhaustionMs(context: SessionContext, floorRate = 0): number | null {
+  const rate = Math.max(context.rate, floorRate);
+  if (context.metric !== 'bytes' || rate <= 0) return null;
+  return (remainingAt(context, 0) / rate) * 1000;
 }
 
 export function delayUntilDeadline(context: SessionContext, now: number): number {

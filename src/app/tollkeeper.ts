@@ -94,7 +94,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     redeemer,
     metric: config.metric,
     log: log.child({ component: 'engine' }),
-    tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs },
+    tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs, linkRate: config.poll.linkRate },
     onTick: ops.onTick,
     ...(hub ? { inspect: hub.inspect } : {}),
     // Sessions survive restarts and crashes: restored here, reconciled with the gate once started.

@@ -25,7 +25,8 @@ export interface Config {
   /** Bytes or milliseconds one step buys. */
   stepSize: number;
   mints: MintConfig[];
-  poll: { minMs: number; maxMs: number };
+  /** Meter pace: readings between minMs and maxMs apart; linkRate (bytes/s) is the fastest one customer can go. */
+  poll: { minMs: number; maxMs: number; linkRate: number };
   leaseFiles: string[];
   arpFile: string;
   trustedRelays: string[];
@@ -61,7 +62,7 @@ export const DEFAULT_CONFIG: Config = {
   metric: 'bytes',
   stepSize: 1_048_576,
   mints: [],
-  poll: { minMs: 50, maxMs: 2_000 },
+  poll: { minMs: 50, maxMs: 2_000, linkRate: 12_500_000 },
   leaseFiles: ['/tmp/dhcp.leases', '/var/lib/misc/dnsmasq.leases'],
   arpFile: '/proc/net/arp',
   trustedRelays: [],

@@ -29,6 +29,7 @@ export function parseConfig(input: unknown): Config {
       return {
         minMs: r.integer('poll.minMs', poll.minMs, DEFAULT_CONFIG.poll.minMs, 10),
         maxMs: r.integer('poll.maxMs', poll.maxMs, DEFAULT_CONFIG.poll.maxMs, 10),
+        linkRate: r.integer('poll.linkRate', poll.linkRate, DEFAULT_CONFIG.poll.linkRate, 0),
       };
     })(),
     leaseFiles: r.strings('leaseFiles', input.leaseFiles, DEFAULT_CONFIG.leaseFiles),

@@ -77,9 +77,16 @@ describe('the adaptive tick', () => {
     expect(nextTickDelay([idle], DEFAULT_TICK_POLICY)).toBe(DEFAULT_TICK_POLICY.maxMs);
   });
 
+  it('a small purchase just opened is read soon, as if the customer started at link speed', () => {
+    const fresh = session({ allotment: 4 * 1_048_576, used: 0, rate: 0 });
+    const policy = { ...DEFAULT_TICK_POLICY, linkRate: 10e6 };
+    expect(nextTickDelay([fresh], policy)).toBe(210);
+    expect(nextTickDelay([fresh], { ...policy, linkRate: 0 })).toBe(policy.maxMs);
+  });
+
   it('shortens as a session nears exhaustion at its recent rate, down to the minimum', () => {
     const rate = 10e6; // 80 Mbit/s
-    const far = session({ allotment: 50e6, used: 10e6, rate });
+    const far = session({ allotment: 100e6, used: 10e6, rate });
     const near = session({ allotment: 50e6, used: 49e6, rate });
     const last = session({ allotment: 50e6, used: 49.99e6, rate });
     expect(predictedExhaustionMs(near)).toBeCloseTo(100);
@@ -87,7 +94,8 @@ describe('the adaptive tick', () => {
     expect(nextTickDelay([far, near], DEFAULT_TICK_POLICY)).toBe(DEFAULT_TICK_POLICY.minMs);
     expect(nextTickDelay([last], DEFAULT_TICK_POLICY)).toBe(DEFAULT_TICK_POLICY.minMs);
     const mid = session({ allotment: 50e6, used: 40e6, rate });
-    expect(nextTickDelay([mid], DEFAULT_TICK_POLICY)).toBe(500);
+    expect(nextTickDelay([mid], { ...DEFAULT_TICK_POLICY, linkRate: 0 })).toBe(500);
+    expect(nextTickDelay([mid], DEFAULT_TICK_POLICY)).toBe(400); // the link (12.5 MB/s) is faster than its rate
   });
 
   it('time sessions wait for their deadline with a timer that setTimeout can hold', () => {
