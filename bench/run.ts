@@ -1,13 +1,13 @@
-// npm run bench                 every bench that needs no lab
-// npm run bench -- payments     one bench by name (several names allowed)
+// npm run bench                 the default benches (none needs the lab)
+// npm run bench -- payments     one bench by name (several names allowed; actors-persisted only so)
 // Prints figures only; nothing here asserts a time.
-import { actorsBench } from './actors/actors.bench.ts';
-import { loadLine, machineLine } from './lib/machine.ts';
+import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
+import { loadLine, machineLine, treeLine } from './lib/machine.ts';
 import type { Bench, BenchRow } from './lib/row.ts';
 import { markdownTable } from './lib/table.ts';
 import { paymentsBench } from './payments/payments.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench];
 
 const names = process.argv.slice(2).filter((arg) => arg !== '--');
 const unknown = names.filter((name) => !BENCHES.some((bench) => bench.name === name));
@@ -15,9 +15,9 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}\n`);
   process.exit(2);
 }
-const chosen = names.length === 0 ? BENCHES : BENCHES.filter((bench) => names.includes(bench.name));
+const chosen = names.length === 0 ? BENCHES.filter((bench) => bench.byDefault) : BENCHES.filter((bench) => names.includes(bench.name));
 
-process.stdout.write(`${machineLine()}\n`);
+process.stdout.write(`${machineLine()}; ${treeLine()}\n`);
 const rows: BenchRow[] = [];
 let failed = false;
 for (const bench of chosen) {

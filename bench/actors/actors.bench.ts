@@ -4,7 +4,6 @@ import { median, round } from '../lib/stats.ts';
 import type { ActorsResult } from './actors-result.ts';
 
 const ACTORS = Number(process.env.BENCH_ACTORS ?? 10_000);
-const command = 'npm run bench -- actors';
 const kb = (bytes: number) => `${round(bytes / 1024, 2)} KB`;
 
 function run(persist: boolean): Promise<ActorsResult> {
@@ -14,17 +13,20 @@ function run(persist: boolean): Promise<ActorsResult> {
   });
 }
 
-function rows(r: ActorsResult): BenchRow[] {
+function rows(r: ActorsResult, name: string): BenchRow[] {
+  const command = `npm run bench -- ${name}`;
   const label = r.persisted ? 'engine with session persistence (as startTollkeeper runs it)' : 'engine alone';
   const tick = median(r.fanOutMs);
   const caughtUp = r.checksAfterMeterNow.every((checks) => checks === 1);
+  // The goals are stated for 10,000 sessions; other sizes (BENCH_ACTORS) are context only.
+  const atGoalScale = r.actors >= 10_000;
   return [
     {
       what: `heap per live session actor, ${label}`,
       command,
       figure: kb(r.heapPerActorBytes),
       goal: '≤ 15 KB',
-      met: r.heapPerActorBytes <= 15 * 1024,
+      met: atGoalScale ? r.heapPerActorBytes <= 15 * 1024 : null,
       note: `${r.actors} sessions on the simulated gate, each polling with one credited 21-sat payment; heapUsed after gc before/after; the simulated gate's own ${kb(r.gatePerClientBytes)} per client subtracted (${kb(r.heapPerActorWithGateBytes)} with it)${r.persisted ? "; SQLite's own memory is outside the JS heap" : ''}`,
     },
     {
@@ -32,7 +34,7 @@ function rows(r: ActorsResult): BenchRow[] {
       command,
       figure: `${round(tick, 1)} ms`,
       goal: '≤ 50 ms',
-      met: tick <= 50,
+      met: atGoalScale ? tick <= 50 : null,
       note: `median of ${r.ticks} ticks (${r.fanOutMs.map((v) => round(v, 1)).join(', ')} ms), from the gate's answer to every session holding the new counters${caughtUp ? ' (all were, when meterNow resolved)' : ''}; the simulated readAll itself: median ${round(median(r.readAllMs), 1)} ms`,
     },
     {
@@ -48,9 +50,13 @@ function rows(r: ActorsResult): BenchRow[] {
 
 export const actorsBench: Bench = {
   name: 'actors',
-  async run(): Promise<BenchRow[]> {
-    const plain = await run(false);
-    const persisted = await run(true);
-    return [...rows(plain), ...rows(persisted)];
-  },
+  byDefault: true,
+  run: async () => rows(await run(false), 'actors'),
+};
+
+/** The same with session persistence on; creating 10,000 persisted sessions takes another 1-2 minutes. */
+export const actorsPersistedBench: Bench = {
+  name: 'actors-persisted',
+  byDefault: false,
+  run: async () => rows(await run(true), 'actors-persisted'),
 };

@@ -16,6 +16,8 @@ export interface BenchRow {
 
 export interface Bench {
   name: string;
+  /** false: only when named (`npm run bench -- NAME`), to keep the default run near 3 minutes. */
+  byDefault: boolean;
   /** Runs the bench and returns its rows; must end within a few tens of seconds. */
   run(): Promise<BenchRow[]>;
 }

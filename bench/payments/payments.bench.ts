@@ -133,6 +133,7 @@ const ms = (value: number) => `${round(value, 2)} ms`;
 
 export const paymentsBench: Bench = {
   name: 'payments',
+  byDefault: true,
   async run(): Promise<BenchRow[]> {
     const dir = await mkdtemp(join(tmpdir(), 'tollkeeper-bench-payments-'));
     try {

@@ -45,6 +45,8 @@ export interface GatewayOptions {
    */
   reconcile?: boolean;
   reconcileEveryTicks?: number;
+  /** With no session to meter the meter does not read the gate: reconcile this often instead (default 30 s; needs autoMeter). */
+  idleReconcileMs?: number;
 }
 
 export interface GatewayPersistence {
@@ -92,6 +94,9 @@ export class Gateway implements GatewayApi {
   private readonly reconciler: GateReconciler;
   private ticks = 0;
   private stopped = false;
+  private idleReconcile: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private readonly idleReconcileMs: number | null;
 
   constructor(options: GatewayOptions) {
     this.metric = options.metric;
@@ -100,6 +105,7 @@ export class Gateway implements GatewayApi {
     this.tickPolicy = { ...DEFAULT_TICK_POLICY, ...options.tickPolicy };
     this.reconcileEveryTicks = options.reconcileEveryTicks ?? 5;
     this.reconciling = options.reconcile ?? options.persistence !== undefined;
+    this.idleReconcileMs = this.reconciling && options.autoMeter !== false ? (options.idleReconcileMs ?? 30_000) : null;
     this.gate = guardedGate(options.gate, this.operations);
     this.reconciler = new GateReconciler({
       gate: this.gate,
@@ -170,7 +176,20 @@ export class Gateway implements GatewayApi {
       this.log.warn({ err }, 'start-up reconciliation with the gate failed; the meter retries');
       return null;
     });
+    this.scheduleIdleReconcile();
     return this;
+  }
+
+  private scheduleIdleReconcile(): void {
+    if (this.idleReconcileMs === null || this.stopped || this.shuttingDown) return;
+    this.idleReconcile = setTimeout(() => {
+      const idle = !this.sessionRefs().some((ref) => ref.getSnapshot().matches('polling'));
+      const done = idle ? this.reconcile().then(() => undefined) : Promise.resolve();
+      void done
+        .catch((err: unknown) => this.log.warn({ err }, 'reconciliation with the gate failed'))
+        .finally(() => this.scheduleIdleReconcile());
+    }, this.idleReconcileMs);
+    this.idleReconcile.unref();
   }
 
   /**
@@ -180,6 +199,7 @@ export class Gateway implements GatewayApi {
   stop(options: { persist?: boolean } = {}): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.idleReconcile);
     if (options.persist !== false) this.persister?.flushAll();
     this.unwatchAll();
     this.root.stop();
@@ -192,6 +212,8 @@ export class Gateway implements GatewayApi {
    */
   async shutdown(drainTimeoutMs = 10_000): Promise<{ drained: boolean; written: number }> {
     if (this.stopped) return { drained: true, written: 0 };
+    this.shuttingDown = true;
+    clearTimeout(this.idleReconcile);
     const drained = await this.operations.drain(drainTimeoutMs);
     // Let the sessions take in the outcomes of what just finished before they are written.
     await new Promise<void>((resolve) => setImmediate(resolve));

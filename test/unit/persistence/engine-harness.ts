@@ -41,7 +41,14 @@ export class EngineHarness {
 
   /** Starts an engine over the store and gate (restoring whatever the store holds). */
   start(
-    options: { autoMeter?: boolean; checkpointMs?: number; redeemer?: Redeemer; bookedCredit?: BookedCredit; metric?: Metric } = {},
+    options: {
+      autoMeter?: boolean;
+      checkpointMs?: number;
+      redeemer?: Redeemer;
+      bookedCredit?: BookedCredit;
+      metric?: Metric;
+      idleReconcileMs?: number;
+    } = {},
   ): Gateway {
     this.gateway = new Gateway({
       gate: this.gate,
@@ -49,6 +56,7 @@ export class EngineHarness {
       metric: options.metric ?? this.metric,
       log: silentLog,
       autoMeter: options.autoMeter ?? false,
+      ...(options.idleReconcileMs !== undefined ? { idleReconcileMs: options.idleReconcileMs } : {}),
       persistence: {
         snapshots: this.snapshots,
         ...(options.checkpointMs !== undefined ? { checkpointMs: options.checkpointMs } : {}),

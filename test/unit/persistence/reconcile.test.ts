@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Mac } from '../../../src/gate/mac.ts';
-import { EngineHarness, settle } from './engine-harness.ts';
+import { EngineHarness, settle, until } from './engine-harness.ts';
 
 const A = 'aa:bb:cc:00:00:01';
 const B = 'aa:bb:cc:00:00:02';
@@ -21,6 +21,15 @@ describe('reconciling sessions with the gate', () => {
     const gateway = harness.start();
     expect(await gateway.startup).toEqual({ orphansClosed: [STRANGER], gateRestarted: false });
     expect(harness.gate.isOpen(STRANGER)).toBe(false);
+  });
+
+  it('keeps reconciling while no session is open (the meter is idle then)', async () => {
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start({ autoMeter: true, idleReconcileMs: 20 });
+    await gateway.startup;
+    await harness.gate.authorize(STRANGER as Mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
+    await until(() => !harness.gate.isOpen(STRANGER));
+    expect(harness.gate.callsOf('deauthorize').map((call) => call.mac)).toEqual([STRANGER]);
   });
 
   it('leaves paying customers alone', async () => {
