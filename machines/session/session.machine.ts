@@ -117,6 +117,26 @@ export const sessionSetup = setup({
   },
 });
 
+/** A gate operation failed: wait and retry while attempts remain, otherwise give up. */
+function retryOrGiveUp<W extends string, G extends string>(waiting: W, givenUp: G) {
+  const countAttempt = {
+    type: 'countAttempt' as const,
+    params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }),
+  };
+  return [
+    { guard: 'canRetryGate' as const, target: waiting, actions: countAttempt },
+    { target: givenUp, actions: countAttempt },
+  ];
+}
+
+/** Waits out the retry backoff; a restored snapshot (whose timer is gone) retries on `session.resume`. */
+function waitToRetry<T extends string>(target: T) {
+  return {
+    after: { gateRetryBackoff: { target } },
+    on: { 'session.resume': { target } },
+  };
+}
+
 /** The gate-closing steps shared by `exhausted` and `closed`: close, retry bounded, then retry slowly. */
 function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
   return {
@@ -129,23 +149,10 @@ function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
           src: 'closeGate' as const,
           input: ({ context }: { context: SessionContext }) => ({ mac: context.mac }),
           onDone: { target: 'gateClosed' },
-          onError: [
-            {
-              guard: 'canRetryGate' as const,
-              target: 'waitingToRetry',
-              actions: { type: 'countAttempt' as const, params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
-            },
-            {
-              target: 'closeFailed',
-              actions: { type: 'countAttempt' as const, params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
-            },
-          ],
+          onError: retryOrGiveUp('waitingToRetry', 'closeFailed'),
         },
       },
-      waitingToRetry: {
-        after: { gateRetryBackoff: { target: 'closingGate' } },
-        on: { 'session.resume': { target: 'closingGate' } },
-      },
+      waitingToRetry: waitToRetry('closingGate'),
       /** The gate refused to close even after retries: the customer may still have access. Keep trying, slowly. */
       closeFailed: {
         after: { slowCloseRetry: { target: 'closingGate', actions: 'resetAttempts' as const } },
@@ -223,46 +230,20 @@ export const sessionMachine = sessionSetup.createMachine({
             src: 'openGate',
             input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, Date.now()) }),
             onDone: { target: 'measuringBaseline', actions: 'resetAttempts' },
-            onError: [
-              {
-                guard: 'canRetryGate',
-                target: 'waitingToAuthorize',
-                actions: { type: 'countAttempt', params: ({ event }) => ({ error: event.error }) },
-              },
-              {
-                target: 'failed',
-                actions: { type: 'countAttempt', params: ({ event }) => ({ error: event.error }) },
-              },
-            ],
+            onError: retryOrGiveUp('waitingToAuthorize', 'failed'),
           },
         },
-        waitingToAuthorize: {
-          after: { gateRetryBackoff: { target: 'authorizing' } },
-          on: { 'session.resume': { target: 'authorizing' } },
-        },
+        waitingToAuthorize: waitToRetry('authorizing'),
         measuringBaseline: {
           invoke: {
             id: 'readBaseline',
             src: 'readBaseline',
             input: ({ context }) => ({ mac: context.mac }),
             onDone: { target: '#session.polling', actions: { type: 'recordGateOpened', params: ({ event }) => ({ baseline: event.output }) } },
-            onError: [
-              {
-                guard: 'canRetryGate',
-                target: 'waitingToMeasure',
-                actions: { type: 'countAttempt', params: ({ event }) => ({ error: event.error }) },
-              },
-              {
-                target: 'failed',
-                actions: { type: 'countAttempt', params: ({ event }) => ({ error: event.error }) },
-              },
-            ],
+            onError: retryOrGiveUp('waitingToMeasure', 'failed'),
           },
         },
-        waitingToMeasure: {
-          after: { gateRetryBackoff: { target: 'measuringBaseline' } },
-          on: { 'session.resume': { target: 'measuringBaseline' } },
-        },
+        waitingToMeasure: waitToRetry('measuringBaseline'),
         /** The gate could not be opened (or reopened) for a credited session: close it, keeping the credit. */
         failed: {
           always: [
