@@ -1,51 +1,38 @@
 import type { Credit, SessionContext, SessionInput } from './session.types.ts';
 
+/** Where every session starts: nothing bought, used, open or owed. */
+const NO_SESSION = {
+  sessionId: null,
+  allotment: 0,
+  used: 0,
+  carriedUsage: 0,
+  baseline: null,
+  lastReport: null,
+  rate: 0,
+  startedAt: null,
+  openedAt: null,
+  endsAt: null,
+  credits: [],
+  awaitingGate: null,
+  closeReason: null,
+  attempts: 0,
+  lastError: null,
+  settledAt: null,
+} as const satisfies Partial<SessionContext>;
+
 export function initialSessionContext(input: SessionInput): SessionContext {
-  return {
-    mac: input.mac,
-    metric: input.metric,
-    sessionId: null,
-    allotment: 0,
-    used: 0,
-    carriedUsage: 0,
-    baseline: null,
-    lastReport: null,
-    rate: 0,
-    startedAt: null,
-    openedAt: null,
-    endsAt: null,
-    payments: [],
-    credits: [],
-    awaitingGate: null,
-    unspent: 0,
-    closeReason: null,
-    attempts: 0,
-    lastError: null,
-    settledAt: null,
-  };
+  return { ...NO_SESSION, credits: [], mac: input.mac, metric: input.metric, payments: [], unspent: 0 };
 }
 
 /** A new session for the payment at the head of the queue; credit never delivered carries over. */
 export function freshSession(context: SessionContext): Partial<SessionContext> {
   const head = context.payments[0];
   return {
+    ...NO_SESSION,
+    credits: [],
     sessionId: head ? head.id.slice(0, 16) : null,
     allotment: context.unspent,
     unspent: 0,
-    used: 0,
-    carriedUsage: 0,
-    baseline: null,
-    lastReport: null,
-    rate: 0,
-    startedAt: null,
-    openedAt: null,
-    endsAt: null,
-    credits: [],
-    awaitingGate: null,
-    closeReason: null,
-    attempts: 0,
-    lastError: null,
-    settledAt: null,
   };
 }
 
