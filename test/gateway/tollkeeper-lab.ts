@@ -84,6 +84,10 @@ export interface LabTollkeeperConfig {
   stepSize: number;
   pricePerStep?: number;
   minSteps?: number;
+  /** Tick policy; {minMs: 2000, maxMs: 2000} is the reference gateway's fixed 2 s tick. */
+  poll?: { minMs: number; maxMs: number };
+  /** Counter source; `auto` (the default) finds iptables in the lab. */
+  counters?: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
 }
 
 export interface LabTollkeeper {
@@ -104,13 +108,14 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
     JSON.stringify({
       listen: { host: LAB_GATEWAY.lanIp, port: LAB_GATEWAY.enginePort },
       dataDir: join(dir, 'data'),
-      gate: { kind: 'ndsctl', command: ['ndsctl'] },
+      gate: { kind: 'ndsctl', command: ['ndsctl'], counters: settings.counters ?? 'auto' },
       metric: settings.metric,
       stepSize: settings.stepSize,
       mints: [{ url: LAB_MINT_URL, unit: 'sat', pricePerStep: settings.pricePerStep ?? 1, minSteps: settings.minSteps ?? 1 }],
       leaseFiles: ['/tmp/dhcp.leases'],
       // Each test pays several times from one client within seconds.
       rateLimit: { burst: 50, perSecond: 10 },
+      ...(settings.poll ? { poll: settings.poll } : {}),
       log: { level: 'info' },
     }),
   );
