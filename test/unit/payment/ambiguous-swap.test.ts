@@ -107,10 +107,10 @@ describe('a swap whose answer is lost', () => {
 
 describe('a swap that times out', () => {
   it('is settled exactly once even though the slow swap lands later', async () => {
-    const { redeemer, store } = setup(100);
+    const { redeemer, store } = setup(400);
     const token = await mint.mintToken(8, { denominations: [8] });
     // The swap and the inline retry are both slower than the deadline; the mint still performs them later.
-    mint.setFault({ kind: 'slow', ms: 300, paths: ['/v1/swap'], times: 2 });
+    mint.setFault({ kind: 'slow', ms: 1_200, paths: ['/v1/swap'], times: 2 });
 
     const refusal = await redeemer.redeem(payment(token)).catch((e: unknown) => e);
     expect(refusal).toMatchObject({ code: 'payment-processing-timeout' });
