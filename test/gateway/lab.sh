@@ -5,6 +5,7 @@
 #   lab.sh up                 build the namespaces and start OpenNDS; idempotent
 #   lab.sh down               remove everything `up` made; idempotent
 #   lab.sh status             what is up, and OpenNDS's client list
+#   lab.sh restart-opennds    kill OpenNDS and start it again (it forgets every client), as a crash would
 #   lab.sh exec NS CMD...     run CMD in namespace NS (tk-gw, tk-up, tk-c1, tk-c2, ...)
 #
 # Topology (only 198.18.0.0/15, never anything outside the namespaces made here):
@@ -323,6 +324,35 @@ cmd_up() {
   log "up: gateway $GW ($GW_LAN_IP, $GW_WAN_IP), upstream $UP ($UP_IP:80), $LAB_CLIENTS clients"
 }
 
+# Same daemon, same config, as `systemctl restart opennds` would: SIGTERM, then the start sequence
+# of `up`. Every client comes back unauthenticated.
+cmd_restart_opennds() {
+  need_root
+  is_up || die "the lab is not up"
+  local pid i
+  pid=$(cat "$LAB_DIR/opennds.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 200; i++)); do running "$pid" || break; sleep 0.05; done
+  running "$pid" && die "opennds (pid $pid) did not stop on SIGTERM"
+  # Its SIGTERM cleanup leaves chains behind (the new daemon then fails on "Chain already exists");
+  # the lab itself puts no rules in tk-gw, so everything there is OpenNDS's.
+  local table
+  for table in filter nat mangle; do
+    ip netns exec "$GW" iptables -t "$table" -F
+    ip netns exec "$GW" iptables -t "$table" -X
+  done
+  rm -f "$NDS_SOCK" "$NDS_LOCK"
+  ip netns exec "$GW" env PATH="$LAB_DIR/bin:$PATH" setsid opennds -f -c "$LAB_DIR/opennds.conf" \
+    >>"$LAB_DIR/opennds.log" 2>&1 </dev/null &
+  echo $! >"$LAB_DIR/opennds.pid"
+  wait_until "opennds to answer ndsctl json" 150 opennds_answers
+  local i
+  for ((i = 1; i <= LAB_CLIENTS; i++)); do
+    ip netns exec "$(client_ns "$i")" ping -c 1 -W 1 "$GW_LAN_IP" >/dev/null 2>&1 || true
+  done
+  log "opennds restarted (pid $(cat "$LAB_DIR/opennds.pid"))"
+}
+
 # ---- status / exec ------------------------------------------------------------------------------
 cmd_status() {
   need_root
@@ -355,6 +385,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  restart-opennds) cmd_restart_opennds ;;
   exec) shift; cmd_exec "$@" ;;
-  *) die "usage: lab.sh install|up|down|status|exec NS CMD..." ;;
+  *) die "usage: lab.sh install|up|down|status|restart-opennds|exec NS CMD..." ;;
 esac

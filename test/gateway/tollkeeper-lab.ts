@@ -88,6 +88,8 @@ export interface LabTollkeeperConfig {
   poll?: { minMs: number; maxMs: number };
   /** Counter source; `auto` (the default) finds iptables in the lab. */
   counters?: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
+  /** Reuse the dir (config and data) of an earlier, killed tollkeeper instead of a fresh one: a restart. */
+  dir?: string;
 }
 
 export interface LabTollkeeper {
@@ -96,11 +98,13 @@ export interface LabTollkeeper {
   pubkey: string;
   log(): string;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or power cut would; keeps the dir for a restart with `{ dir }`. */
+  kill(): Promise<void>;
 }
 
-/** Runs `bin/tollkeeper.js serve` in tk-gw with gate ndsctl and a fresh data dir; resolves once clients can read GET /. */
+/** Runs `bin/tollkeeper.js serve` in tk-gw with gate ndsctl and a fresh (or the given) data dir; resolves once clients can read GET /. */
 export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise<LabTollkeeper> {
-  const dir = mkdtempSync(join(tmpdir(), 'tk-lab-'));
+  const dir = settings.dir ?? mkdtempSync(join(tmpdir(), 'tk-lab-'));
   const configFile = join(dir, 'config.json');
   const logFile = join(dir, 'tollkeeper.log');
   writeFileSync(
@@ -152,6 +156,11 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
     async stop() {
       await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await child;
     },
   };
 }
