@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finalizeEvent, generateSecretKey, type NostrEvent } from 'nostr-tools/pure';
 import type { Mac } from '../../src/gate/mac.ts';
-import { inClient, LAB_CLIENTS, LAB_GATEWAY, LAB_MINT_URL, LAB_UPSTREAM, ndsctl } from './lab.ts';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { bytesUrl, downloadDetail, type DownloadResult, inClient, LAB_CLIENTS, LAB_GATEWAY, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labUp, ndsctl } from './lab.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NODE_TSX = ['node', '--import', 'tsx'];
@@ -259,4 +260,54 @@ export function paymentEvent(gatewayPubkey: string, mac: Mac, token: string): No
 /** The value of the first tag named `name`. */
 export function tagOf(event: NostrEvent, name: string): string | undefined {
   return event.tags.find((tag) => tag[0] === name)?.[1];
+}
+
+// ---- a describe block's lab ---------------------------------------------------------------------
+
+export interface LabSuite {
+  /** Starts tollkeeper in tk-gw; it is stopped (its log printed on failure) after the test. */
+  start(config: LabTollkeeperConfig): Promise<LabTollkeeper>;
+}
+
+/**
+ * Registers a describe block's lab lifecycle: a fresh 80 Mbit/s lab and the mint for the block,
+ * one tollkeeper at a time, every gate closed between tests.
+ */
+export function useLabSuite(): LabSuite {
+  let mint: LabMint | undefined;
+  let tollkeeper: LabTollkeeper | undefined;
+  beforeAll(async () => {
+    await labInstall();
+    await labUp({ fresh: true, shape: '80mbit' });
+    mint = await startLabMint();
+  });
+  afterAll(async () => {
+    await mint?.stop();
+    await labDown();
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
+    await tollkeeper?.stop();
+    tollkeeper = undefined;
+    await deauthAllClients();
+  });
+  return {
+    async start(config) {
+      tollkeeper = await startLabTollkeeper(config);
+      return tollkeeper;
+    },
+  };
+}
+
+/** Pays `steps` sat from client n and returns the kind 1022 session event. */
+export async function buy(n: number, steps: number): Promise<NostrEvent> {
+  const [token] = await mintTokens([steps]);
+  const answer = await payFromClient(n, token!);
+  expect(answer.status, answer.body).toBe(200);
+  return JSON.parse(answer.body) as NostrEvent;
+}
+
+/** Downloads far more than was bought, until the gate cuts the client off (curl gives up after 2 s without bytes). */
+export function downloadUntilCut(n: number, size: number, curlArgs: readonly string[] = []): Promise<DownloadResult> {
+  return downloadDetail(n, bytesUrl(size), { maxTimeSeconds: 60, curlArgs: [...curlArgs, '--speed-limit', '1000', '--speed-time', '2'] });
 }

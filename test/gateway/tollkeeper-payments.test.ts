@@ -1,20 +1,17 @@
 // tollkeeper on the real OpenNDS: customers in tk-c1/tk-c2 pay with curl and browse through the gate.
 import type { NostrEvent } from 'nostr-tools/pure';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bytesUrl, download, downloadDetail, gateClient, labClient, labDown, labInstall, labSkipReason, labUp } from './lab.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { bytesUrl, download, downloadDetail, gateClient, labClient, labSkipReason } from './lab.ts';
 import {
-  deauthAllClients,
   MiB,
   mintTokens,
   payFromClient,
   paymentEvent,
-  startLabMint,
-  startLabTollkeeper,
   tagOf,
   usageOf,
+  useLabSuite,
   waitFor,
   whoamiOf,
-  type LabMint,
   type LabTollkeeper,
 } from './tollkeeper-lab.ts';
 
@@ -40,26 +37,10 @@ async function expectBlocked(n: number): Promise<void> {
 }
 
 describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: paying customers', () => {
-  let mint: LabMint;
-  let tollkeeper: LabTollkeeper | undefined;
-
-  beforeAll(async () => {
-    await labInstall();
-    await labUp({ fresh: true, shape: '80mbit' });
-    mint = await startLabMint();
-  });
-  afterAll(async () => {
-    await mint?.stop();
-    await labDown();
-  });
+  const lab = useLabSuite();
+  let tollkeeper: LabTollkeeper;
   beforeEach(async () => {
-    tollkeeper = await startLabTollkeeper({ metric: 'bytes', stepSize: MiB });
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
-    await tollkeeper?.stop();
-    tollkeeper = undefined;
-    await deauthAllClients();
+    tollkeeper = await lab.start({ metric: 'bytes', stepSize: MiB });
   });
 
   it('blocks unpaid clients, and opens the gate for a raw token and for a kind 21000 event', async () => {
@@ -80,7 +61,7 @@ describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: paying cu
     // Paying for c1 did nothing for c2.
     await expectBlocked(2);
 
-    const event = paymentEvent(tollkeeper!.pubkey, c2.mac, eventToken!);
+    const event = paymentEvent(tollkeeper.pubkey, c2.mac, eventToken!);
     const paid = await payFromClient(2, JSON.stringify(event), 'application/json');
     expect(paid.status).toBe(200);
     const eventSession = JSON.parse(paid.body) as NostrEvent;

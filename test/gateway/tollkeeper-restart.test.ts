@@ -1,24 +1,19 @@
 // tollkeeper on the real OpenNDS across restarts: a crashed tollkeeper and a restarted OpenNDS
 // both leave the customer with exactly what was bought.
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesUrl, downloadDetail, gateClient, LAB_SH, labClient, labDown, labInstall, labSkipReason, labUp, type DownloadResult } from './lab.ts';
+import { describe, expect, it } from 'vitest';
+import { bytesUrl, downloadDetail, gateClient, LAB_SH, labClient, labSkipReason } from './lab.ts';
 import {
-  deauthAllClients,
+  buy,
+  downloadUntilCut,
   MiB,
-  mintTokens,
-  payFromClient,
   settledUsageOf,
-  startLabMint,
-  startLabTollkeeper,
   tagOf,
   usageOf,
+  useLabSuite,
   waitFor,
-  type LabMint,
-  type LabTollkeeper,
   type Usage,
 } from './tollkeeper-lab.ts';
-import type { NostrEvent } from 'nostr-tools/pure';
 
 const skipReason = labSkipReason();
 if (skipReason) console.warn(`tollkeeper restart tests skipped: ${skipReason}`);
@@ -30,16 +25,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Body bytes delivered above the allotment that still pass: see the comment at each use. */
 const OVERSHOOT_BOUND = 0.25;
 
-/** A download far larger than what was bought; curl gives up after 2 s without bytes (the cut-off). */
-function downloadUntilCut(curlArgs: readonly string[] = []): Promise<DownloadResult> {
-  return downloadDetail(1, bytesUrl(100_000_000), { maxTimeSeconds: 60, curlArgs: [...curlArgs, '--speed-limit', '1000', '--speed-time', '2'] });
-}
-
-async function buy(steps: number): Promise<number> {
-  const [token] = await mintTokens([steps]);
-  const answer = await payFromClient(1, token!);
-  expect(answer.status, answer.body).toBe(200);
-  return Number(tagOf(JSON.parse(answer.body) as NostrEvent, 'allotment'));
+/** Buys from client 1 and returns the allotment of its session event. */
+async function buyAllotment(steps: number): Promise<number> {
+  return Number(tagOf(await buy(1, steps), 'allotment'));
 }
 
 async function expectCutOff(): Promise<void> {
@@ -48,34 +36,17 @@ async function expectCutOff(): Promise<void> {
 }
 
 describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: restarts', () => {
-  let mint: LabMint;
-  let tollkeeper: LabTollkeeper | undefined;
+  const { start } = useLabSuite();
   const settings = { metric: 'bytes', stepSize: MiB } as const;
 
-  beforeAll(async () => {
-    await labInstall();
-    await labUp({ fresh: true, shape: '80mbit' });
-    mint = await startLabMint();
-  });
-  afterAll(async () => {
-    await mint?.stop();
-    await labDown();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
-    await tollkeeper?.stop();
-    tollkeeper = undefined;
-    await deauthAllClients();
-  });
-
   it('tollkeeper killed mid-download and restarted on its data dir: the customer gets the rest of the purchase, no more', async () => {
-    const first = (tollkeeper = await startLabTollkeeper(settings));
-    const allotment = await buy(BOUGHT_MIB);
+    const first = await start(settings);
+    const allotment = await buyAllotment(BOUGHT_MIB);
     expect(allotment).toBe(BOUGHT_MIB * MiB);
 
     // 1 MB/s, paced by the client: ~17 s for the allotment, long enough to kill and restart in the middle.
     const startedAt = Date.now();
-    const running = downloadUntilCut(['--limit-rate', '1M']);
+    const running = downloadUntilCut(1, 100_000_000, ['--limit-rate', '1M']);
     running.catch(() => undefined);
     let atKill: Usage | null = null;
     await waitFor('a third of the allotment used', async () => ((atKill = await usageOf(1))?.used ?? 0) >= allotment / 3, 30_000, 200);
@@ -85,7 +56,7 @@ describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: restarts'
     // tollkeeper is gone: the gate stays open under OpenNDS's backstop quota and the download goes on.
     expect((await gateClient(c1.mac))?.state).toBe('Authenticated');
     await sleep(2_000);
-    const second = (tollkeeper = await startLabTollkeeper({ ...settings, dir: first.dir }));
+    const second = await start({ ...settings, dir: first.dir });
     const restartedAt = Date.now();
     const rightAfter = await usageOf(1);
     // The first counter reading after the restart includes what went through while tollkeeper was dead.
@@ -115,8 +86,8 @@ describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: restarts'
   });
 
   it('OpenNDS restarted mid-session: tollkeeper re-authorises the customer, metering carries on to the allotment', async () => {
-    tollkeeper = await startLabTollkeeper(settings);
-    const allotment = await buy(BOUGHT_MIB);
+    await start(settings);
+    const allotment = await buyAllotment(BOUGHT_MIB);
     const before = 4_000_000;
     const firstPart = await downloadDetail(1, bytesUrl(before), { maxTimeSeconds: 20 });
     expect(firstPart.bytes).toBe(before);
@@ -132,7 +103,7 @@ describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: restarts'
     const backAt = Date.now();
     const usageBack = await usageOf(1);
 
-    const running = downloadUntilCut();
+    const running = downloadUntilCut(1, 100_000_000);
     running.catch(() => undefined);
     let growing: Usage | null = null;
     await waitFor('the meter to count after the restart', async () => ((growing = await usageOf(1))?.used ?? 0) > usageBefore!.used + 2 * MiB, 15_000, 200);

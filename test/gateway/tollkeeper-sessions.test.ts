@@ -1,21 +1,18 @@
 // tollkeeper on the real OpenNDS: what a bought session gives the customer, and when the gate closes.
 import type { NostrEvent } from 'nostr-tools/pure';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesUrl, download, downloadDetail, gateClient, labClient, labDown, labInstall, labSkipReason, labUp, type DownloadResult } from './lab.ts';
+import { describe, expect, it } from 'vitest';
+import { bytesUrl, download, downloadDetail, gateClient, labClient, labSkipReason } from './lab.ts';
 import {
-  deauthAllClients,
+  buy,
+  downloadUntilCut,
   MiB,
   mintTokens,
   payFromClient,
   settledUsageOf,
-  startLabMint,
-  startLabTollkeeper,
   tagOf,
   usageOf,
+  useLabSuite,
   waitFor,
-  type LabMint,
-  type LabTollkeeper,
-  type LabTollkeeperConfig,
 } from './tollkeeper-lab.ts';
 
 const skipReason = labSkipReason();
@@ -25,19 +22,6 @@ const c1 = labClient(1);
 const PROBE = bytesUrl(1000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Downloads far more than was bought, until the gate cuts the client off (curl gives up after 2 s without bytes). */
-async function downloadUntilCut(n: number, size: number): Promise<DownloadResult> {
-  return downloadDetail(n, bytesUrl(size), { maxTimeSeconds: 60, curlArgs: ['--speed-limit', '1000', '--speed-time', '2'] });
-}
-
-/** Pays `steps` sat from client n and returns the kind 1022 session event. */
-async function buy(n: number, steps: number): Promise<NostrEvent> {
-  const [token] = await mintTokens([steps]);
-  const answer = await payFromClient(n, token!);
-  expect(answer.status, answer.body).toBe(200);
-  return JSON.parse(answer.body) as NostrEvent;
-}
-
 async function expectClosedAfterSession(n: number): Promise<void> {
   const mac = labClient(n).mac;
   await waitFor(`OpenNDS to forget ${mac}`, async () => (await gateClient(mac)) === null, 5_000);
@@ -46,29 +30,7 @@ async function expectClosedAfterSession(n: number): Promise<void> {
 }
 
 describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: sessions', () => {
-  let mint: LabMint;
-  let tollkeeper: LabTollkeeper | undefined;
-
-  async function start(config: LabTollkeeperConfig): Promise<LabTollkeeper> {
-    tollkeeper = await startLabTollkeeper(config);
-    return tollkeeper;
-  }
-
-  beforeAll(async () => {
-    await labInstall();
-    await labUp({ fresh: true, shape: '80mbit' });
-    mint = await startLabMint();
-  });
-  afterAll(async () => {
-    await mint?.stop();
-    await labDown();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
-    await tollkeeper?.stop();
-    tollkeeper = undefined;
-    await deauthAllClients();
-  });
+  const { start } = useLabSuite();
 
   it('data session: the customer downloads about what was bought, then the gate closes', async () => {
     await start({ metric: 'bytes', stepSize: MiB });
