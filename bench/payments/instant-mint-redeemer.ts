@@ -1,6 +1,6 @@
 import { getTokenMetadata } from '@cashu/cashu-ts';
 import type { Credit } from '../../machines/session/session.types.ts';
-import type { Redeemer } from '../../src/engine/redeemer.ts';
+import type { RecoveredCredit, Redeemer } from '../../src/payment/redeemer.ts';
 import { allotmentFor } from '../../src/payment/pricing.ts';
 
 export interface InstantMintPricing {
@@ -29,5 +29,10 @@ export class InstantMintRedeemer implements Redeemer {
       fee: 0,
       allotment: allotmentFor(amount, this.pricing.pricePerStep, this.pricing.stepSize),
     };
+  }
+
+  /** No swap is ever sent, so none is left without an answer. */
+  async resolvePending(): Promise<RecoveredCredit[]> {
+    return [];
   }
 }

@@ -30,6 +30,8 @@ export interface TollkeeperOptions {
   log: Logger;
   /** Overrides the gate the config names (the demo's embedded simulated gate, tests). */
   gate?: Gate;
+  /** Overrides the Cashu redeemer (the benchmarks' instant mint client). */
+  redeemer?: Redeemer;
   /** Overrides MAC lookup from leases/ARP (the demo's simulated customers). */
   macs?: MacResolver;
   /** false: do not listen (tests use app.inject). */
@@ -75,7 +77,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const store = openStore(join(config.dataDir, 'tollkeeper.sqlite'));
   const identity = await loadOrCreateIdentity(config.dataDir);
   if (identity.modeFixed) log.warn({ dataDir: config.dataDir }, 'the Nostr key file was readable by others; its mode is now 0600');
-  const redeemer = createRedeemer({
+  const redeemer = options.redeemer ?? createRedeemer({
     store,
     mints: config.mints,
     metric: config.metric,
