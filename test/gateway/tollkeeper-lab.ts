@@ -307,7 +307,11 @@ export async function buy(n: number, steps: number): Promise<NostrEvent> {
   return JSON.parse(answer.body) as NostrEvent;
 }
 
-/** Downloads far more than was bought, until the gate cuts the client off (curl gives up after 2 s without bytes). */
-export function downloadUntilCut(n: number, size: number, curlArgs: readonly string[] = []): Promise<DownloadResult> {
-  return downloadDetail(n, bytesUrl(size), { maxTimeSeconds: 60, curlArgs: [...curlArgs, '--speed-limit', '1000', '--speed-time', '2'] });
+/**
+ * Downloads far more than was bought, until the gate cuts the client off (curl gives up after 2 s
+ * without bytes); `paceBytesPerSecond` makes the upstream server send no faster than that.
+ */
+export function downloadUntilCut(n: number, size: number, paceBytesPerSecond?: number): Promise<DownloadResult> {
+  const url = paceBytesPerSecond ? `${bytesUrl(size)}?rate=${paceBytesPerSecond}` : bytesUrl(size);
+  return downloadDetail(n, url, { maxTimeSeconds: 60, curlArgs: ['--speed-limit', '1000', '--speed-time', '2'] });
 }

@@ -1,5 +1,6 @@
 // The lab's "internet": a web server in the upstream namespace.
-//   GET  /bytes/N  -> exactly N bytes (zeros), N up to 1 GiB
+//   GET  /bytes/N  -> exactly N bytes (zeros), N up to 1 GiB; ?rate=R sends at most R bytes/s
+//                     (paced by the sender, so the client's socket buffers cannot run ahead)
 //   POST /sink     -> reads the whole body, answers with the number of bytes received
 //   GET  /         -> "ok"
 // Usage: node upstream-server.mjs HOST PORT...  (the lab uses 80, which OpenNDS intercepts for
@@ -27,6 +28,24 @@ function sendBytes(res, total) {
   pump();
 }
 
+const PACE_MS = 100;
+
+function sendPaced(res, total, rate) {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+  const perPace = Math.max(1, Math.round((rate * PACE_MS) / 1000));
+  let left = total;
+  const timer = setInterval(() => {
+    const piece = Buffer.alloc(Math.min(perPace, left));
+    left -= piece.length;
+    res.write(piece);
+    if (left === 0) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, PACE_MS);
+  res.on('close', () => clearInterval(timer));
+}
+
 function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://upstream');
   const bytes = /^\/bytes\/(\d+)$/.exec(url.pathname);
@@ -36,7 +55,9 @@ function handle(req, res) {
       res.writeHead(400).end('too many bytes\n');
       return;
     }
-    sendBytes(res, total);
+    const rate = Number(url.searchParams.get('rate') ?? 0);
+    if (rate > 0) sendPaced(res, total, rate);
+    else sendBytes(res, total);
     return;
   }
   if (req.method === 'POST' && url.pathname === '/sink') {
