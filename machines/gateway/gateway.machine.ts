@@ -1,14 +1,20 @@
 import { type ActorRefFrom, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { sessionMachine } from '../session/session.machine.ts';
-import type { SessionContext } from '../session/session.types.ts';
+import type { SessionContext, SessionEvent } from '../session/session.types.ts';
+import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
 import { sessionSystemId } from './gateway.ids.ts';
-import type { GatewayEvent, GatewayInput, MeterReading } from './gateway.types.ts';
+import type { GatewayEvent, GatewayInput, MeterClientReading, MeterReading } from './gateway.types.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
 
 export interface GatewayContext extends GatewayInput {
   sessions: Record<string, SessionRef>;
   lastReading: { at: number; source: string; clients: number } | null;
+  /** The latest reading's counters by MAC: what sessions not woken by it are measured against. */
+  counters: Record<string, MeterClientReading>;
+  countersAt: number | null;
+  /** Where in the sessions the next reading's refreshes start. */
+  refreshFrom: number;
   /** Readings received so far. */
   readings: number;
   meterFailures: number;
@@ -17,12 +23,33 @@ export interface GatewayContext extends GatewayInput {
 /** States in which a session actor holds nothing open and may be retired. */
 const SETTLED_STATES = ['idle', { exhausted: 'gateClosed' }, { closed: 'gateClosed' }] as const;
 
+type SessionSnapshot = ReturnType<SessionRef['getSnapshot']>;
+
+/** The top-level state; cheaper than `matches`, which matters on the per-reading walk over every session. */
+function topStateOf(snapshot: SessionSnapshot): string {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
+}
+
+/** A session waiting out a retry backoff to open its gate: a gate that answers again is worth a try at once. */
+function isWaitingToOpen(snapshot: SessionSnapshot): boolean {
+  return snapshot.matches({ open: 'waitingToAuthorize' }) || snapshot.matches({ open: 'waitingToMeasure' });
+}
+
 function isRetirable(ref: SessionRef, now: number, retireAfterMs: number): boolean {
   const snapshot = ref.getSnapshot();
   const context: SessionContext = snapshot.context;
   if (context.payments.length > 0 || context.settledAt === null) return false;
   if (!SETTLED_STATES.some((state) => snapshot.matches(state))) return false;
   return now - context.settledAt >= retireAfterMs;
+}
+
+/** The latest counters a polling session has not yet seen, as the event that brings them. */
+function catchUpFor(context: GatewayContext, mac: string, ref: SessionRef): SessionEvent | null {
+  if (context.countersAt === null) return null;
+  const snapshot = ref.getSnapshot();
+  if (!snapshot.matches('polling')) return null;
+  return catchUpEvent(snapshot.context, context.counters[mac], context.countersAt);
 }
 
 export const gatewayMachine = setup({
@@ -51,25 +78,60 @@ export const gatewayMachine = setup({
     forwardPayment: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'session.pay') return;
       const ref = context.sessions[event.mac];
-      if (ref) enqueue.sendTo(ref, { type: 'payment.received', payment: event.payment });
+      if (!ref) return;
+      const catchUp = catchUpFor(context, event.mac, ref);
+      if (catchUp) enqueue.sendTo(ref, catchUp);
+      enqueue.sendTo(ref, { type: 'payment.received', payment: event.payment });
     }),
     forwardClose: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'session.close') return;
       const ref = context.sessions[event.mac];
-      if (ref) enqueue.sendTo(ref, { type: 'session.close', reason: event.reason });
+      if (!ref) return;
+      const catchUp = catchUpFor(context, event.mac, ref);
+      if (catchUp) enqueue.sendTo(ref, catchUp);
+      enqueue.sendTo(ref, { type: 'session.close', reason: event.reason });
     }),
-    /** One reading fans out to every session: its counters, or word that the gate no longer lists it. */
+    /**
+     * A reading goes into the counter table; sessions get it only when it must change them (see
+     * gateway.fanout.ts). Sessions waiting out a backoff to open their gate retry now: the gate answers.
+     */
     distributeReading: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'meter.reading') return;
       const { clients, at } = event.reading;
-      for (const [mac, ref] of Object.entries(context.sessions)) {
-        if (!ref.getSnapshot().matches('polling')) continue;
-        const client = clients[mac];
-        if (client?.authenticated) {
-          enqueue.sendTo(ref, { type: 'usage.reported', report: { download: client.download, upload: client.upload, at } });
-        } else {
-          enqueue.sendTo(ref, { type: 'client.missing', at });
+      const entries = Object.entries(context.sessions);
+      // Refreshes go round: each reading starts where the previous one ran out of its budget.
+      const from = entries.length === 0 ? 0 : context.refreshFrom % entries.length;
+      let refreshes = 0;
+      let nextFrom = context.refreshFrom;
+      for (let i = 0; i < entries.length; i++) {
+        const index = (from + i) % entries.length;
+        const [mac, ref] = entries[index]!;
+        const snapshot = ref.getSnapshot();
+        const state = topStateOf(snapshot);
+        if (state !== 'polling') {
+          if (state === 'open' && isWaitingToOpen(snapshot)) enqueue.sendTo(ref, { type: 'session.resume' });
+          continue;
         }
+        const wake = wakeFor(snapshot.context, clients[mac], at, context.fanOut.refreshMs);
+        if (wake === 'none') continue;
+        if (wake === 'refresh') {
+          if (refreshes >= context.fanOut.maxRefreshPerReading) continue;
+          refreshes += 1;
+          nextFrom = index + 1;
+        } else {
+          // Usage is carried across a vanished client or restarted counters: bring it up to date first.
+          const catchUp = catchUpFor(context, mac, ref);
+          if (catchUp) enqueue.sendTo(ref, catchUp);
+        }
+        enqueue.sendTo(ref, readingEvent(clients[mac], at));
+      }
+      if (nextFrom !== context.refreshFrom) enqueue.assign({ refreshFrom: nextFrom });
+    }),
+    /** Every polling session takes in the latest counters (before its snapshot is written for good). */
+    refreshSessions: enqueueActions(({ context, enqueue }) => {
+      for (const [mac, ref] of Object.entries(context.sessions)) {
+        const catchUp = catchUpFor(context, mac, ref);
+        if (catchUp) enqueue.sendTo(ref, catchUp);
       }
     }),
     recordReading: assign(({ context, event }) => {
@@ -77,6 +139,8 @@ export const gatewayMachine = setup({
       const reading: MeterReading = event.reading;
       return {
         lastReading: { at: reading.at, source: reading.source, clients: Object.keys(reading.clients).length },
+        counters: reading.clients,
+        countersAt: reading.at,
         readings: context.readings + 1,
         meterFailures: 0,
       };
@@ -94,7 +158,7 @@ export const gatewayMachine = setup({
   },
 }).createMachine({
   id: 'gateway',
-  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, readings: 0, meterFailures: 0 }),
+  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, counters: {}, countersAt: null, refreshFrom: 0, readings: 0, meterFailures: 0 }),
   initial: 'running',
   states: {
     running: {
@@ -108,7 +172,8 @@ export const gatewayMachine = setup({
   on: {
     'session.pay': { actions: ['ensureSession', 'forwardPayment'] },
     'session.close': { actions: 'forwardClose' },
-    'meter.reading': { actions: ['recordReading', 'distributeReading'] },
+    'meter.reading': { actions: ['distributeReading', 'recordReading'] },
+    'sessions.refresh': { actions: 'refreshSessions' },
     'meter.failed': { actions: 'countMeterFailure' },
     'sessions.sweep': { actions: 'retireSettledSessions' },
     'meter.tick': { actions: sendTo('meter', { type: 'meter.tick' }) },

@@ -1,3 +1,4 @@
+import type { FanOutPolicy } from './gateway.fanout.ts';
 import type { CloseReason, Metric, PaymentRequest } from '../session/session.types.ts';
 
 export interface MeterClientReading {
@@ -17,6 +18,7 @@ export interface GatewayInput {
   metric: Metric;
   /** Settled session actors (idle, exhausted or closed) are retired after this long. */
   retireAfterMs: number;
+  fanOut: FanOutPolicy;
 }
 
 export type GatewayEvent =
@@ -25,5 +27,7 @@ export type GatewayEvent =
   | { type: 'meter.reading'; reading: MeterReading }
   | { type: 'meter.failed'; error: string; at: number }
   | { type: 'sessions.sweep'; now: number }
+  /** Every polling session takes in the latest counters (before a shutdown writes them). */
+  | { type: 'sessions.refresh' }
   /** Read the gate now instead of waiting for the next tick. */
   | { type: 'meter.tick' };

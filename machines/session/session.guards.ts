@@ -5,6 +5,12 @@ type GuardArgs = { context: SessionContext; event: SessionEvent };
 
 /** Gate operations are retried this many times before the session gives up on them. */
 export const MAX_GATE_ATTEMPTS = 5;
+/**
+ * Re-opening the gate for a customer it lost (an OpenNDS restart) is tried for longer, about 16 s
+ * of backoff, since the gate may take a while to come back; besides, each reading that shows the
+ * gate answering again makes a waiting session retry at once.
+ */
+export const MAX_REOPEN_ATTEMPTS = 8;
 
 export const sessionGuards = {
   allotmentUsedUp: ({ context }: GuardArgs) => isUsedUp(context, Date.now()),
@@ -33,4 +39,7 @@ export const sessionGuards = {
   closeRequested: ({ context }: GuardArgs) => context.closeReason !== null,
 
   canRetryGate: ({ context }: GuardArgs) => context.attempts + 1 < MAX_GATE_ATTEMPTS,
+
+  canRetryOpening: ({ context }: GuardArgs) =>
+    context.attempts + 1 < (context.startedAt === null ? MAX_GATE_ATTEMPTS : MAX_REOPEN_ATTEMPTS),
 };

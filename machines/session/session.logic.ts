@@ -45,7 +45,7 @@ export function usedAt(context: SessionContext, now: number): number {
   return Math.min(context.allotment, Math.max(0, context.allotment - (context.endsAt - now)));
 }
 
-export function remainingAt(context: SessionContext, now: number): number {
+export function remainingAt(context: Pick<SessionContext, 'metric' | 'endsAt' | 'allotment' | 'used'>, now: number): number {
   if (context.metric === 'milliseconds') {
     return context.endsAt === null ? context.allotment : Math.max(0, context.endsAt - now);
   }
@@ -94,7 +94,7 @@ export function backstopFor(context: SessionContext, now: number, policy: Backst
  * when that is faster — a customer who was idle or has just connected can start at full speed.
  * Null for time sessions, and for data sessions when neither rate is known.
  */
-export function predictedExhaustionMs(context: SessionContext, floorRate = 0): number | null {
+export function predictedExhaustionMs(context: Pick<SessionContext, 'metric' | 'rate' | 'allotment' | 'used' | 'endsAt'>, floorRate = 0): number | null {
   const rate = Math.max(context.rate, floorRate);
   if (context.metric !== 'bytes' || rate <= 0) return null;
   return (remainingAt(context, 0) / rate) * 1000;

@@ -118,13 +118,13 @@ export const sessionSetup = setup({
 });
 
 /** A gate operation failed: wait and retry while attempts remain, otherwise give up. */
-function retryOrGiveUp<W extends string, G extends string>(waiting: W, givenUp: G) {
+function retryOrGiveUp<W extends string, G extends string>(waiting: W, givenUp: G, canRetry: 'canRetryGate' | 'canRetryOpening' = 'canRetryGate') {
   const countAttempt = {
     type: 'countAttempt' as const,
     params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }),
   };
   return [
-    { guard: 'canRetryGate' as const, target: waiting, actions: countAttempt },
+    { guard: canRetry, target: waiting, actions: countAttempt },
     { target: givenUp, actions: countAttempt },
   ];
 }
@@ -230,7 +230,7 @@ export const sessionMachine = sessionSetup.createMachine({
             src: 'openGate',
             input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, Date.now()) }),
             onDone: { target: 'measuringBaseline', actions: 'resetAttempts' },
-            onError: retryOrGiveUp('waitingToAuthorize', 'failed'),
+            onError: retryOrGiveUp('waitingToAuthorize', 'failed', 'canRetryOpening'),
           },
         },
         waitingToAuthorize: waitToRetry('authorizing'),
@@ -240,7 +240,7 @@ export const sessionMachine = sessionSetup.createMachine({
             src: 'readBaseline',
             input: ({ context }) => ({ mac: context.mac }),
             onDone: { target: '#session.polling', actions: { type: 'recordGateOpened', params: ({ event }) => ({ baseline: event.output }) } },
-            onError: retryOrGiveUp('waitingToMeasure', 'failed'),
+            onError: retryOrGiveUp('waitingToMeasure', 'failed', 'canRetryOpening'),
           },
         },
         waitingToMeasure: waitToRetry('measuringBaseline'),

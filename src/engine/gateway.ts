@@ -1,5 +1,6 @@
 import { type Actor, type ActorRefFrom, createActor, type InspectionEvent, type Subscription } from 'xstate';
 import type { Logger } from 'pino';
+import { DEFAULT_FAN_OUT, type FanOutPolicy, latestUsed, withLatestCounters } from '../../machines/gateway/gateway.fanout.ts';
 import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
@@ -17,8 +18,8 @@ import { SessionPersister } from './persistence/session-persister.ts';
 import type { Redeemer } from './redeemer.ts';
 import { coalesced, sessionEffects } from './session-effects.ts';
 import { logSessionTransitions } from './session-log.ts';
-import { isActive, isSettled, summarize, type SessionSnapshot } from './summary.ts';
-import { DEFAULT_TICK_POLICY, nextTickDelay, type TickPolicy } from './tick-policy.ts';
+import { isActive, isSettled, summarize, topState, type SessionSnapshot } from './summary.ts';
+import { DEFAULT_TICK_POLICY, type MeteredSession, nextTickDelay, type TickPolicy } from './tick-policy.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
 
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   metric: Metric;
   log: Logger;
   tickPolicy?: Partial<TickPolicy>;
+  /** Which readings wake which session actors (see gateway.fanout.ts). */
+  fanOut?: Partial<FanOutPolicy>;
   /** Settled session actors are retired after this long (their record stays in the store). */
   retireAfterMs?: number;
   /** A payment whose outcome is not known by then is answered with payment-processing-timeout. */
@@ -136,7 +139,11 @@ export class Gateway implements GatewayApi {
       onError: (error) => this.log.warn({ err: error }, 'meter: reading the gate failed'),
     });
     const logic = gatewayMachine.provide({ actors: { session, meter } });
-    const input = { metric: options.metric, retireAfterMs: options.retireAfterMs ?? 10 * 60_000 };
+    const input = {
+      metric: options.metric,
+      retireAfterMs: options.retireAfterMs ?? 10 * 60_000,
+      fanOut: { ...DEFAULT_FAN_OUT, ...options.fanOut },
+    };
 
     let snapshot: unknown;
     if (options.persistence) {
@@ -200,7 +207,10 @@ export class Gateway implements GatewayApi {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.idleReconcile);
-    if (options.persist !== false) this.persister?.flushAll();
+    if (options.persist !== false) {
+      this.root.send({ type: 'sessions.refresh' });
+      this.persister?.flushAll();
+    }
     this.unwatchAll();
     this.root.stop();
   }
@@ -218,6 +228,7 @@ export class Gateway implements GatewayApi {
     // Let the sessions take in the outcomes of what just finished before they are written.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (!drained) this.log.warn({ pending: this.operations.pending }, 'shutdown: gate or mint operations still in flight; their sessions re-run them at the next start');
+    this.root.send({ type: 'sessions.refresh' });
     const written = this.persister?.flushAll().rows ?? 0;
     this.stopped = true;
     this.unwatchAll();
@@ -279,7 +290,7 @@ export class Gateway implements GatewayApi {
   usage(mac: Mac): { used: number; allotment: number; metric: Metric } | null {
     const snapshot = this.sessionRef(mac)?.getSnapshot();
     if (!snapshot || !isActive(snapshot)) return null;
-    const summary = summarize(snapshot);
+    const summary = summarize(snapshot, Date.now(), this.latestContext(snapshot));
     return { used: summary.used, allotment: summary.allotment, metric: summary.metric };
   }
 
@@ -294,7 +305,10 @@ export class Gateway implements GatewayApi {
 
   sessions(): SessionSummary[] {
     const now = Date.now();
-    return this.sessionRefs().map((ref) => summarize(ref.getSnapshot(), now));
+    return this.sessionRefs().map((ref) => {
+      const snapshot = ref.getSnapshot();
+      return summarize(snapshot, now, this.latestContext(snapshot));
+    });
   }
 
   /** Reads the gate now and resolves once that reading has reached the sessions. */
@@ -325,13 +339,32 @@ export class Gateway implements GatewayApi {
     return Object.values(this.root.getSnapshot().context.sessions);
   }
 
+  /**
+   * A session's context with the latest gate reading applied: the meter wakes a session actor only
+   * when a reading must change it, so its own record of usage can be a few seconds old.
+   */
+  private latestContext(snapshot: SessionSnapshot): SessionContext {
+    if (!snapshot.matches('polling')) return snapshot.context;
+    const { counters, countersAt } = this.root.getSnapshot().context;
+    return countersAt === null ? snapshot.context : withLatestCounters(snapshot.context, counters[snapshot.context.mac], countersAt);
+  }
+
+  /** Null when nothing needs the gate read: no session polling, none waiting to (re)open its gate. */
   private nextTickDelay(): number | null {
-    const open: SessionContext[] = [];
+    const open: MeteredSession[] = [];
+    let waitingToOpen = false;
+    const { counters, countersAt } = this.root.getSnapshot().context;
     for (const ref of this.sessionRefs()) {
       const snapshot = ref.getSnapshot();
-      if (snapshot.matches('polling')) open.push(snapshot.context);
+      const state = topState(snapshot);
+      if (state === 'polling') {
+        const { metric, rate, allotment, endsAt, mac } = snapshot.context;
+        const used = countersAt === null ? snapshot.context.used : latestUsed(snapshot.context, counters[mac], countersAt);
+        open.push({ metric, rate, allotment, endsAt, used });
+      } else if (state === 'open') waitingToOpen = true;
     }
-    return open.length === 0 ? null : nextTickDelay(open, this.tickPolicy);
+    if (open.length > 0) return nextTickDelay(open, this.tickPolicy);
+    return waitingToOpen ? this.tickPolicy.maxMs : null;
   }
 
   private afterTick(): void {

@@ -11,8 +11,8 @@ export function topState(snapshot: SessionSnapshot): string {
   return typeof value === 'string' ? value : (Object.keys(value)[0] ?? 'idle');
 }
 
-export function summarize(snapshot: SessionSnapshot, now = Date.now()): SessionSummary {
-  const context = snapshot.context;
+/** `context`: the session's context with the latest gate reading applied, when the engine has one. */
+export function summarize(snapshot: SessionSnapshot, now = Date.now(), context = snapshot.context): SessionSummary {
   return {
     mac: context.mac,
     sessionId: context.sessionId,

@@ -21,7 +21,10 @@ export interface TickPolicy {
 
 export const DEFAULT_TICK_POLICY: TickPolicy = { minMs: 50, maxMs: 2_000, idleMs: 1_000, lead: 0.5, linkRate: 12_500_000 };
 
-export function nextTickDelay(openSessions: Iterable<SessionContext>, policy: TickPolicy): number {
+/** What the prediction needs of a session; `used` may come from a reading newer than the session's own record. */
+export type MeteredSession = Pick<SessionContext, 'metric' | 'rate' | 'allotment' | 'used' | 'endsAt'>;
+
+export function nextTickDelay(openSessions: Iterable<MeteredSession>, policy: TickPolicy): number {
   let delay = policy.maxMs;
   for (const context of openSessions) {
     const predicted = predictedExhaustionMs(context, policy.linkRate);

@@ -38,7 +38,7 @@ export function sessionRows(gateway: LiveGateway, now = Date.now()): LiveSession
     if (!snapshot) continue;
     const stateIds = activeStateIds(snapshot.value, snapshot.machine.id);
     const context = snapshot.context;
-    const remaining = remainingAt(context, now);
+    const remaining = context.metric === 'milliseconds' ? remainingAt(context, now) : Math.max(0, summary.allotment - summary.used);
     const running = snapshot.matches('polling');
     let timeLeftMs: number | null = null;
     if (running && context.metric === 'milliseconds') timeLeftMs = remaining;

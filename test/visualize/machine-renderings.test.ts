@@ -21,7 +21,7 @@ describe('machine renderings', () => {
     const mermaid = toMermaid(session);
     expect(mermaid).toMatch(/^stateDiagram-v2\n/);
     expect(mermaid).toContain('state "open" as session_open {');
-    expect(mermaid).toContain('session_open_authorizing --> session_open_waitingToAuthorize : onError openGate [canRetryGate] / countAttempt');
+    expect(mermaid).toContain('session_open_authorizing --> session_open_waitingToAuthorize : onError openGate [canRetryOpening] / countAttempt');
     expect(mermaid).toContain('session_paying --> session_open : onDone redeemPayment / creditFirstPayment');
     expect(mermaid).toContain('session_open_waitingToAuthorize --> session_open_authorizing : after gateRetryBackoff');
     expect(mermaid).toContain('session_polling_metering --> session_exhausted : always [allotmentUsedUp]');

@@ -17,9 +17,12 @@ export const gatewayMachine = createMachine({
     },
     'meter.reading': {
       actions: [
-        'recordReading',
         'distributeReading',
+        'recordReading',
       ],
+    },
+    'sessions.refresh': {
+      actions: 'refreshSessions',
     },
     'meter.failed': {
       actions: 'countMeterFailure',

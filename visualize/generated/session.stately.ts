@@ -67,7 +67,7 @@ export const sessionMachine = createMachine({
             onError: [
               {
                 target: 'waitingToAuthorize',
-                guard: 'canRetryGate',
+                guard: 'canRetryOpening',
                 actions: 'countAttempt',
               },
               {
@@ -100,7 +100,7 @@ export const sessionMachine = createMachine({
             onError: [
               {
                 target: 'waitingToMeasure',
-                guard: 'canRetryGate',
+                guard: 'canRetryOpening',
                 actions: 'countAttempt',
               },
               {

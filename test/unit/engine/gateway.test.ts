@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_REOPEN_ATTEMPTS } from '../../../machines/session/session.guards.ts';
 import { Gateway, waitFor } from '../../../src/engine/gateway.ts';
 import type { Gate } from '../../../src/gate/gate.ts';
 import { parseMac } from '../../../src/gate/mac.ts';
@@ -108,7 +109,7 @@ describe('data sessions', () => {
     gate.addTraffic(A, 3_000);
     await settle(gateway.meterNow(), 0);
     gate.forget(A);
-    gate.failNext('authorize', 'failed', 5);
+    gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
     await settle(gateway.meterNow(), 30_000);
     const snapshot = gateway.sessionRef(A)!.getSnapshot();
     expect(snapshot.matches({ closed: 'gateClosed' })).toBe(true);

@@ -33,6 +33,21 @@ describe('usage checkpoints', () => {
     expect(gateway.persistenceStats()?.lastCheckpoint.rows).toBe(1);
   });
 
+  it('a shutdown writes the usage of the latest reading, even one the session actor was not sent', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start({ checkpointMs: 5_000 });
+    await harness.pay(A, 'pay-a');
+    harness.gate.addTraffic(A, 1_000);
+    await gateway.meterNow();
+    harness.gate.addTraffic(A, 2_000);
+    await gateway.meterNow();
+    expect(gateway.sessionRef(A)?.getSnapshot().context.used).toBe(1_000);
+    expect((await gateway.shutdown(1_000)).drained).toBe(true);
+    expect(storedUsed(harness)).toBe(3_000);
+  });
+
   it('does not restore a session metered in another unit, and marks it', async () => {
     harness = new EngineHarness('bytes');
     harness.start();

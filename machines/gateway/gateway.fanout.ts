@@ -1,0 +1,90 @@
+import { usageAfterReport } from '../session/session.logic.ts';
+import type { SessionContext, SessionEvent, UsageReport } from '../session/session.types.ts';
+import type { MeterClientReading } from './gateway.types.ts';
+
+/**
+ * How a meter reading reaches the sessions. Each reading is kept in the gateway's counter table,
+ * which is what `/usage`, the tick policy and the operator see at once; a session actor is sent
+ * an event only when the reading must change it:
+ * - its client is gone from the gate, or its counters restarted (re-authorised elsewhere);
+ * - the reading uses up its allotment;
+ * - its own record of usage is older than `refreshMs` (so checkpoints stay fresh). At most
+ *   `maxRefreshPerReading` sessions are refreshed per reading; the rest are due at the next one.
+ * With `refreshMs: 0` and no cap every reading reaches every session.
+ */
+export interface FanOutPolicy {
+  refreshMs: number;
+  maxRefreshPerReading: number;
+}
+
+export const DEFAULT_FAN_OUT: FanOutPolicy = { refreshMs: 5_000, maxRefreshPerReading: 200 };
+
+export type Wake = 'must' | 'refresh' | 'none';
+
+function reportOf(client: MeterClientReading, at: number): UsageReport {
+  return { download: client.download, upload: client.upload, at };
+}
+
+function countersRestarted(context: SessionContext, client: MeterClientReading): boolean {
+  const baseline = context.baseline;
+  return baseline !== null && (client.download < baseline.download || client.upload < baseline.upload);
+}
+
+/**
+ * A data session's usage with these counters applied: `usageAfterReport(...).used` without the
+ * allocations, since it runs for every open session on every reading.
+ */
+export function usedWith(context: SessionContext, client: MeterClientReading): number {
+  if (countersRestarted(context, client)) return context.used + client.download + client.upload;
+  const baseline = context.baseline ?? { download: 0, upload: 0 };
+  return context.carriedUsage + (client.download - baseline.download) + (client.upload - baseline.upload);
+}
+
+/** A data session's usage per the latest reading (its own record when the reading has nothing newer). */
+export function latestUsed(context: SessionContext, client: MeterClientReading | undefined, at: number): number {
+  if (context.metric !== 'bytes' || !client?.authenticated || context.openedAt === null || at < context.openedAt) return context.used;
+  return usedWith(context, client);
+}
+
+function isNewTo(context: SessionContext, client: MeterClientReading): boolean {
+  const last = context.lastReport;
+  return last === null || last.download !== client.download || last.upload !== client.upload;
+}
+
+/**
+ * Whether a polling session must see this reading now, may be refreshed with it (its record is
+ * older than `refreshMs` and the counters moved), or can skip it.
+ */
+export function wakeFor(context: SessionContext, client: MeterClientReading | undefined, at: number, refreshMs: number): Wake {
+  // A reading older than the gate's last (re)opening is the session's to ignore (a rare straggler).
+  if (context.openedAt === null || at < context.openedAt) return 'must';
+  if (!client?.authenticated) return 'must';
+  if (context.metric === 'bytes') {
+    if (countersRestarted(context, client)) return 'must';
+    if (usedWith(context, client) >= context.allotment) return 'must';
+  }
+  if (!isNewTo(context, client)) return 'none';
+  const last = context.lastReport;
+  return last === null || at - last.at >= refreshMs ? 'refresh' : 'none';
+}
+
+/** The event carrying a reading's counters to a session, or word that the gate no longer lists it. */
+export function readingEvent(client: MeterClientReading | undefined, at: number): SessionEvent {
+  return client?.authenticated ? { type: 'usage.reported', report: reportOf(client, at) } : { type: 'client.missing', at };
+}
+
+/**
+ * The counters a session has not yet seen, to send before anything that acts on its usage (the
+ * client gone, a close, a payment): null when the session is up to date or the client was absent.
+ */
+export function catchUpEvent(context: SessionContext, client: MeterClientReading | undefined, at: number): SessionEvent | null {
+  if (!client?.authenticated || context.openedAt === null || at < context.openedAt) return null;
+  return isNewTo(context, client) ? { type: 'usage.reported', report: reportOf(client, at) } : null;
+}
+
+/** A session's context with the latest reading applied, as a `usage.reported` would leave it. */
+export function withLatestCounters(context: SessionContext, client: MeterClientReading | undefined, at: number): SessionContext {
+  if (context.metric !== 'bytes' || catchUpEvent(context, client, at) === null) return context;
+  const report = reportOf(client!, at);
+  return { ...context, ...usageAfterReport(context, report), lastReport: report };
+}
