@@ -9,15 +9,16 @@ export interface ActorsResult {
   gatePerClientBytes: number;
   /** Wall time to create all sessions (pay, credit, open, baseline) in one burst. */
   spawnAllMs: number;
-  /** Per tick: from the gate's answer until everything the reading set off has run (session events, checkpoint). */
+  /** Per tick: from the gate's answer until everything the reading set off in the engine has run. */
   fanOutMs: number[];
   /** Per tick: the simulated gate's readAll alone. */
   readAllMs: number[];
   ticks: number;
   /** Per tick: session actors whose own record of usage the reading changed (the rest answer from the counter table). */
   wokenPerTick: number[];
-  /** Per tick: session snapshots the persistence checkpoint wrote. */
+  /** Per tick: session snapshots the persistence checkpoint wrote after it, and the time that took (all chunks). */
   checkpointRows: number[];
+  checkpointMs: number[];
   /** The tick in which 1 % of the sessions ran out: until each of them had left polling. */
   exhaustMs: number;
   exhausted: number;

@@ -34,7 +34,7 @@ function rows(r: ActorsResult, name: string): BenchRow[] {
       figure: `${round(tick, 1)} ms`,
       goal: '≤ 50 ms',
       met: atGoalScale ? tick <= 50 : null,
-      note: `median of ${r.ticks} ticks (${r.fanOutMs.map((v) => round(v, 1)).join(', ')} ms), from the gate's answer until all it set off had run; every session's /usage then answered the new counters (checked). Session actors woken per tick: ${r.wokenPerTick.join(', ')} (the refresh budget)${r.persisted ? `; snapshots written by the checkpoint per tick: ${r.checkpointRows.join(', ')}` : ''}; the simulated readAll itself: median ${round(median(r.readAllMs), 1)} ms`,
+      note: `median of ${r.ticks} ticks (${r.fanOutMs.map((v) => round(v, 1)).join(', ')} ms), from the gate's answer until all it set off had run; every session's /usage then answered the new counters (checked). Session actors woken per tick: ${r.wokenPerTick.join(', ')} (the refresh budget)${r.persisted ? `; after each tick the checkpoint wrote ${r.checkpointRows.join(', ')} snapshots in ${r.checkpointMs.map((v) => round(v, 1)).join(', ')} ms (chunks of 50 rows, one per turn of the event loop)` : ''}; the simulated readAll itself: median ${round(median(r.readAllMs), 1)} ms`,
     },
     {
       what: `  tick in which ${r.exhausted} of ${r.actors} sessions run out, ${label}`,

@@ -250,7 +250,9 @@ export class Gateway implements GatewayApi {
 
   /** Persistence figures: the last checkpoint's rows and time, and totals. */
   persistenceStats() {
-    return this.persister ? { tracked: this.persister.size, lastCheckpoint: this.persister.lastCheckpoint, totals: this.persister.totals } : null;
+    const persister = this.persister;
+    if (!persister) return null;
+    return { tracked: persister.size, lastCheckpoint: persister.lastCheckpoint, checkpointsDone: persister.checkpointsDone, totals: persister.totals };
   }
 
   async pay(mac: Mac, payment: PaymentRequest): Promise<PayOutcome> {

@@ -7,6 +7,9 @@ import { envelopeToRow, type PersistedSession, wrapSession } from './envelope.ts
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
 
+/** Rows per checkpoint transaction; a chunk of this many takes a few ms. */
+export const CHECKPOINT_CHUNK = 50;
+
 export interface PersisterOptions {
   repo: SnapshotsRepo;
   log: Logger;
@@ -47,14 +50,18 @@ function stateKey(snapshot: SessionSnapshot): string {
  *   HTTP answer that follows never gets ahead of the record;
  * - a state change (gate opened with its baseline, exhausted, closed, retries): batched, one
  *   transaction per turn of the event loop;
- * - usage only: checkpointed at most every `checkpointMs` per session, one transaction per tick.
+ * - usage only: checkpointed at most every `checkpointMs` per session, after the tick that found them due.
  */
 export class SessionPersister {
   private readonly tracked = new Map<string, Tracked>();
   private readonly urgent = new Set<string>();
   private flushQueued = false;
   private readonly now: () => number;
+  /** The last completed checkpoint: rows written, and the time spent writing them (all chunks). */
   lastCheckpoint: WriteStats = { rows: 0, ms: 0 };
+  checkpointsDone = 0;
+  private checkpointQueued = false;
+  private checkpointRound: WriteStats = { rows: 0, ms: 0 };
   totals = { rows: 0, transactions: 0, ms: 0 };
 
   constructor(private readonly options: PersisterOptions) {
@@ -92,15 +99,36 @@ export class SessionPersister {
     if (remove) this.guard(() => this.options.repo.remove(mac), 'removing a retired session snapshot failed');
   }
 
-  /** Writes the sessions whose last write is older than the checkpoint interval; one transaction. */
-  checkpoint(): WriteStats {
+  /**
+   * Writes the sessions whose last write is older than the checkpoint interval. The writes run
+   * after the tick that asked for them (setImmediate), `CHECKPOINT_CHUNK` rows per transaction,
+   * one chunk per turn of the event loop: the tick itself never waits for SQLite, and no single
+   * turn is held for long when thousands are due.
+   */
+  checkpoint(): void {
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
+    this.checkpointRound = { rows: 0, ms: 0 };
+    setImmediate(() => this.writeCheckpointChunk());
+  }
+
+  private writeCheckpointChunk(): void {
     const now = this.now();
     const due: string[] = [];
     for (const [mac, entry] of this.tracked) {
       if (entry.dirty && now - entry.lastWrittenAt >= this.options.checkpointMs) due.push(mac);
+      if (due.length === CHECKPOINT_CHUNK) break;
     }
-    this.lastCheckpoint = this.write(due);
-    return this.lastCheckpoint;
+    const written = this.write(due);
+    this.checkpointRound.rows += written.rows;
+    this.checkpointRound.ms += written.ms;
+    if (due.length === CHECKPOINT_CHUNK && written.rows > 0) {
+      setImmediate(() => this.writeCheckpointChunk());
+      return;
+    }
+    this.checkpointQueued = false;
+    this.lastCheckpoint = this.checkpointRound;
+    this.checkpointsDone += 1;
   }
 
   /** Writes every session with anything unwritten (shutdown). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EngineHarness } from './engine-harness.ts';
+import { CHECKPOINT_CHUNK } from '../../../src/engine/persistence/session-persister.ts';
+import { EngineHarness, settle } from './engine-harness.ts';
 
 const A = 'aa:bb:cc:00:00:01';
 
@@ -23,14 +24,33 @@ describe('usage checkpoints', () => {
 
     harness.gate.addTraffic(A, 1_000);
     await gateway.meterNow();
+    await settle();
     expect(gateway.usage(A as never)?.used).toBe(1_000);
     expect(storedUsed(harness)).toBe(0);
 
     vi.setSystemTime(Date.now() + 5_000);
     harness.gate.addTraffic(A, 500);
     await gateway.meterNow();
+    await settle();
     expect(storedUsed(harness)).toBe(1_500);
     expect(gateway.persistenceStats()?.lastCheckpoint.rows).toBe(1);
+  });
+
+  it('a checkpoint with more rows due than one chunk writes them all, a chunk per turn of the event loop', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start({ checkpointMs: 5_000 });
+    const macs = Array.from({ length: CHECKPOINT_CHUNK * 2 + 3 }, (_, i) => `aa:bb:cc:01:00:${i.toString(16).padStart(2, '0')}`);
+    for (const [i, mac] of macs.entries()) await harness.pay(mac, `pay-${i}`);
+    vi.setSystemTime(Date.now() + 5_000);
+    for (const mac of macs) harness.gate.addTraffic(mac, 700);
+    await gateway.meterNow();
+    expect(gateway.persistenceStats()?.checkpointsDone).toBe(0);
+    await settle(5);
+    expect(gateway.persistenceStats()?.lastCheckpoint.rows).toBe(macs.length);
+    const stored = harness.snapshots.all().map((row) => (JSON.parse(row.snapshotJson) as { context: { used: number } }).context.used);
+    expect(stored).toEqual(macs.map(() => 700));
   });
 
   it('a shutdown writes the usage of the latest reading, even one the session actor was not sent', async () => {
@@ -46,6 +66,30 @@ describe('usage checkpoints', () => {
     expect(gateway.sessionRef(A)?.getSnapshot().context.used).toBe(1_000);
     expect((await gateway.shutdown(1_000)).drained).toBe(true);
     expect(storedUsed(harness)).toBe(3_000);
+  });
+
+  it('a retired session loses its row, so a restart neither restores it nor reopens its gate', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start({ retireAfterMs: 60_000 });
+    await harness.pay(A, 'pay-a');
+    harness.gate.addTraffic(A, 10_000);
+    await gateway.meterNow();
+    await settle();
+    expect(harness.settled(A)).toBe(true);
+    expect(harness.snapshots.get(A)).toBeDefined();
+
+    vi.setSystemTime(Date.now() + 61_000);
+    await gateway.meterNow();
+    expect(gateway.sessionRef(A)).toBeUndefined();
+    expect(harness.snapshots.get(A)).toBeUndefined();
+
+    harness.crash();
+    const restarted = harness.start();
+    expect(restarted.restoreReport?.restored).toBe(0);
+    await restarted.startup;
+    expect(harness.gate.isOpen(A)).toBe(false);
   });
 
   it('does not restore a session metered in another unit, and marks it', async () => {

@@ -48,6 +48,7 @@ export class EngineHarness {
       bookedCredit?: BookedCredit;
       metric?: Metric;
       idleReconcileMs?: number;
+      retireAfterMs?: number;
     } = {},
   ): Gateway {
     this.gateway = new Gateway({
@@ -57,6 +58,7 @@ export class EngineHarness {
       log: silentLog,
       autoMeter: options.autoMeter ?? false,
       ...(options.idleReconcileMs !== undefined ? { idleReconcileMs: options.idleReconcileMs } : {}),
+      ...(options.retireAfterMs !== undefined ? { retireAfterMs: options.retireAfterMs } : {}),
       persistence: {
         snapshots: this.snapshots,
         ...(options.checkpointMs !== undefined ? { checkpointMs: options.checkpointMs } : {}),

@@ -49,6 +49,7 @@ describe('reconciling sessions with the gate', () => {
     await harness.pay(A, 'pay-a');
     harness.gate.addTraffic(A, 3_000);
     await first.meterNow();
+    await settle();
     harness.crash();
     harness.gate.forget(A);
 
