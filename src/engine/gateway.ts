@@ -174,7 +174,7 @@ export class Gateway implements GatewayApi {
 
   start(): this {
     this.root.start();
-    this.watchSessions(this.root.getSnapshot().context.sessions);
+    for (const [mac, ref] of Object.entries(this.root.getSnapshot().context.sessions)) this.watch(mac, ref);
     // XState does not re-arm `after` timers of restored snapshots: each waiting state re-enters.
     for (const mac of this.restoredMacs) this.sessionRef(mac)?.send({ type: 'session.resume' });
     this.restoredMacs.clear();
@@ -259,6 +259,7 @@ export class Gateway implements GatewayApi {
     this.root.send({ type: 'session.pay', mac, payment });
     const ref = this.sessionRef(mac);
     if (!ref) throw new Error(`no session actor for ${mac}`);
+    this.watch(mac, ref);
     // A payment credited before is answered again, never credited twice.
     const earlier = ref.getSnapshot().context.credits.find((c) => c.paymentId === payment.id);
     if (earlier) return { ok: true, credit: earlier, session: summarize(ref.getSnapshot()) };
@@ -380,21 +381,28 @@ export class Gateway implements GatewayApi {
     }
   }
 
-  /** Follows the root's session actors: new ones are logged and persisted, retired ones forgotten. */
+  /**
+   * Follows the root's session actors: new ones are logged and persisted, retired ones forgotten.
+   * A new session is one `pay` just created (watched there), so the full walk runs only when
+   * sessions were retired: with thousands open, a walk per new customer would add up.
+   */
   private watchSessions(sessions: Record<string, SessionRef>): void {
     if (sessions === this.watchedSessions || this.stopped) return;
     this.watchedSessions = sessions;
-    for (const [mac, ref] of Object.entries(sessions)) {
-      if (this.watched.has(mac)) continue;
-      this.watched.set(mac, logSessionTransitions(ref, this.log, this.restoredMacs.has(mac)));
-      this.persister?.track(mac, ref, this.restoredMacs.has(mac));
-    }
+    if (Object.keys(sessions).length >= this.watched.size) return;
     for (const [mac, subscription] of this.watched) {
       if (sessions[mac]) continue;
       subscription.unsubscribe();
       this.watched.delete(mac);
       this.persister?.untrack(mac, true);
     }
+  }
+
+  private watch(mac: string, ref: SessionRef): void {
+    if (this.watched.has(mac) || this.stopped) return;
+    const restored = this.restoredMacs.has(mac);
+    this.watched.set(mac, logSessionTransitions(ref, this.log, restored));
+    this.persister?.track(mac, ref, restored);
   }
 
   private unwatchAll(): void {
