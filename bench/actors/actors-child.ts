@@ -1,5 +1,7 @@
-// Run as: node --expose-gc --import tsx bench/actors/actors-child.ts [ACTORS] [persist] -> one JSON ActorsResult line
-// `persist`: session snapshots go to a SQLite file, as startTollkeeper configures the engine.
+// Run as: node --expose-gc --import tsx bench/actors/actors-child.ts [ACTORS] [alone|both] -> one JSON ActorsResult line
+// `both`: a second engine with session persistence (SQLite file, as startTollkeeper configures it)
+// runs beside the first in the same process, and their ticks alternate, so the two compare under
+// the same load.
 import { pino } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,20 +10,20 @@ import { Gateway } from '../../src/engine/gateway.ts';
 import { ledgerCredits } from '../../src/engine/persistence/booked-credits.ts';
 import { SnapshotsRepo } from '../../src/store/snapshots-repo.ts';
 import { openStore } from '../../src/store/store.ts';
-import { parseMac } from '../../src/gate/mac.ts';
+import { parseMac, type Mac } from '../../src/gate/mac.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import { benchCustomers } from '../payments/customers.ts';
 import { fakeToken } from '../payments/fake-token.ts';
 import { InstantMintRedeemer } from '../payments/instant-mint-redeemer.ts';
-import type { ActorsResult } from './actors-result.ts';
+import type { ActorsResult, EngineFigures } from './actors-result.ts';
 import { TimedGate } from './timed-gate.ts';
 
 const ACTORS = Number(process.argv[2] ?? 10_000);
-const PERSIST = process.argv[3] === 'persist';
+const BOTH = process.argv[3] === 'both';
 const TICKS = 5;
 const SPAWN_BATCH = Number(process.env.BENCH_SPAWN_BATCH ?? 500);
 const STEP_BYTES = 1000;
-/** 21 sat buys 21,000 bytes; each tick adds 1,000, so no session runs out during the bench. */
+/** 21 sat buys 21,000 bytes; each tick adds 1,000, so no session runs out during the ticks. */
 const TOKEN_AMOUNTS = [16, 4, 1];
 const TRAFFIC_PER_TICK = 1000;
 
@@ -37,113 +39,135 @@ function settledHeap(): number {
  * Waits until `done` holds (at most `limitMs`), checking every `everyMs`: the check walks every
  * actor, so checking on each turn of the event loop would slow down what is being measured.
  */
-async function until(done: () => boolean, limitMs: number, everyMs: number): Promise<number> {
+async function until(done: () => boolean, limitMs: number, everyMs: number): Promise<void> {
   const deadline = performance.now() + limitMs;
-  let checks = 1;
   while (!done()) {
     if (performance.now() > deadline) throw new Error('timed out waiting for the sessions');
     await new Promise((resolve) => (everyMs > 0 ? setTimeout(resolve, everyMs) : setImmediate(resolve)));
-    checks += 1;
   }
-  return checks;
 }
 
 const macs = benchCustomers(ACTORS).map((c) => parseMac(c.mac));
-const tokens = macs.map(() => fakeToken('http://127.0.0.1:3338', TOKEN_AMOUNTS));
 
 // The simulated gate's own bookkeeping per client, to subtract from the engine's figure.
 const beforeGateOnly = settledHeap();
 let gateOnly: SimulatedGate | null = new SimulatedGate();
 for (const mac of macs) await gateOnly.authorize(mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
-gateOnly.calls.length = 0;
 const gatePerClientBytes = (settledHeap() - beforeGateOnly) / ACTORS;
 gateOnly = null;
 
-const gate = new TimedGate();
-const storeDir = PERSIST ? mkdtempSync(join(tmpdir(), 'tollkeeper-bench-actors-')) : null;
-const store = storeDir ? openStore(join(storeDir, 'tollkeeper.sqlite')) : null;
-const gateway = new Gateway({
-  gate,
-  redeemer: new InstantMintRedeemer({ pricePerStep: 1, stepSize: STEP_BYTES }),
-  metric: 'bytes',
-  log: pino({ level: 'silent' }),
-  autoMeter: false,
-  ...(store ? { persistence: { snapshots: new SnapshotsRepo(store.db), bookedCredit: ledgerCredits(store.db) } } : {}),
-}).start();
-await gateway.startup;
+/** One engine on its own simulated gate, with its figures as they are measured. */
+class Bed {
+  readonly gate = new TimedGate();
+  readonly gateway: Gateway;
+  readonly storeDir: string | null;
+  readonly figures: EngineFigures;
 
-const polling = () => gateway.sessionRefs().filter((ref) => ref.getSnapshot().matches('polling')).length;
-
-const before = settledHeap();
-const spawnStarted = performance.now();
-for (let start = 0; start < ACTORS; start += SPAWN_BATCH) {
-  const batch = macs.slice(start, start + SPAWN_BATCH);
-  const outcomes = await Promise.all(batch.map((mac, i) => gateway.pay(mac, { id: `bench-${start + i}`, token: tokens[start + i]! })));
-  if (outcomes.some((o) => !o.ok)) throw new Error('a bench payment was refused');
-}
-await until(() => polling() === ACTORS, 120_000, 200);
-const spawnAllMs = performance.now() - spawnStarted;
-tokens.length = 0;
-gate.calls.length = 0;
-const heapPerActorWithGateBytes = (settledHeap() - before) / ACTORS;
-
-const fanOutMs: number[] = [];
-const readAllMs: number[] = [];
-const wokenPerTick: number[] = [];
-const checkpointRows: number[] = [];
-const checkpointMs: number[] = [];
-const recordedUsed = () => gateway.sessionRefs().map((ref) => ref.getSnapshot().context.used);
-for (let tick = 1; tick <= TICKS; tick++) {
-  for (const mac of macs) gate.addTraffic(mac, TRAFFIC_PER_TICK);
-  const expected = tick * TRAFFIC_PER_TICK;
-  const usedBefore = recordedUsed();
-  const checkpointsBefore = gateway.persistenceStats()?.checkpointsDone ?? 0;
-  await gateway.meterNow();
-  // Everything the reading set off in the engine ran synchronously before meterNow's promise
-  // settled; the time runs from the gate's answer until then.
-  fanOutMs.push(performance.now() - gate.lastReadDoneAt);
-  readAllMs.push(gate.lastReadMs);
-  const stale = macs.filter((mac) => gateway.usage(mac)?.used !== expected).length;
-  if (stale > 0) throw new Error(`${stale} sessions do not answer the new counters after tick ${tick}`);
-  const usedAfter = recordedUsed();
-  wokenPerTick.push(usedAfter.filter((used, i) => used !== usedBefore[i]).length);
-  if (PERSIST) {
-    // The checkpoint runs after the tick, in chunks; its rows and time are reported on their own.
-    await until(() => gateway.persistenceStats()!.checkpointsDone > checkpointsBefore, 10_000, 0);
-    checkpointRows.push(gateway.persistenceStats()!.lastCheckpoint.rows);
-    checkpointMs.push(gateway.persistenceStats()!.lastCheckpoint.ms);
+  constructor(readonly persisted: boolean) {
+    this.storeDir = persisted ? mkdtempSync(join(tmpdir(), 'tollkeeper-bench-actors-')) : null;
+    const store = this.storeDir ? openStore(join(this.storeDir, 'tollkeeper.sqlite')) : null;
+    this.gateway = new Gateway({
+      gate: this.gate,
+      redeemer: new InstantMintRedeemer({ pricePerStep: 1, stepSize: STEP_BYTES }),
+      metric: 'bytes',
+      log: pino({ level: 'silent' }),
+      autoMeter: false,
+      ...(store ? { persistence: { snapshots: new SnapshotsRepo(store.db), bookedCredit: ledgerCredits(store.db) } } : {}),
+    }).start();
+    this.figures = {
+      persisted,
+      heapPerActorBytes: 0,
+      heapPerActorWithGateBytes: 0,
+      spawnAllMs: 0,
+      fanOutMs: [],
+      readAllMs: [],
+      wokenPerTick: [],
+      checkpointRows: [],
+      checkpointMs: [],
+      exhaustMs: 0,
+      exhausted: 0,
+    };
   }
-  gate.calls.length = 0;
+
+  private polling(): number {
+    return this.gateway.sessionRefs().filter((ref) => ref.getSnapshot().matches('polling')).length;
+  }
+
+  /** Pays for every MAC and waits until every session polls; measures the heap they take. */
+  async fill(): Promise<void> {
+    await this.gateway.startup;
+    let tokens = macs.map(() => fakeToken('http://127.0.0.1:3338', TOKEN_AMOUNTS));
+    const before = settledHeap();
+    const started = performance.now();
+    for (let start = 0; start < ACTORS; start += SPAWN_BATCH) {
+      const batch = macs.slice(start, start + SPAWN_BATCH);
+      const outcomes = await Promise.all(batch.map((mac, i) => this.gateway.pay(mac, { id: `bench-${start + i}`, token: tokens[start + i]! })));
+      if (outcomes.some((o) => !o.ok)) throw new Error('a bench payment was refused');
+    }
+    await until(() => this.polling() === ACTORS, 120_000, 200);
+    this.figures.spawnAllMs = performance.now() - started;
+    tokens = [];
+    this.gate.calls.length = 0;
+    this.figures.heapPerActorWithGateBytes = (settledHeap() - before) / ACTORS;
+    this.figures.heapPerActorBytes = this.figures.heapPerActorWithGateBytes - gatePerClientBytes;
+  }
+
+  private recordedUsed(): number[] {
+    return this.gateway.sessionRefs().map((ref) => ref.getSnapshot().context.used);
+  }
+
+  async tick(n: number): Promise<void> {
+    const { gate, gateway, figures } = this;
+    for (const mac of macs) gate.addTraffic(mac, TRAFFIC_PER_TICK);
+    const usedBefore = this.recordedUsed();
+    const checkpointsBefore = gateway.persistenceStats()?.checkpointsDone ?? 0;
+    await gateway.meterNow();
+    // Everything the reading set off in the engine ran synchronously before meterNow's promise
+    // settled; the time runs from the gate's answer until then.
+    figures.fanOutMs.push(performance.now() - gate.lastReadDoneAt);
+    figures.readAllMs.push(gate.lastReadMs);
+    const expected = n * TRAFFIC_PER_TICK;
+    const stale = macs.filter((mac) => gateway.usage(mac)?.used !== expected).length;
+    if (stale > 0) throw new Error(`${stale} sessions do not answer the new counters after tick ${n}`);
+    const usedAfter = this.recordedUsed();
+    figures.wokenPerTick.push(usedAfter.filter((used, i) => used !== usedBefore[i]).length);
+    if (this.persisted) {
+      // The checkpoint runs after the tick, in chunks; its rows and time are reported on their own.
+      await until(() => gateway.persistenceStats()!.checkpointsDone > checkpointsBefore, 10_000, 0);
+      figures.checkpointRows.push(gateway.persistenceStats()!.lastCheckpoint.rows);
+      figures.checkpointMs.push(gateway.persistenceStats()!.lastCheckpoint.ms);
+    }
+    gate.calls.length = 0;
+  }
+
+  /**
+   * One tick in which 1 % of the customers run past what they bought: time until each of those
+   * sessions has left `polling` (closing its gate), while the others keep polling.
+   */
+  async exhaust(): Promise<void> {
+    const exhausting: Mac[] = macs.filter((_, i) => i % 100 === 0);
+    for (const mac of exhausting) this.gate.addTraffic(mac, 25_000);
+    await this.gateway.meterNow();
+    this.figures.exhaustMs = performance.now() - this.gate.lastReadDoneAt;
+    this.figures.exhausted = exhausting.length;
+    const left = exhausting.filter((mac) => !this.gateway.sessionRef(mac)!.getSnapshot().matches('polling')).length;
+    const stillPolling = this.polling();
+    if (left !== exhausting.length || stillPolling !== ACTORS - exhausting.length) {
+      throw new Error(`after the exhausting tick ${left}/${exhausting.length} left polling, ${stillPolling} still polling`);
+    }
+  }
+
+  cleanup(): void {
+    if (this.storeDir) rmSync(this.storeDir, { recursive: true, force: true });
+  }
 }
 
-// One tick in which 1 % of the customers run past what they bought: time until each of those
-// sessions has left `polling` (closing its gate), while the others keep polling.
-const exhausting = macs.filter((_, i) => i % 100 === 0);
-for (const mac of exhausting) gate.addTraffic(mac, 25_000);
-await gateway.meterNow();
-const exhaustMs = performance.now() - gate.lastReadDoneAt;
-const leftPolling = exhausting.filter((mac) => !gateway.sessionRef(mac)!.getSnapshot().matches('polling')).length;
-const stillPolling = gateway.sessionRefs().filter((ref) => ref.getSnapshot().matches('polling')).length;
-if (leftPolling !== exhausting.length || stillPolling !== ACTORS - exhausting.length) {
-  throw new Error(`after the exhausting tick ${leftPolling}/${exhausting.length} left polling, ${stillPolling} still polling`);
-}
+const beds = BOTH ? [new Bed(false), new Bed(true)] : [new Bed(false)];
+for (const bed of beds) await bed.fill();
+for (let n = 1; n <= TICKS; n++) for (const bed of beds) await bed.tick(n);
+for (const bed of beds) await bed.exhaust();
 // No gateway.stop(): stopping 10,000 actors takes longer than the bench; the process just ends.
+for (const bed of beds) bed.cleanup();
 
-const result: ActorsResult = {
-  actors: ACTORS,
-  persisted: PERSIST,
-  heapPerActorBytes: heapPerActorWithGateBytes - gatePerClientBytes,
-  heapPerActorWithGateBytes,
-  gatePerClientBytes,
-  spawnAllMs,
-  fanOutMs,
-  readAllMs,
-  ticks: TICKS,
-  wokenPerTick,
-  checkpointRows,
-  checkpointMs,
-  exhaustMs,
-  exhausted: exhausting.length,
-};
-if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+const result: ActorsResult = { actors: ACTORS, ticks: TICKS, gatePerClientBytes, engines: beds.map((bed) => bed.figures) };
 process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

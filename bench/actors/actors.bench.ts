@@ -1,32 +1,35 @@
 import { runChild } from '../lib/child.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median, round } from '../lib/stats.ts';
-import type { ActorsResult } from './actors-result.ts';
+import type { ActorsResult, EngineFigures } from './actors-result.ts';
 
 const ACTORS = Number(process.env.BENCH_ACTORS ?? 10_000);
 const kb = (bytes: number) => `${round(bytes / 1024, 2)} KB`;
+const list = (values: number[]) => values.map((v) => round(v, 1)).join(', ');
 
-function run(persist: boolean): Promise<ActorsResult> {
-  return runChild<ActorsResult>('bench/actors/actors-child.ts', [String(ACTORS), ...(persist ? ['persist'] : [])], {
+function run(both: boolean): Promise<ActorsResult> {
+  return runChild<ActorsResult>('bench/actors/actors-child.ts', [String(ACTORS), both ? 'both' : 'alone'], {
     nodeArgs: ['--expose-gc'],
-    timeoutMs: 240_000,
+    timeoutMs: 480_000,
   });
 }
 
-function rows(r: ActorsResult, name: string): BenchRow[] {
-  const command = `npm run bench -- ${name}`;
-  const label = r.persisted ? 'engine with session persistence (as startTollkeeper runs it)' : 'engine alone';
-  const tick = median(r.fanOutMs);
+function engineRows(r: ActorsResult, e: EngineFigures, command: string): BenchRow[] {
+  const label = e.persisted ? 'engine with session persistence (as startTollkeeper runs it)' : 'engine alone';
+  const tick = median(e.fanOutMs);
   // The goals are stated for 10,000 sessions; other sizes (BENCH_ACTORS) are context only.
   const atGoalScale = r.actors >= 10_000;
+  const checkpoint = e.persisted
+    ? `; after each tick the checkpoint wrote ${e.checkpointRows.join(', ')} snapshots in ${list(e.checkpointMs)} ms (chunks of 50 rows, one per turn of the event loop, after the tick)`
+    : '';
   return [
     {
       what: `heap per live session actor, ${label}`,
       command,
-      figure: kb(r.heapPerActorBytes),
+      figure: kb(e.heapPerActorBytes),
       goal: '≤ 15 KB',
-      met: atGoalScale ? r.heapPerActorBytes <= 15 * 1024 : null,
-      note: `${r.actors} sessions on the simulated gate, each polling with one credited 21-sat payment; heapUsed after gc before/after; the simulated gate's own ${kb(r.gatePerClientBytes)} per client subtracted (${kb(r.heapPerActorWithGateBytes)} with it)${r.persisted ? "; SQLite's own memory is outside the JS heap" : ''}`,
+      met: atGoalScale ? e.heapPerActorBytes <= 15 * 1024 : null,
+      note: `${r.actors} sessions on the simulated gate, each polling with one credited 21-sat payment; heapUsed after gc before/after; the simulated gate's own ${kb(r.gatePerClientBytes)} per client subtracted (${kb(e.heapPerActorWithGateBytes)} with it)${e.persisted ? "; SQLite's own memory is outside the JS heap" : ''}`,
     },
     {
       what: `tick fanned out to ${r.actors} sessions, ${label}`,
@@ -34,20 +37,20 @@ function rows(r: ActorsResult, name: string): BenchRow[] {
       figure: `${round(tick, 1)} ms`,
       goal: '≤ 50 ms',
       met: atGoalScale ? tick <= 50 : null,
-      note: `median of ${r.ticks} ticks (${r.fanOutMs.map((v) => round(v, 1)).join(', ')} ms), from the gate's answer until all it set off had run; every session's /usage then answered the new counters (checked). Session actors woken per tick: ${r.wokenPerTick.join(', ')} (the refresh budget)${r.persisted ? `; after each tick the checkpoint wrote ${r.checkpointRows.join(', ')} snapshots in ${r.checkpointMs.map((v) => round(v, 1)).join(', ')} ms (chunks of 50 rows, one per turn of the event loop)` : ''}; the simulated readAll itself: median ${round(median(r.readAllMs), 1)} ms`,
+      note: `median of ${r.ticks} ticks (${list(e.fanOutMs)} ms), from the gate's answer until all it set off in the engine had run; every session's /usage then answered the new counters (checked). Session actors woken per tick: ${e.wokenPerTick.join(', ')} (the refresh budget)${checkpoint}; the simulated readAll itself: median ${round(median(e.readAllMs), 1)} ms`,
     },
     {
-      what: `  tick in which ${r.exhausted} of ${r.actors} sessions run out, ${label}`,
+      what: `  tick in which ${e.exhausted} of ${r.actors} sessions run out, ${label}`,
       command,
-      figure: `${round(r.exhaustMs, 1)} ms`,
+      figure: `${round(e.exhaustMs, 1)} ms`,
       goal: '—',
       met: null,
-      note: `from the gate's answer until each of the ${r.exhausted} had left polling (closing its gate) and the rest were still polling (checked)`,
+      note: `from the gate's answer until each of the ${e.exhausted} had left polling (closing its gate) and the rest were still polling (checked)`,
     },
     {
       what: `  creating ${r.actors} sessions, ${label}`,
       command,
-      figure: `${round(r.spawnAllMs / 1000, 1)} s`,
+      figure: `${round(e.spawnAllMs / 1000, 1)} s`,
       goal: '—',
       met: null,
       note: 'pay → credit → gate open → baseline → polling, 500 payments at a time',
@@ -55,15 +58,39 @@ function rows(r: ActorsResult, name: string): BenchRow[] {
   ];
 }
 
+/** With both engines in one process: what persistence adds to a tick, their ticks alternating. */
+function comparisonRow(r: ActorsResult, command: string): BenchRow[] {
+  const [alone, persisted] = r.engines;
+  if (!alone || !persisted) return [];
+  const ratios = persisted.fanOutMs.map((ms, i) => ms / alone.fanOutMs[i]!);
+  return [
+    {
+      what: `  tick with persistence ÷ tick without, ${r.actors} sessions, same run`,
+      command,
+      figure: `${round(median(ratios), 2)}×`,
+      goal: '—',
+      met: null,
+      note: `per alternating tick pair: ${ratios.map((v) => round(v, 2)).join(', ')}; both engines live in one process on their own simulated gates, so the load is shared alike`,
+    },
+  ];
+}
+
 export const actorsBench: Bench = {
   name: 'actors',
   byDefault: true,
-  run: async () => rows(await run(false), 'actors'),
+  run: async () => {
+    const r = await run(false);
+    return engineRows(r, r.engines[0]!, 'npm run bench -- actors');
+  },
 };
 
-/** The same with session persistence on; creating 10,000 persisted sessions takes another 1-2 minutes. */
+/** Both engines side by side; creating 2 × 10,000 sessions takes another 2–3 minutes. */
 export const actorsPersistedBench: Bench = {
   name: 'actors-persisted',
   byDefault: false,
-  run: async () => rows(await run(true), 'actors-persisted'),
+  run: async () => {
+    const r = await run(true);
+    const command = 'npm run bench -- actors-persisted';
+    return [...r.engines.flatMap((e) => engineRows(r, e, command)), ...comparisonRow(r, command)];
+  },
 };
