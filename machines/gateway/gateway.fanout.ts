@@ -1,3 +1,4 @@
+import type { StateValue } from 'xstate';
 import { usageAfterReport } from '../session/session.logic.ts';
 import type { SessionContext, SessionEvent, UsageReport } from '../session/session.types.ts';
 import type { MeterClientReading } from './gateway.types.ts';
@@ -20,6 +21,16 @@ export interface FanOutPolicy {
 export const DEFAULT_FAN_OUT: FanOutPolicy = { refreshMs: 5_000, maxRefreshPerReading: 200 };
 
 export type Wake = 'must' | 'refresh' | 'none';
+
+/**
+ * The top-level state of a session snapshot's value; cheaper than `matches`, which counts on the
+ * walk over every session at every reading.
+ */
+export function topStateOf(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  for (const key in value) return key;
+  return '';
+}
 
 function reportOf(client: MeterClientReading, at: number): UsageReport {
   return { download: client.download, upload: client.upload, at };

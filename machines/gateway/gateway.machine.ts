@@ -1,7 +1,7 @@
 import { type ActorRefFrom, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { sessionMachine } from '../session/session.machine.ts';
 import type { SessionContext, SessionEvent } from '../session/session.types.ts';
-import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
+import { catchUpEvent, readingEvent, topStateOf, wakeFor } from './gateway.fanout.ts';
 import { sessionSystemId } from './gateway.ids.ts';
 import type { GatewayEvent, GatewayInput, MeterClientReading, MeterReading } from './gateway.types.ts';
 
@@ -24,12 +24,6 @@ export interface GatewayContext extends GatewayInput {
 const SETTLED_STATES = ['idle', { exhausted: 'gateClosed' }, { closed: 'gateClosed' }] as const;
 
 type SessionSnapshot = ReturnType<SessionRef['getSnapshot']>;
-
-/** The top-level state; cheaper than `matches`, which matters on the per-reading walk over every session. */
-function topStateOf(snapshot: SessionSnapshot): string {
-  const value = snapshot.value;
-  return typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
-}
 
 /** A session waiting out a retry backoff to open its gate: a gate that answers again is worth a try at once. */
 function isWaitingToOpen(snapshot: SessionSnapshot): boolean {
@@ -107,7 +101,7 @@ export const gatewayMachine = setup({
         const index = (from + i) % entries.length;
         const [mac, ref] = entries[index]!;
         const snapshot = ref.getSnapshot();
-        const state = topStateOf(snapshot);
+        const state = topStateOf(snapshot.value);
         if (state !== 'polling') {
           if (state === 'open' && isWaitingToOpen(snapshot)) enqueue.sendTo(ref, { type: 'session.resume' });
           continue;

@@ -356,12 +356,12 @@ export class Gateway implements GatewayApi {
   private nextTickDelay(): number | null {
     const open: MeteredSession[] = [];
     let waitingToOpen = false;
-    const { counters, countersAt } = this.root.getSnapshot().context;
-    for (const ref of this.sessionRefs()) {
-      const snapshot = ref.getSnapshot();
+    const { counters, countersAt, sessions } = this.root.getSnapshot().context;
+    for (const mac in sessions) {
+      const snapshot = sessions[mac]!.getSnapshot();
       const state = topState(snapshot);
       if (state === 'polling') {
-        const { metric, rate, allotment, endsAt, mac } = snapshot.context;
+        const { metric, rate, allotment, endsAt } = snapshot.context;
         const used = countersAt === null ? snapshot.context.used : latestUsed(snapshot.context, counters[mac], countersAt);
         open.push({ metric, rate, allotment, endsAt, used });
       } else if (state === 'open') waitingToOpen = true;

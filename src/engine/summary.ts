@@ -1,5 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import type { sessionMachine } from '../../machines/session/session.machine.ts';
+import { topStateOf } from '../../machines/gateway/gateway.fanout.ts';
 import { usedAt } from '../../machines/session/session.logic.ts';
 import type { SessionSummary } from '../../machines/session/session.types.ts';
 
@@ -7,8 +8,7 @@ export type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
 
 /** The top-level state name: idle, paying, open, polling, exhausted or closed. */
 export function topState(snapshot: SessionSnapshot): string {
-  const value = snapshot.value;
-  return typeof value === 'string' ? value : (Object.keys(value)[0] ?? 'idle');
+  return topStateOf(snapshot.value) || 'idle';
 }
 
 /** `context`: the session's context with the latest gate reading applied, when the engine has one. */

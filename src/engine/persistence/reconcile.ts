@@ -67,6 +67,12 @@ export class GateReconciler {
   noticeRestart(reading: GateReading): boolean {
     const previous = this.previous;
     if (!previous) return false;
+    // Usually some client of ours is still there, and the first one found settles it.
+    for (const [mac, client] of reading.clients) {
+      if (!client.authenticated || !previous.clients.get(mac)?.authenticated) continue;
+      const session = this.deps.sessionOf(mac);
+      if (session && (session.matches('polling') || session.matches('open'))) return false;
+    }
     // After the reading reached them, sessions whose client vanished are back in `open`.
     const hadOpen = this.deps
       .sessions()
