@@ -16,6 +16,7 @@ export interface StoredAnswer {
  */
 export interface AnswerStore {
   get(paymentId: string): RecalledAnswer | null | undefined | Promise<RecalledAnswer | null | undefined>;
+  /** May return a promise (AnswersRepo's group commit): the answer is sent only once it settles. */
   put(paymentId: string, status: number, body: string): unknown;
 }
 

@@ -47,9 +47,12 @@ export class PaymentAnswers {
     const { status, body, final } = await produce();
     if (final) {
       try {
+        // Awaited: the answer leaves only once it is stored (durably, for AnswersRepo), so a
+        // retry after a crash is answered the same way.
         await this.store.put(paymentId, status, body);
       } catch (error) {
-        // The customer's payment went through; failing to remember the answer must not hide that.
+        // The customer's payment went through (the engine recorded the credit before `pay`
+        // resolved); failing to remember the answer for replays must not hide that.
         this.log.error({ err: error, paymentId }, 'could not store payment answer');
       }
     }

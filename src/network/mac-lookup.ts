@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parseMac, type Mac } from '../gate/mac.ts';
 import { Refusal } from '../payment/refusal.ts';
 import { normalizeIp } from './client-address.ts';
+import { ParsedFile } from './parsed-file.ts';
 
 export interface MacLookupOptions {
   /** dnsmasq-style leases files (`EXPIRY MAC IP NAME CLIENTID`), tried in order. */
@@ -23,19 +23,22 @@ const NO_MAC = '00:00:00:00:00:00';
 /** ATF_COM: the ARP entry is complete. */
 const ATF_COM = 0x2;
 
-/** Files are re-read on every lookup: leases and the ARP table change while the gateway runs. */
+/**
+ * Leases and the ARP table change while the gateway runs: each lookup checks whether a file
+ * changed (one stat) and parses it again only then (see ParsedFile).
+ */
 export function createMacLookup(options: MacLookupOptions = {}): MacLookup {
-  const leaseFiles = options.leaseFiles ?? DEFAULT_LEASE_FILES;
-  const arpFile = options.arpFile ?? DEFAULT_ARP_FILE;
+  const leaseFiles = (options.leaseFiles ?? DEFAULT_LEASE_FILES).map((file) => new ParsedFile(file, leaseTable));
+  const arpFile = new ParsedFile(options.arpFile ?? DEFAULT_ARP_FILE, (text) => text);
   return {
     async lookup(address) {
       const ip = normalizeIp(address);
       if (isIP(ip) !== 0) {
         for (const file of leaseFiles) {
-          const mac = macFromLeases(await readOptional(file), ip);
+          const mac = (await file.get()).get(ip);
           if (mac) return mac;
         }
-        const mac = macFromArp(await readOptional(arpFile), ip);
+        const mac = macFromArp(await arpFile.get(), ip);
         if (mac) return mac;
       }
       throw new Refusal('mac-address-lookup-failed', 'the gateway cannot find the MAC address of your device');
@@ -45,18 +48,24 @@ export function createMacLookup(options: MacLookupOptions = {}): MacLookup {
 
 /** When an address appears more than once the lease expiring last wins (0 = never expires). */
 export function macFromLeases(text: string, ip: string): Mac | null {
-  let best: { mac: Mac; expiry: number } | null = null;
+  return leaseTable(text).get(ip) ?? null;
+}
+
+/** Every leased address with its MAC, by the rule of macFromLeases. */
+export function leaseTable(text: string): Map<string, Mac> {
+  const best = new Map<string, { mac: Mac; expiry: number }>();
   for (const line of text.split('\n')) {
     const [expiryField, macField, ipField] = line.trim().split(/\s+/);
-    if (ipField !== ip || macField === undefined) continue;
+    if (ipField === undefined || macField === undefined) continue;
     const mac = tryMac(macField);
     if (!mac || mac === NO_MAC) continue;
     const parsedExpiry = Number(expiryField);
     if (Number.isNaN(parsedExpiry)) continue;
     const expiry = parsedExpiry === 0 ? Number.POSITIVE_INFINITY : parsedExpiry;
-    if (!best || expiry > best.expiry) best = { mac, expiry };
+    const current = best.get(ipField);
+    if (!current || expiry > current.expiry) best.set(ipField, { mac, expiry });
   }
-  return best?.mac ?? null;
+  return new Map([...best].map(([ip, { mac }]) => [ip, mac]));
 }
 
 export function macFromArp(text: string, ip: string): Mac | null {
@@ -76,15 +85,5 @@ function tryMac(text: string): Mac | null {
     return parseMac(text);
   } catch {
     return null;
-  }
-}
-
-async function readOptional(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
-    throw error;
   }
 }

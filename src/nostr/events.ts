@@ -1,6 +1,7 @@
-import { finalizeEvent, type NostrEvent } from 'nostr-tools/pure';
+import type { NostrEvent } from 'nostr-tools/pure';
 import type { Mac } from '../gate/mac.ts';
 import type { Metric } from '../../machines/session/session.types.ts';
+import { signEvent } from './event-signer.ts';
 import type { GatewayIdentity } from './identity.ts';
 
 export const KIND_ADVERTISEMENT = 10021;
@@ -52,9 +53,8 @@ export interface NoticeInput {
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 const integer = (value: number): string => String(Math.max(0, Math.floor(value)));
 
-/** finalizeEvent mutates its argument: every call gets a template built here. */
 function sign(identity: GatewayIdentity, kind: number, tags: string[][], content: string, now: number): NostrEvent {
-  return finalizeEvent({ kind, tags, content, created_at: seconds(now) }, identity.secretKey);
+  return signEvent({ kind, tags, content, created_at: seconds(now) }, identity.secretKey);
 }
 
 /** Kind 10021: what the gateway sells and at which price, one `price_per_step` tag per mint. */

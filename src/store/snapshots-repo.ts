@@ -28,6 +28,9 @@ interface RawRow {
   unrestorable: string | null;
 }
 
+/** PRAGMA synchronous levels: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+const SYNC_NORMAL = 1;
+
 const fromRaw = (r: RawRow): StoredSnapshotRow => ({
   id: r.id,
   mac: r.mac,
@@ -58,15 +61,42 @@ export class SnapshotsRepo {
     this.removeLive = db.prepare('DELETE FROM session_snapshots WHERE mac = ? AND unrestorable IS NULL');
   }
 
-  /** Writes every row in one transaction (committed when this returns). */
+  /**
+   * Writes every row in one transaction, committed when this returns (visible to every reader,
+   * and kept if the process crashes), but with `synchronous = NORMAL`: no fsync of its own. It
+   * becomes power-loss durable with the next `synchronous = FULL` commit on this database: that
+   * commit fsyncs the WAL, which holds this transaction's frames before its own, and WAL recovery
+   * replays frames in order up to the last durable commit. Every such point that matters comes
+   * after a snapshot write and before anyone relies on it:
+   * - a payment's answer is stored (AnswersRepo, FULL, group commit) before it is sent;
+   * - the real redeemer records its pending swap (FULL) before asking the mint, and the ledger
+   *   row (FULL) before the credit reaches the session.
+   * What a power loss can take is therefore the snapshots written since the last FULL commit:
+   * usage checkpoints and state changes (the gate is reconciled on restore), or a credit whose
+   * ledger row is durable (restore re-credits a queued payment from the ledger). Nothing paid.
+   * It saves one fsync per write; a payment makes two (queued, credited).
+   */
   putMany(rows: Iterable<SnapshotRow>): number {
     let written = 0;
-    this.db.transaction(() => {
+    const write = this.db.transaction(() => {
       for (const row of rows) {
         this.upsert.run(row);
         written += 1;
       }
-    })();
+    });
+    // Inside someone else's transaction the outer commit decides; the pragma is left alone.
+    // Not a prepared statement: SQLite evaluates PRAGMA synchronous when it compiles it.
+    const level = this.db.inTransaction ? SYNC_NORMAL : (this.db.pragma('synchronous', { simple: true }) as number);
+    if (level <= SYNC_NORMAL) {
+      write();
+      return written;
+    }
+    this.db.exec(`PRAGMA synchronous = ${SYNC_NORMAL}`);
+    try {
+      write();
+    } finally {
+      this.db.exec(`PRAGMA synchronous = ${level}`);
+    }
     return written;
   }
 

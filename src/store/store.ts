@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { AnswersRepo } from './answers-repo.ts';
+import { GroupCommit } from './group-commit.ts';
 import { LedgerRepo } from './ledger-repo.ts';
 import { migrate } from './migrations.ts';
 import { PendingSwapsRepo } from './pending-swaps-repo.ts';
@@ -26,14 +27,19 @@ export function openStore(path: string): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const migrationsApplied = migrate(db);
+  const commits = new GroupCommit(db);
   return {
     db,
     ledger: new LedgerRepo(db),
     proofs: new ProofsRepo(db),
     pendingSwaps: new PendingSwapsRepo(db),
-    answers: new AnswersRepo(db),
+    answers: new AnswersRepo(db, commits),
     migrationsApplied,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
-    close: () => db.close(),
+    close: () => {
+      // Answers still waiting for their batch are committed (their callers are told) before closing.
+      commits.flush();
+      db.close();
+    },
   };
 }

@@ -109,11 +109,11 @@ describe('store', () => {
     store.close();
   });
 
-  it('answers: the first answer stored for an event is the one replayed', () => {
+  it('answers: the first answer stored for an event is the one replayed', async () => {
     const store = openStore(path);
     expect(store.answers.get('e')).toBeUndefined();
-    store.answers.put('e', 402, { code: 'payment-error-token-spent' });
-    const replay = store.answers.put('e', 200, { kind: 1022 });
+    await store.answers.put('e', 402, { code: 'payment-error-token-spent' });
+    const replay = await store.answers.put('e', 200, { kind: 1022 });
     expect(replay).toMatchObject({ status: 402, body: { code: 'payment-error-token-spent' } });
     expect(store.answers.get('e')?.status).toBe(402);
     store.close();
