@@ -47,7 +47,8 @@ function stateKey(snapshot: SessionSnapshot): string {
 /**
  * Writes session snapshots to SQLite at the moments that matter:
  * - a payment queued or credited (or credit kept): synchronously, inside the transition, so the
- *   HTTP answer that follows never gets ahead of the record;
+ *   HTTP answer that follows never gets ahead of the record (committed at once; durable against
+ *   power loss with the answer's own FULL commit, see SnapshotsRepo.putMany);
  * - a state change (gate opened with its baseline, exhausted, closed, retries): batched, one
  *   transaction per turn of the event loop;
  * - usage only: checkpointed at most every `checkpointMs` per session, after the tick that found them due.
