@@ -24,6 +24,19 @@ function recordedUsed(gateway: Gateway, mac: string): number | undefined {
   return gateway.sessionRef(mac)?.getSnapshot().context.used;
 }
 
+/**
+ * A's 10,000 bytes paid, on an engine that refreshes a session's own record only once a minute;
+ * the first reading (1,000 bytes) has reached the session, as a refresh.
+ */
+async function paidAndReadOnce() {
+  const gate = new SimulatedGate();
+  const gateway = engine(gate, { refreshMs: 60_000 });
+  await gateway.pay(A, testPayment(10_000));
+  gate.addTraffic(A, 1_000);
+  await gateway.meterNow();
+  return { gate, gateway };
+}
+
 afterEach(() => {
   for (const gateway of running.splice(0)) gateway.stop();
   vi.useRealTimers();
@@ -31,11 +44,7 @@ afterEach(() => {
 
 describe('meter readings reach the sessions that must change', () => {
   it('a reading that changes nothing is not sent to the session, yet /usage answers with it', async () => {
-    const gate = new SimulatedGate();
-    const gateway = engine(gate, { refreshMs: 60_000 });
-    await gateway.pay(A, testPayment(10_000));
-    gate.addTraffic(A, 1_000);
-    await gateway.meterNow();
+    const { gate, gateway } = await paidAndReadOnce();
     expect(recordedUsed(gateway, A)).toBe(1_000);
     gate.addTraffic(A, 2_500);
     await gateway.meterNow();
@@ -45,11 +54,7 @@ describe('meter readings reach the sessions that must change', () => {
   });
 
   it('a reading that uses up the allotment closes the gate at once, whatever the refresh interval', async () => {
-    const gate = new SimulatedGate();
-    const gateway = engine(gate, { refreshMs: 60_000 });
-    await gateway.pay(A, testPayment(10_000));
-    gate.addTraffic(A, 1_000);
-    await gateway.meterNow();
+    const { gate, gateway } = await paidAndReadOnce();
     gate.addTraffic(A, 9_200);
     await gateway.meterNow();
     const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
@@ -58,11 +63,7 @@ describe('meter readings reach the sessions that must change', () => {
   });
 
   it('a client the gate forgets keeps the usage of readings its session was never sent', async () => {
-    const gate = new SimulatedGate();
-    const gateway = engine(gate, { refreshMs: 60_000 });
-    await gateway.pay(A, testPayment(10_000));
-    gate.addTraffic(A, 1_000);
-    await gateway.meterNow();
+    const { gate, gateway } = await paidAndReadOnce();
     gate.addTraffic(A, 5_000);
     await gateway.meterNow();
     expect(recordedUsed(gateway, A)).toBe(1_000);
@@ -79,11 +80,7 @@ describe('meter readings reach the sessions that must change', () => {
   });
 
   it('closing a session books the usage of the latest reading', async () => {
-    const gate = new SimulatedGate();
-    const gateway = engine(gate, { refreshMs: 60_000 });
-    await gateway.pay(A, testPayment(10_000));
-    gate.addTraffic(A, 1_000);
-    await gateway.meterNow();
+    const { gate, gateway } = await paidAndReadOnce();
     gate.addTraffic(A, 3_000);
     await gateway.meterNow();
     const closed = await gateway.close(A);
@@ -92,11 +89,7 @@ describe('meter readings reach the sessions that must change', () => {
   });
 
   it('a top-up paid between readings is added to what the latest reading left', async () => {
-    const gate = new SimulatedGate();
-    const gateway = engine(gate, { refreshMs: 60_000 });
-    await gateway.pay(A, testPayment(10_000));
-    gate.addTraffic(A, 1_000);
-    await gateway.meterNow();
+    const { gate, gateway } = await paidAndReadOnce();
     gate.addTraffic(A, 8_000);
     await gateway.meterNow();
     const topUp = await gateway.pay(A, testPayment(5_000));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Gateway } from '../../../src/engine/gateway.ts';
 import { CHECKPOINT_CHUNK } from '../../../src/engine/persistence/session-persister.ts';
 import { EngineHarness, settle } from './engine-harness.ts';
 
@@ -14,24 +15,33 @@ function storedUsed(h: EngineHarness): number {
   return (JSON.parse(h.snapshots.get(A)!.snapshotJson) as { context: { used: number } }).context.used;
 }
 
+/** An engine over a fresh store under a fake clock, with A's payment credited and its gate open. */
+async function paidUnderFakeClock(options: Parameters<EngineHarness['start']>[0]) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.UTC(2026, 0, 1));
+  harness = new EngineHarness('bytes');
+  const gateway = harness.start(options);
+  await harness.pay(A, 'pay-a');
+  return gateway;
+}
+
+/** Traffic for A, then a reading, then whatever the reading set off after the tick. */
+async function readAfter(gateway: Gateway, bytes: number) {
+  harness.gate.addTraffic(A, bytes);
+  await gateway.meterNow();
+  await settle();
+}
+
 describe('usage checkpoints', () => {
   it('writes usage-only changes at most once per checkpoint interval, at a meter tick', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-    harness = new EngineHarness('bytes');
-    const gateway = harness.start({ checkpointMs: 5_000 });
-    await harness.pay(A, 'pay-a');
+    const gateway = await paidUnderFakeClock({ checkpointMs: 5_000 });
 
-    harness.gate.addTraffic(A, 1_000);
-    await gateway.meterNow();
-    await settle();
+    await readAfter(gateway, 1_000);
     expect(gateway.usage(A as never)?.used).toBe(1_000);
     expect(storedUsed(harness)).toBe(0);
 
     vi.setSystemTime(Date.now() + 5_000);
-    harness.gate.addTraffic(A, 500);
-    await gateway.meterNow();
-    await settle();
+    await readAfter(gateway, 500);
     expect(storedUsed(harness)).toBe(1_500);
     expect(gateway.persistenceStats()?.lastCheckpoint.rows).toBe(1);
   });
@@ -54,11 +64,7 @@ describe('usage checkpoints', () => {
   });
 
   it('a shutdown writes the usage of the latest reading, even one the session actor was not sent', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-    harness = new EngineHarness('bytes');
-    const gateway = harness.start({ checkpointMs: 5_000 });
-    await harness.pay(A, 'pay-a');
+    const gateway = await paidUnderFakeClock({ checkpointMs: 5_000 });
     harness.gate.addTraffic(A, 1_000);
     await gateway.meterNow();
     harness.gate.addTraffic(A, 2_000);
@@ -69,14 +75,8 @@ describe('usage checkpoints', () => {
   });
 
   it('a retired session loses its row, so a restart neither restores it nor reopens its gate', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-    harness = new EngineHarness('bytes');
-    const gateway = harness.start({ retireAfterMs: 60_000 });
-    await harness.pay(A, 'pay-a');
-    harness.gate.addTraffic(A, 10_000);
-    await gateway.meterNow();
-    await settle();
+    const gateway = await paidUnderFakeClock({ retireAfterMs: 60_000 });
+    await readAfter(gateway, 10_000);
     expect(harness.settled(A)).toBe(true);
     expect(harness.snapshots.get(A)).toBeDefined();
 
