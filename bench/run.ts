@@ -1,15 +1,22 @@
 // npm run bench                 the default benches (none needs the lab)
 // npm run bench -- payments     one bench by name (several names allowed; actors-persisted only so)
+// npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open), only when named
 // Prints figures only; nothing here asserts a time.
 import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
 import { loadLine, machineLine, treeLine } from './lib/machine.ts';
 import type { Bench, BenchRow } from './lib/row.ts';
 import { markdownTable } from './lib/table.ts';
+import { labGateOpenBench } from './lab/gate-open-latency.ts';
+import { labMeteringBench } from './lab/metering-cost.ts';
+import { labOvershootBench } from './lab/overshoot.ts';
 import { paymentsBench } from './payments/payments.bench.ts';
+import { persistenceBench } from './persistence/persistence.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, labMeteringBench, labOvershootBench, labGateOpenBench];
+/** Names that stand for several benches. */
+const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name] };
 
-const names = process.argv.slice(2).filter((arg) => arg !== '--');
+const names = process.argv.slice(2).filter((arg) => arg !== '--').flatMap((name) => GROUPS[name] ?? [name]);
 const unknown = names.filter((name) => !BENCHES.some((bench) => bench.name === name));
 if (unknown.length > 0) {
   process.stderr.write(`unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}\n`);

@@ -1,4 +1,4 @@
-// NOT YET RUN. tollkeeper `serve` in the lab's gateway namespace, as the lab tests start it,
+// tollkeeper `serve` in the lab's gateway namespace, as the lab tests start it,
 // with the bench's settings; its pino JSON lines are parsed for timestamps.
 import { ENGINE_URL, startLabTollkeeper } from '../../test/gateway/tollkeeper-lab.ts';
 

@@ -115,10 +115,12 @@ stop_pidfile() {
 }
 
 nds_json() { ip netns exec "$GW" ndsctl json "$@" 2>/dev/null; }
+# Checks read all of nds_json with `grep -c`, not `grep -q`: with many clients ndsctl is still
+# writing when `grep -q` exits, dies of SIGPIPE, and pipefail would call the lab down.
 
 is_up() {
   pid_alive "$LAB_DIR/opennds.pid" && pid_alive "$LAB_DIR/upstream.pid" &&
-    nds_json | grep -q client_list_length
+    nds_json | grep -c client_list_length >/dev/null
 }
 
 # ---- down ---------------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ opennds_answers() {
   if ! pid_alive "$LAB_DIR/opennds.pid"; then
     die "opennds exited; $LAB_DIR/opennds.log ends: $(tail -5 "$LAB_DIR/opennds.log")"
   fi
-  nds_json | grep -q client_list_length
+  nds_json | grep -c client_list_length >/dev/null
 }
 
 cmd_up() {

@@ -1,0 +1,57 @@
+/**
+ * What every lab bench shares: the lab comes up when it is down (and goes down again after), and a
+ * machine that cannot run it gets a row saying so instead of figures.
+ */
+import { execa } from 'execa';
+import { LAB_GATEWAY, LAB_SH, labDown, labInstall, labSkipReason, labUp } from '../../test/gateway/lab.ts';
+import type { BenchRow } from '../lib/row.ts';
+
+async function labIsUp(): Promise<boolean> {
+  const status = await execa('bash', [LAB_SH, 'status'], { reject: false, stdin: 'ignore' });
+  return /^state: up$/m.test(String(status.stdout));
+}
+
+/** The tbf rate on the lab's LAN side, or null when it is not shaped. */
+async function labShape(): Promise<string | null> {
+  const tc = await execa('ip', ['netns', 'exec', LAB_GATEWAY.ns, 'tc', 'qdisc', 'show', 'dev', LAB_GATEWAY.lanInterface], { reject: false });
+  return /tbf .*rate (\S+)/.exec(String(tc.stdout))?.[1] ?? null;
+}
+
+/**
+ * Runs `body` with the lab up and shaped to 80 Mbit/s (the overshoot bench depends on the rate; the
+ * others do not mind). A lab that is already up with that shaping is used as it is and left up.
+ * Returns one skip row when the lab cannot run here.
+ */
+export async function withLab(bench: string, body: () => Promise<BenchRow[]>): Promise<BenchRow[]> {
+  const skip = labSkipReason();
+  if (skip) return [skipRow(bench, skip)];
+  let broughtUp = false;
+  try {
+    if (!(await labIsUp()) || (await labShape()) !== '80Mbit') {
+      await labInstall();
+      await labUp({ fresh: true, shape: '80mbit' });
+      broughtUp = true;
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n').slice(0, 3).join(' ') : String(error);
+    if (broughtUp) await labDown().catch(() => undefined);
+    return [skipRow(bench, `the lab could not come up: ${reason}`)];
+  }
+  try {
+    return await body();
+  } finally {
+    if (broughtUp) await labDown();
+  }
+}
+
+export function skipRow(bench: string, reason: string): BenchRow {
+  return { what: `${bench}: skipped`, command: `npm run bench -- ${bench}`, figure: 'skipped', goal: '—', met: null, note: reason };
+}
+
+/** "12.3 ms (11.9–14.0)": median and range of a few timings. */
+export function msSpread(values: readonly number[], digits = 1): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.ceil(sorted.length / 2) - 1]!;
+  const f = (v: number) => v.toFixed(digits);
+  return sorted.length > 1 ? `${f(median)} ms (${f(sorted[0]!)}–${f(sorted.at(-1)!)}, n=${sorted.length})` : `${f(median)} ms`;
+}
