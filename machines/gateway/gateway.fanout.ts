@@ -9,6 +9,10 @@ import type { MeterClientReading } from './gateway.types.ts';
  * an event only when the reading must change it:
  * - its client is gone from the gate, or its counters restarted (re-authorised elsewhere);
  * - the reading uses up its allotment;
+ * - the reading comes from another counter source than its baseline (the gate fell back from its
+ *   firewall chains to `ndsctl json`, or back): the counters cannot be compared, so it is told
+ *   the client is missing, re-opens (the gate answers already-open) and takes a baseline from the
+ *   new source, carrying its usage;
  * - its own record of usage is older than `refreshMs` (so checkpoints stay fresh). At most
  *   `maxRefreshPerReading` sessions are refreshed per reading; the rest are due at the next one.
  * With `refreshMs: 0` and no cap every reading reaches every session.
@@ -36,6 +40,11 @@ function reportOf(client: MeterClientReading, at: number): UsageReport {
   return { download: client.download, upload: client.upload, at };
 }
 
+/** Counters from `source` cannot be compared with the data session's baseline. */
+function sourceDiffers(context: SessionContext, source: string): boolean {
+  return context.metric === 'bytes' && context.baseline?.source !== undefined && context.baseline.source !== source;
+}
+
 function countersRestarted(context: SessionContext, client: MeterClientReading): boolean {
   const baseline = context.baseline;
   return baseline !== null && (client.download < baseline.download || client.upload < baseline.upload);
@@ -52,8 +61,9 @@ export function usedWith(context: SessionContext, client: MeterClientReading): n
 }
 
 /** A data session's usage per the latest reading (its own record when the reading has nothing newer). */
-export function latestUsed(context: SessionContext, client: MeterClientReading | undefined, at: number): number {
+export function latestUsed(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): number {
   if (context.metric !== 'bytes' || !client?.authenticated || context.openedAt === null || at < context.openedAt) return context.used;
+  if (sourceDiffers(context, source)) return context.used;
   return usedWith(context, client);
 }
 
@@ -66,10 +76,10 @@ function isNewTo(context: SessionContext, client: MeterClientReading): boolean {
  * Whether a polling session must see this reading now, may be refreshed with it (its record is
  * older than `refreshMs` and the counters moved), or can skip it.
  */
-export function wakeFor(context: SessionContext, client: MeterClientReading | undefined, at: number, refreshMs: number): Wake {
+export function wakeFor(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string, refreshMs: number): Wake {
   // A reading older than the gate's last (re)opening is the session's to ignore (a rare straggler).
   if (context.openedAt === null || at < context.openedAt) return 'must';
-  if (!client?.authenticated) return 'must';
+  if (!client?.authenticated || sourceDiffers(context, source)) return 'must';
   if (context.metric === 'bytes') {
     if (countersRestarted(context, client)) return 'must';
     if (usedWith(context, client) >= context.allotment) return 'must';
@@ -80,22 +90,23 @@ export function wakeFor(context: SessionContext, client: MeterClientReading | un
 }
 
 /** The event carrying a reading's counters to a session, or word that the gate no longer lists it. */
-export function readingEvent(client: MeterClientReading | undefined, at: number): SessionEvent {
-  return client?.authenticated ? { type: 'usage.reported', report: reportOf(client, at) } : { type: 'client.missing', at };
+export function readingEvent(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): SessionEvent {
+  if (!client?.authenticated || sourceDiffers(context, source)) return { type: 'client.missing', at };
+  return { type: 'usage.reported', report: reportOf(client, at) };
 }
 
 /**
  * The counters a session has not yet seen, to send before anything that acts on its usage (the
  * client gone, a close, a payment): null when the session is up to date or the client was absent.
  */
-export function catchUpEvent(context: SessionContext, client: MeterClientReading | undefined, at: number): SessionEvent | null {
-  if (!client?.authenticated || context.openedAt === null || at < context.openedAt) return null;
+export function catchUpEvent(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): SessionEvent | null {
+  if (!client?.authenticated || context.openedAt === null || at < context.openedAt || sourceDiffers(context, source)) return null;
   return isNewTo(context, client) ? { type: 'usage.reported', report: reportOf(client, at) } : null;
 }
 
 /** A session's context with the latest reading applied, as a `usage.reported` would leave it. */
-export function withLatestCounters(context: SessionContext, client: MeterClientReading | undefined, at: number): SessionContext {
-  if (context.metric !== 'bytes' || catchUpEvent(context, client, at) === null) return context;
+export function withLatestCounters(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): SessionContext {
+  if (context.metric !== 'bytes' || catchUpEvent(context, client, at, source) === null) return context;
   const report = reportOf(client!, at);
   return { ...context, ...usageAfterReport(context, report), lastReport: report };
 }

@@ -13,6 +13,7 @@ export interface GatewayContext extends GatewayInput {
   /** The latest reading's counters by MAC: what sessions not woken by it are measured against. */
   counters: Record<string, MeterClientReading>;
   countersAt: number | null;
+  countersSource: string | null;
   /** Where in the sessions the next reading's refreshes start. */
   refreshFrom: number;
   /** Readings received so far. */
@@ -40,10 +41,10 @@ function isRetirable(ref: SessionRef, now: number, retireAfterMs: number): boole
 
 /** The latest counters a polling session has not yet seen, as the event that brings them. */
 function catchUpFor(context: GatewayContext, mac: string, ref: SessionRef): SessionEvent | null {
-  if (context.countersAt === null) return null;
+  if (context.countersAt === null || context.countersSource === null) return null;
   const snapshot = ref.getSnapshot();
   if (!snapshot.matches('polling')) return null;
-  return catchUpEvent(snapshot.context, context.counters[mac], context.countersAt);
+  return catchUpEvent(snapshot.context, context.counters[mac], context.countersAt, context.countersSource);
 }
 
 export const gatewayMachine = setup({
@@ -91,7 +92,7 @@ export const gatewayMachine = setup({
      */
     distributeReading: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'meter.reading') return;
-      const { clients, at } = event.reading;
+      const { clients, at, source } = event.reading;
       const entries = Object.entries(context.sessions);
       // Refreshes go round: each reading starts where the previous one ran out of its budget.
       const from = entries.length === 0 ? 0 : context.refreshFrom % entries.length;
@@ -106,7 +107,7 @@ export const gatewayMachine = setup({
           if (state === 'open' && isWaitingToOpen(snapshot)) enqueue.sendTo(ref, { type: 'session.resume' });
           continue;
         }
-        const wake = wakeFor(snapshot.context, clients[mac], at, context.fanOut.refreshMs);
+        const wake = wakeFor(snapshot.context, clients[mac], at, source, context.fanOut.refreshMs);
         if (wake === 'none') continue;
         if (wake === 'refresh') {
           if (refreshes >= context.fanOut.maxRefreshPerReading) continue;
@@ -117,7 +118,7 @@ export const gatewayMachine = setup({
           const catchUp = catchUpFor(context, mac, ref);
           if (catchUp) enqueue.sendTo(ref, catchUp);
         }
-        enqueue.sendTo(ref, readingEvent(clients[mac], at));
+        enqueue.sendTo(ref, readingEvent(snapshot.context, clients[mac], at, source));
       }
       if (nextFrom !== context.refreshFrom) enqueue.assign({ refreshFrom: nextFrom });
     }),
@@ -135,6 +136,7 @@ export const gatewayMachine = setup({
         lastReading: { at: reading.at, source: reading.source, clients: Object.keys(reading.clients).length },
         counters: reading.clients,
         countersAt: reading.at,
+        countersSource: reading.source,
         readings: context.readings + 1,
         meterFailures: 0,
       };
@@ -152,7 +154,7 @@ export const gatewayMachine = setup({
   },
 }).createMachine({
   id: 'gateway',
-  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, counters: {}, countersAt: null, refreshFrom: 0, readings: 0, meterFailures: 0 }),
+  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, counters: {}, countersAt: null, countersSource: null, refreshFrom: 0, readings: 0, meterFailures: 0 }),
   initial: 'running',
   states: {
     running: {
@@ -171,5 +173,6 @@ export const gatewayMachine = setup({
     'meter.failed': { actions: 'countMeterFailure' },
     'sessions.sweep': { actions: 'retireSettledSessions' },
     'meter.tick': { actions: sendTo('meter', { type: 'meter.tick' }) },
+    'meter.replan': { actions: sendTo('meter', { type: 'meter.replan' }) },
   },
 });

@@ -30,4 +30,6 @@ export type GatewayEvent =
   /** Every polling session takes in the latest counters (before a shutdown writes them). */
   | { type: 'sessions.refresh' }
   /** Read the gate now instead of waiting for the next tick. */
-  | { type: 'meter.tick' };
+  | { type: 'meter.tick' }
+  /** A session started metering: the next read comes when the tick policy now says, not when it said before. */
+  | { type: 'meter.replan' };

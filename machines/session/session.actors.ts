@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
-import type { AuthorizeOutcome, BackstopLimits, ClientCounters, DeauthorizeOutcome } from '../../src/gate/gate.ts';
-import type { Credit, Metric, PaymentRequest } from './session.types.ts';
+import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../src/gate/gate.ts';
+import type { Baseline, Credit, Metric, PaymentRequest } from './session.types.ts';
 
 export interface RedeemInput {
   mac: string;
@@ -29,6 +29,6 @@ function notProvided(name: string): never {
 export const sessionActors = {
   redeemPayment: fromPromise<Credit, RedeemInput>(async () => notProvided('redeemPayment')),
   openGate: fromPromise<AuthorizeOutcome, OpenGateInput>(async () => notProvided('openGate')),
-  readBaseline: fromPromise<ClientCounters, GateInput>(async () => notProvided('readBaseline')),
+  readBaseline: fromPromise<Baseline, GateInput>(async () => notProvided('readBaseline')),
   closeGate: fromPromise<DeauthorizeOutcome, GateInput>(async () => notProvided('closeGate')),
 };

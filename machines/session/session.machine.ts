@@ -1,10 +1,10 @@
 import { assign, emit, setup } from 'xstate';
-import type { ClientCounters } from '../../src/gate/gate.ts';
 import { sessionActors } from './session.actors.ts';
 import { creditFirstPayment, describeError, freshSession, initialSessionContext } from './session.context.ts';
 import { sessionGuards } from './session.guards.ts';
 import { applyTopUp, backstopFor, delayUntilDeadline, remainingAt, retryDelay, usageAfterReport } from './session.logic.ts';
 import type {
+  Baseline,
   CloseReason,
   Credit,
   PaymentRequest,
@@ -65,7 +65,7 @@ export const sessionSetup = setup({
       refusal: { paymentId: headPayment(context).id, code: refusalCode(params.error), message: describeError(params.error) },
     })),
     dropHeadPayment: assign(({ context }) => ({ payments: context.payments.slice(1) })),
-    recordGateOpened: assign(({ context }, params: { baseline: ClientCounters }) => {
+    recordGateOpened: assign(({ context }, params: { baseline: Baseline }) => {
       const now = Date.now();
       const startedAt = context.startedAt ?? now;
       const endsAt = context.metric === 'milliseconds' ? (context.endsAt ?? now + context.allotment) : null;

@@ -43,6 +43,14 @@ export type CloseReason =
   | 'gate-error'
   | 'shutdown';
 
+/**
+ * Gate counters at the moment the gate (re)opened, and which of the gate's counter sources gave
+ * them (firewall chains, ndsctl json): counters from different sources cannot be compared.
+ */
+export interface Baseline extends ClientCounters {
+  source?: string;
+}
+
 export interface UsageReport extends ClientCounters {
   at: number;
 }
@@ -59,7 +67,7 @@ export interface SessionContext {
   /** Usage counted before the gate's counters last restarted (re-authorisation), in bytes. */
   carriedUsage: number;
   /** Gate counters at the moment the gate (re)opened. */
-  baseline: ClientCounters | null;
+  baseline: Baseline | null;
   /** Latest counters seen for this client. */
   lastReport: UsageReport | null;
   /** Bytes per second, smoothed, to predict exhaustion. */

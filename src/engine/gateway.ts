@@ -348,21 +348,23 @@ export class Gateway implements GatewayApi {
    */
   private latestContext(snapshot: SessionSnapshot): SessionContext {
     if (!snapshot.matches('polling')) return snapshot.context;
-    const { counters, countersAt } = this.root.getSnapshot().context;
-    return countersAt === null ? snapshot.context : withLatestCounters(snapshot.context, counters[snapshot.context.mac], countersAt);
+    const { counters, countersAt, countersSource } = this.root.getSnapshot().context;
+    if (countersAt === null || countersSource === null) return snapshot.context;
+    return withLatestCounters(snapshot.context, counters[snapshot.context.mac], countersAt, countersSource);
   }
 
   /** Null when nothing needs the gate read: no session polling, none waiting to (re)open its gate. */
   private nextTickDelay(): number | null {
     const open: MeteredSession[] = [];
     let waitingToOpen = false;
-    const { counters, countersAt, sessions } = this.root.getSnapshot().context;
+    const { counters, countersAt, countersSource, sessions } = this.root.getSnapshot().context;
     for (const mac in sessions) {
       const snapshot = sessions[mac]!.getSnapshot();
       const state = topState(snapshot);
       if (state === 'polling') {
         const { metric, rate, allotment, endsAt } = snapshot.context;
-        const used = countersAt === null ? snapshot.context.used : latestUsed(snapshot.context, counters[mac], countersAt);
+        const used =
+          countersAt === null || countersSource === null ? snapshot.context.used : latestUsed(snapshot.context, counters[mac], countersAt, countersSource);
         open.push({ metric, rate, allotment, endsAt, used });
       } else if (state === 'open') waitingToOpen = true;
     }
@@ -401,7 +403,18 @@ export class Gateway implements GatewayApi {
   private watch(mac: string, ref: SessionRef): void {
     if (this.watched.has(mac) || this.stopped) return;
     const restored = this.restoredMacs.has(mac);
-    this.watched.set(mac, logSessionTransitions(ref, this.log, restored));
+    const logged = logSessionTransitions(ref, this.log, restored);
+    // Entering `polling` announces the gate open (re-open) or the credited payment (first open).
+    const replan = () => this.root.send({ type: 'meter.replan' });
+    const opened = ref.on('gate.opened', replan);
+    const credited = ref.on('payment.credited', replan);
+    this.watched.set(mac, {
+      unsubscribe: () => {
+        logged.unsubscribe();
+        opened.unsubscribe();
+        credited.unsubscribe();
+      },
+    });
     this.persister?.track(mac, ref, restored);
   }
 

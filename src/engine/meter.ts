@@ -29,6 +29,7 @@ export function meterActor(deps: MeterDeps) {
     let stopped = false;
     let lastSweep = Date.now();
 
+    let lastReadAt = performance.now();
     const schedule = (ms: number) => {
       if (!stopped && deps.autoTick !== false) timer = setTimeout(() => void tick(), ms);
     };
@@ -61,6 +62,7 @@ export function meterActor(deps: MeterDeps) {
       }
       if (!forced && deps.nextDelay() === null) return schedule(deps.idleMs);
       const started = performance.now();
+      lastReadAt = started;
       try {
         const reading = await deps.readAll();
         if (stopped) return;
@@ -76,6 +78,13 @@ export function meterActor(deps: MeterDeps) {
 
     receive((event) => {
       if (event.type === 'meter.tick') void tick(true);
+      // A session began metering (a gate just opened, or re-opened): a small purchase or a customer
+      // already downloading may need a read sooner than the timer set before it was there.
+      if (event.type === 'meter.replan' && !running) {
+        clearTimeout(timer);
+        const delay = deps.nextDelay() ?? deps.idleMs;
+        schedule(Math.max(0, lastReadAt + delay - performance.now()));
+      }
     });
     schedule(0);
     return () => {

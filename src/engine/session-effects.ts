@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate';
 import type { GateInput, OpenGateInput, RedeemInput } from '../../machines/session/session.actors.ts';
-import type { Credit } from '../../machines/session/session.types.ts';
-import { type ClientCounters, type Gate, GateError, type GateReading } from '../gate/gate.ts';
+import type { Baseline, Credit } from '../../machines/session/session.types.ts';
+import { type Gate, GateError, type GateReading } from '../gate/gate.ts';
 import { parseMac } from '../gate/mac.ts';
 import type { Redeemer } from './redeemer.ts';
 
@@ -20,11 +20,12 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
       return redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment });
     }),
     openGate: fromPromise(({ input }: { input: OpenGateInput }) => gate.authorize(parseMac(input.mac), input.limits)),
-    readBaseline: fromPromise<ClientCounters, GateInput>(async ({ input }) => {
+    readBaseline: fromPromise<Baseline, GateInput>(async ({ input }) => {
       const mac = parseMac(input.mac);
-      const client = (await readAll()).clients.get(mac);
+      const reading = await readAll();
+      const client = reading.clients.get(mac);
       if (!client?.authenticated) throw new GateError('not-found', `the gate does not list ${mac} as authorised yet`);
-      return { download: client.download, upload: client.upload };
+      return { download: client.download, upload: client.upload, source: reading.source };
     }),
     closeGate: fromPromise(({ input }: { input: GateInput }) => gate.deauthorize(parseMac(input.mac))),
   };

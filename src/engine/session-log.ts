@@ -36,7 +36,10 @@ export function logSessionTransitions(ref: SessionRef, log: Logger, restored: bo
     }
     const now = stateName(snapshot.value);
     if (now !== state) {
-      child().info({ from: state, to: now, allotment: context.allotment, closeReason: context.closeReason ?? undefined }, 'session state');
+      child().info(
+        { from: state, to: now, allotment: context.allotment, used: context.used, closeReason: context.closeReason ?? undefined },
+        'session state',
+      );
       state = now;
     }
     if (context.lastError !== lastError) {

@@ -99,6 +99,9 @@ export class NdsctlGate implements Gate {
     return this.dialectKnown;
   }
 
+  /** A firewall source worked once: while it is gone, every read looks for it again. */
+  private firewallWorked = false;
+
   /** The firewall counters source in use, once detected. */
   get counterSource(): CounterSource | undefined {
     return this.detected;
@@ -158,9 +161,10 @@ export class NdsctlGate implements Gate {
         return await this.readFirewall(source);
       } catch (error) {
         if (!(error instanceof GateError && error.kind === 'failed')) throw error;
-        // The chains vanished (gate restarted, firewall switched): find the source again later.
+        // The chains vanished (gate restarted, firewall switched): look for them again at every
+        // read, since they come back with the gate, and sessions re-baseline at each change of source.
         this.detected = undefined;
-        this.detectionFailedAt = this.now();
+        this.firewallWorked = true;
       }
     }
     return this.readNdsctlJson();
@@ -182,7 +186,8 @@ export class NdsctlGate implements Gate {
     if (this.countersMode === 'ndsctl-json') return undefined;
     if (this.detected) return this.detected;
     if (this.countersMode !== 'auto') return this.countersMode;
-    if (this.detectionFailedAt !== undefined && this.now() - this.detectionFailedAt < this.redetectAfterMs) return undefined;
+    const waiting = this.detectionFailedAt !== undefined && this.now() - this.detectionFailedAt < this.redetectAfterMs;
+    if (waiting && !this.firewallWorked) return undefined;
     for (const candidate of ['iptables', 'nft'] as const) {
       if (await this.listingWorks(candidate)) {
         this.detected = candidate;

@@ -79,6 +79,9 @@ export class SimulatedGate implements Gate {
     });
   }
 
+  /** The counter source readings name (a real gate switches between its firewall and ndsctl json). */
+  counterSource = 'simulated';
+
   async readClient(macInput: Mac): Promise<ClientReading | null> {
     const mac = parseMac(macInput);
     return this.operate('readClient', mac, undefined, () => {
@@ -91,7 +94,7 @@ export class SimulatedGate implements Gate {
     return this.operate('readAll', undefined, undefined, () => {
       const clients = new Map<Mac, ClientReading>();
       for (const client of this.clients.values()) clients.set(client.mac, this.reading(client));
-      return { at: this.now(), clients, source: 'simulated' };
+      return { at: this.now(), clients, source: this.counterSource };
     });
   }
 

@@ -111,7 +111,7 @@ function expectGateMatches(h: Harness, expected: Snapshot): void {
   }
   if (expected.matches('polling')) {
     expect(h.sim.isOpen(MAC)).toBe(true);
-    expect(real.context.baseline).toEqual({ download: 0, upload: 0 });
+    expect(real.context.baseline).toEqual({ download: 0, upload: 0, source: 'simulated' });
   }
   if (expected.matches({ exhausted: 'gateClosed' }) || expected.matches({ closed: 'gateClosed' }) || expected.matches('paying')) {
     expect(h.sim.isOpen(MAC)).toBe(false);

@@ -33,6 +33,9 @@ export const gatewayMachine = createMachine({
     'meter.tick': {
       actions: 'sendTo(meter)',
     },
+    'meter.replan': {
+      actions: 'sendTo(meter)',
+    },
   },
   states: {
     running: {

@@ -96,6 +96,25 @@ describe('meter readings reach the sessions that must change', () => {
     expect(topUp.ok && topUp.session).toMatchObject({ allotment: 15_000, used: 9_000 });
   });
 
+  it('a reading from another counter source re-baselines the session without closing its gate, keeping its usage', async () => {
+    const { gate, gateway } = await paidAndReadOnce();
+    gate.addTraffic(A, 2_000);
+    await gateway.meterNow();
+    // The gate falls back to another source whose counters cannot be compared with the baseline.
+    gate.counterSource = 'ndsctl-json';
+    gate.addTraffic(A, 500);
+    await gateway.meterNow();
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling') && s.context.baseline?.source === 'ndsctl-json', 2_000);
+    expect(gate.isOpen(A)).toBe(true);
+    expect(gate.callsOf('deauthorize')).toHaveLength(0);
+    // What the old source counted stays counted; the 500 bytes between its last reading and the new baseline cannot be told.
+    expect(gateway.usage(A)?.used).toBe(3_000);
+    gate.addTraffic(A, 7_000);
+    await gateway.meterNow();
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    expect(gate.isOpen(A)).toBe(false);
+  });
+
   it('refreshes at most the configured number of sessions per reading, the rest at the next ones', async () => {
     const gate = new SimulatedGate();
     const gateway = engine(gate, { refreshMs: 0, maxRefreshPerReading: 2 });
@@ -132,6 +151,27 @@ describe('a gate that answers again', () => {
     await answered;
     expect(gateway.sessionRef(A)!.getSnapshot().matches('polling')).toBe(true);
     expect(gate.isOpen(A)).toBe(true);
+  });
+});
+
+describe('the meter after a gate re-opens', () => {
+  it('reads again when the tick policy says, not when the timer armed during the re-open runs out', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    const gate = new SimulatedGate();
+    const gateway = new Gateway({ gate, redeemer: new InstantRedeemer(), metric: 'bytes', log: silentLog }).start();
+    running.push(gateway);
+    // 10 MB could be gone in 0.8 s at the link's 12.5 MB/s: the policy reads every 0.4 s.
+    const paid = gateway.pay(A, testPayment(10_000_000));
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await paid).ok).toBe(true);
+    gate.forget(A);
+    await vi.advanceTimersByTimeAsync(450);
+    // That read found the client gone, and the session opened its gate again at once.
+    expect(gateway.sessionRef(A)!.getSnapshot().matches('polling')).toBe(true);
+    gate.addTraffic(A, 1_000_000);
+    // While it re-opened, the meter had armed its timer for the 2 s it waits with nothing metering.
+    await vi.advanceTimersByTimeAsync(450);
+    expect(gateway.usage(A)?.used).toBe(1_000_000);
   });
 });
 

@@ -283,6 +283,22 @@ describe('NdsctlGate.readAll', () => {
     expect(reading.clients.get(MAC)?.authenticated).toBe(true);
   });
 
+  it('returns to the firewall counters at the next read once they are back (after a gate restart)', async () => {
+    const f = await makeFake({ firewall: 'iptables' });
+    const gate = f.gate();
+    await gate.authorize(MAC, LIMITS);
+    expect((await gate.readAll()).source).toBe('iptables');
+    await f.update((s) => {
+      s.firewall = 'none';
+    });
+    expect((await gate.readAll()).source).toBe('ndsctl-json');
+    expect((await gate.readAll()).source).toBe('ndsctl-json');
+    await f.update((s) => {
+      s.firewall = 'iptables';
+    });
+    expect((await gate.readAll()).source).toBe('iptables');
+  });
+
   it('reads zero clients as an empty map', async () => {
     const f = await makeFake({ firewall: 'iptables' });
     const reading = await f.gate().readAll();
