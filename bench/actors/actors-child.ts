@@ -1,5 +1,5 @@
-// Run as: node --expose-gc --import tsx bench/actors/actors-child.ts [ACTORS] [alone|both] -> one JSON ActorsResult line
-// `both`: a second engine with session persistence (SQLite file, as startTollkeeper configures it)
+// Run as: node --expose-gc --import tsx bench/actors/actors-child.ts [ACTORS] [alone|persisted|both] -> one JSON ActorsResult line
+// `persisted`: the engine with session persistence only. `both`: a second engine with session persistence (SQLite file, as startTollkeeper configures it)
 // runs beside the first in the same process, and their ticks alternate, so the two compare under
 // the same load.
 import { pino } from 'pino';
@@ -19,7 +19,7 @@ import type { ActorsResult, EngineFigures } from './actors-result.ts';
 import { TimedGate } from './timed-gate.ts';
 
 const ACTORS = Number(process.argv[2] ?? 10_000);
-const BOTH = process.argv[3] === 'both';
+const MODE = process.argv[3] ?? 'alone';
 const TICKS = 5;
 const SPAWN_BATCH = Number(process.env.BENCH_SPAWN_BATCH ?? 500);
 const STEP_BYTES = 1000;
@@ -162,7 +162,7 @@ class Bed {
   }
 }
 
-const beds = BOTH ? [new Bed(false), new Bed(true)] : [new Bed(false)];
+const beds = MODE === 'both' ? [new Bed(false), new Bed(true)] : [new Bed(MODE === 'persisted')];
 for (const bed of beds) await bed.fill();
 for (let n = 1; n <= TICKS; n++) for (const bed of beds) await bed.tick(n);
 for (const bed of beds) await bed.exhaust();

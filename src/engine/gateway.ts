@@ -405,14 +405,13 @@ export class Gateway implements GatewayApi {
     const restored = this.restoredMacs.has(mac);
     const logged = logSessionTransitions(ref, this.log, restored);
     // Entering `polling` announces the gate open (re-open) or the credited payment (first open).
-    const replan = () => this.root.send({ type: 'meter.replan' });
-    const opened = ref.on('gate.opened', replan);
-    const credited = ref.on('payment.credited', replan);
+    const emitted = ref.on('*', (event) => {
+      if (event.type === 'gate.opened' || event.type === 'payment.credited') this.root.send({ type: 'meter.replan' });
+    });
     this.watched.set(mac, {
       unsubscribe: () => {
         logged.unsubscribe();
-        opened.unsubscribe();
-        credited.unsubscribe();
+        emitted.unsubscribe();
       },
     });
     this.persister?.track(mac, ref, restored);
