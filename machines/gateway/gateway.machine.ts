@@ -173,6 +173,6 @@ export const gatewayMachine = setup({
     'meter.failed': { actions: 'countMeterFailure' },
     'sessions.sweep': { actions: 'retireSettledSessions' },
     'meter.tick': { actions: sendTo('meter', { type: 'meter.tick' }) },
-    'meter.replan': { actions: sendTo('meter', { type: 'meter.replan' }) },
+    'meter.replan': { actions: sendTo('meter', ({ event }) => event) },
   },
 });

@@ -31,5 +31,5 @@ export type GatewayEvent =
   | { type: 'sessions.refresh' }
   /** Read the gate now instead of waiting for the next tick. */
   | { type: 'meter.tick' }
-  /** A session started metering: the next read comes when the tick policy now says, not when it said before. */
-  | { type: 'meter.replan' };
+  /** A session started metering and needs a read within this long of the last one, maybe sooner than planned. */
+  | { type: 'meter.replan'; withinMs: number };

@@ -404,9 +404,14 @@ export class Gateway implements GatewayApi {
     if (this.watched.has(mac) || this.stopped) return;
     const restored = this.restoredMacs.has(mac);
     const logged = logSessionTransitions(ref, this.log, restored);
-    // Entering `polling` announces the gate open (re-open) or the credited payment (first open).
+    // Entering `polling` announces the gate open (re-open) or the credited payment (first open);
+    // the meter hears when this one session needs its next read, without a walk over all of them.
     const emitted = ref.on('*', (event) => {
-      if (event.type === 'gate.opened' || event.type === 'payment.credited') this.root.send({ type: 'meter.replan' });
+      if (event.type !== 'gate.opened' && event.type !== 'payment.credited') return;
+      const snapshot = ref.getSnapshot();
+      if (!snapshot.matches('polling')) return;
+      const { metric, rate, allotment, endsAt, used } = this.latestContext(snapshot);
+      this.root.send({ type: 'meter.replan', withinMs: nextTickDelay([{ metric, rate, allotment, endsAt, used }], this.tickPolicy) });
     });
     this.watched.set(mac, {
       unsubscribe: () => {

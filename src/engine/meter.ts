@@ -30,8 +30,12 @@ export function meterActor(deps: MeterDeps) {
     let lastSweep = Date.now();
 
     let lastReadAt = performance.now();
+    /** When the armed timer fires (performance.now() time). */
+    let nextReadAt = Infinity;
     const schedule = (ms: number) => {
-      if (!stopped && deps.autoTick !== false) timer = setTimeout(() => void tick(), ms);
+      if (stopped || deps.autoTick === false) return;
+      nextReadAt = performance.now() + ms;
+      timer = setTimeout(() => void tick(), ms);
     };
 
     let running = false;
@@ -79,11 +83,10 @@ export function meterActor(deps: MeterDeps) {
     receive((event) => {
       if (event.type === 'meter.tick') void tick(true);
       // A session began metering (a gate just opened, or re-opened): a small purchase or a customer
-      // already downloading may need a read sooner than the timer set before it was there.
-      if (event.type === 'meter.replan' && !running) {
+      // already downloading may need a read sooner than the timer armed before it was there.
+      if (event.type === 'meter.replan' && !running && lastReadAt + event.withinMs < nextReadAt) {
         clearTimeout(timer);
-        const delay = deps.nextDelay() ?? deps.idleMs;
-        schedule(Math.max(0, lastReadAt + delay - performance.now()));
+        schedule(Math.max(0, lastReadAt + event.withinMs - performance.now()));
       }
     });
     schedule(0);
