@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { FakeNdsctl } from '../support/fake-ndsctl/fake-ndsctl.ts';
 import { startTestMint, type TestMint } from '../support/test-mint/index.ts';
+import { freePort } from '../support/free-port.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(ROOT, 'test', 'crash', 'engine-entry.ts');
@@ -16,16 +16,6 @@ export const IP = '198.18.0.11';
 /** 1 sat buys 1000 bytes: a 20 sat token buys 20 000 bytes. */
 export const BYTES_PER_SAT = 1_000;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function until<T>(probe: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;

@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/run.ts';
 import { captureIo } from './capture-io.ts';
+import { freePort } from '../../support/free-port.ts';
 
 const bin = join(import.meta.dirname, '../../../bin/tollkeeper.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('tollkeeper serve', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollkeeper-serve-'));
