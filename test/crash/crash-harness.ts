@@ -16,7 +16,6 @@ export const IP = '198.18.0.11';
 /** 1 sat buys 1000 bytes: a 20 sat token buys 20 000 bytes. */
 export const BYTES_PER_SAT = 1_000;
 
-
 export async function until<T>(probe: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -9,7 +9,6 @@ import { freePort } from '../../support/free-port.ts';
 
 const bin = join(import.meta.dirname, '../../../bin/tollkeeper.js');
 
-
 describe('tollkeeper serve', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollkeeper-serve-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
