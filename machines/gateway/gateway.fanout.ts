@@ -60,11 +60,17 @@ export function usedWith(context: SessionContext, client: MeterClientReading): n
   return context.carriedUsage + (client.download - baseline.download) + (client.upload - baseline.upload);
 }
 
-/** A data session's usage per the latest reading (its own record when the reading has nothing newer). */
+/**
+ * Whether a reading's counters for this client count for the session at all: the client is there,
+ * the reading is not older than the gate's last (re)opening, and it comes from the baseline's source.
+ */
+function countsFor(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): client is MeterClientReading {
+  return client?.authenticated === true && context.openedAt !== null && at >= context.openedAt && !sourceDiffers(context, source);
+}
+
+/** A data session's usage per the latest reading (its own record when the reading does not count for it). */
 export function latestUsed(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): number {
-  if (context.metric !== 'bytes' || !client?.authenticated || context.openedAt === null || at < context.openedAt) return context.used;
-  if (sourceDiffers(context, source)) return context.used;
-  return usedWith(context, client);
+  return context.metric === 'bytes' && countsFor(context, client, at, source) ? usedWith(context, client) : context.used;
 }
 
 function isNewTo(context: SessionContext, client: MeterClientReading): boolean {
@@ -100,13 +106,13 @@ export function readingEvent(context: SessionContext, client: MeterClientReading
  * client gone, a close, a payment): null when the session is up to date or the client was absent.
  */
 export function catchUpEvent(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): SessionEvent | null {
-  if (!client?.authenticated || context.openedAt === null || at < context.openedAt || sourceDiffers(context, source)) return null;
-  return isNewTo(context, client) ? { type: 'usage.reported', report: reportOf(client, at) } : null;
+  if (!countsFor(context, client, at, source) || !isNewTo(context, client)) return null;
+  return { type: 'usage.reported', report: reportOf(client, at) };
 }
 
 /** A session's context with the latest reading applied, as a `usage.reported` would leave it. */
 export function withLatestCounters(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): SessionContext {
-  if (context.metric !== 'bytes' || catchUpEvent(context, client, at, source) === null) return context;
-  const report = reportOf(client!, at);
+  if (context.metric !== 'bytes' || !countsFor(context, client, at, source) || !isNewTo(context, client)) return context;
+  const report = reportOf(client, at);
   return { ...context, ...usageAfterReport(context, report), lastReport: report };
 }

@@ -93,7 +93,8 @@ export class Gateway implements GatewayApi {
   private readonly persister: SessionPersister | null = null;
   private restoredMacs = new Set<string>();
   private readonly watched = new Map<string, Subscription>();
-  private watchedSessions: object | null = null;
+  /** The root's sessions record as last seen: a new one means sessions came or went. */
+  private seenSessions: object | null = null;
   private readonly reconciler: GateReconciler;
   private ticks = 0;
   private stopped = false;
@@ -167,7 +168,7 @@ export class Gateway implements GatewayApi {
     });
     // Without an error subscriber XState rethrows actor errors from a timer and takes Node down.
     this.root.subscribe({
-      next: (rootSnapshot) => this.watchSessions(rootSnapshot.context.sessions),
+      next: (rootSnapshot) => this.forgetRetiredSessions(rootSnapshot.context.sessions),
       error: (error) => this.log.error({ err: error }, 'gateway actor failed'),
     });
   }
@@ -353,20 +354,24 @@ export class Gateway implements GatewayApi {
     return withLatestCounters(snapshot.context, counters[snapshot.context.mac], countersAt, countersSource);
   }
 
+  /** What the tick policy needs of a polling session, its usage as of the latest reading (no context copy). */
+  private metered(context: SessionContext): MeteredSession {
+    const { counters, countersAt, countersSource } = this.root.getSnapshot().context;
+    const { metric, rate, allotment, endsAt, mac } = context;
+    const used = countersAt === null || countersSource === null ? context.used : latestUsed(context, counters[mac], countersAt, countersSource);
+    return { metric, rate, allotment, endsAt, used };
+  }
+
   /** Null when nothing needs the gate read: no session polling, none waiting to (re)open its gate. */
   private nextTickDelay(): number | null {
     const open: MeteredSession[] = [];
     let waitingToOpen = false;
-    const { counters, countersAt, countersSource, sessions } = this.root.getSnapshot().context;
+    const { sessions } = this.root.getSnapshot().context;
     for (const mac in sessions) {
       const snapshot = sessions[mac]!.getSnapshot();
       const state = topState(snapshot);
-      if (state === 'polling') {
-        const { metric, rate, allotment, endsAt } = snapshot.context;
-        const used =
-          countersAt === null || countersSource === null ? snapshot.context.used : latestUsed(snapshot.context, counters[mac], countersAt, countersSource);
-        open.push({ metric, rate, allotment, endsAt, used });
-      } else if (state === 'open') waitingToOpen = true;
+      if (state === 'polling') open.push(this.metered(snapshot.context));
+      else if (state === 'open') waitingToOpen = true;
     }
     if (open.length > 0) return nextTickDelay(open, this.tickPolicy);
     return waitingToOpen ? this.tickPolicy.maxMs : null;
@@ -384,13 +389,13 @@ export class Gateway implements GatewayApi {
   }
 
   /**
-   * Follows the root's session actors: new ones are logged and persisted, retired ones forgotten.
-   * A new session is one `pay` just created (watched there), so the full walk runs only when
-   * sessions were retired: with thousands open, a walk per new customer would add up.
+   * Forgets the session actors the root retired (their logging, persistence and rows). New ones are
+   * watched where they are created (`pay`, `start`), so the walk runs only after retirements: with
+   * thousands open, a walk per new customer would add up.
    */
-  private watchSessions(sessions: Record<string, SessionRef>): void {
-    if (sessions === this.watchedSessions || this.stopped) return;
-    this.watchedSessions = sessions;
+  private forgetRetiredSessions(sessions: Record<string, SessionRef>): void {
+    if (sessions === this.seenSessions || this.stopped) return;
+    this.seenSessions = sessions;
     if (Object.keys(sessions).length >= this.watched.size) return;
     for (const [mac, subscription] of this.watched) {
       if (sessions[mac]) continue;
@@ -410,8 +415,7 @@ export class Gateway implements GatewayApi {
       if (event.type !== 'gate.opened' && event.type !== 'payment.credited') return;
       const snapshot = ref.getSnapshot();
       if (!snapshot.matches('polling')) return;
-      const { metric, rate, allotment, endsAt, used } = this.latestContext(snapshot);
-      this.root.send({ type: 'meter.replan', withinMs: nextTickDelay([{ metric, rate, allotment, endsAt, used }], this.tickPolicy) });
+      this.root.send({ type: 'meter.replan', withinMs: nextTickDelay([this.metered(snapshot.context)], this.tickPolicy) });
     });
     this.watched.set(mac, {
       unsubscribe: () => {
