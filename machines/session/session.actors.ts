@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
 import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../src/gate/gate.ts';
-import type { Baseline, Credit, Metric, PaymentRequest } from './session.types.ts';
+import type { Baseline, Credit, FinalReading, GateBackstop, Metric, PaymentRequest } from './session.types.ts';
 
 export interface RedeemInput {
   mac: string;
@@ -12,6 +12,12 @@ export interface RedeemInput {
 export interface OpenGateInput {
   mac: string;
   limits: BackstopLimits;
+}
+
+/** How the gate answered an authorisation, and the limits it was asked to enforce from then on. */
+export interface GateOpened {
+  outcome: AuthorizeOutcome;
+  backstop: GateBackstop;
 }
 
 export interface GateInput {
@@ -28,7 +34,9 @@ function notProvided(name: string): never {
  */
 export const sessionActors = {
   redeemPayment: fromPromise<Credit, RedeemInput>(async () => notProvided('redeemPayment')),
-  openGate: fromPromise<AuthorizeOutcome, OpenGateInput>(async () => notProvided('openGate')),
+  openGate: fromPromise<GateOpened, OpenGateInput>(async () => notProvided('openGate')),
   readBaseline: fromPromise<Baseline, GateInput>(async () => notProvided('readBaseline')),
   closeGate: fromPromise<DeauthorizeOutcome, GateInput>(async () => notProvided('closeGate')),
+  /** Reads the client's counters, then closes the gate for it; null when the reading did not list the client. */
+  readAndCloseGate: fromPromise<FinalReading | null, GateInput>(async () => notProvided('readAndCloseGate')),
 };

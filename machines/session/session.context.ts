@@ -7,6 +7,7 @@ const NO_SESSION = {
   used: 0,
   carriedUsage: 0,
   baseline: null,
+  backstop: null,
   lastReport: null,
   rate: 0,
   startedAt: null,

@@ -1,5 +1,5 @@
-import { isUsedUp, usageAfterReport } from './session.logic.ts';
-import type { SessionContext, SessionEvent } from './session.types.ts';
+import { applyTopUp, backstopEndsFirst, isUsedUp, readingCounts, usageAfterReport } from './session.logic.ts';
+import type { Credit, FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
 
 type GuardArgs = { context: SessionContext; event: SessionEvent };
 
@@ -12,13 +12,25 @@ export const MAX_GATE_ATTEMPTS = 5;
  */
 export const MAX_REOPEN_ATTEMPTS = 8;
 
+function reportUsesUp(context: SessionContext, report: UsageReport): boolean {
+  return context.metric === 'bytes' && usageAfterReport(context, report).used >= context.allotment;
+}
+
 export const sessionGuards = {
   allotmentUsedUp: ({ context }: GuardArgs) => isUsedUp(context, Date.now()),
 
   /** Guards run before assign: the report is applied here to decide. */
-  reportUsesUpAllotment: ({ context, event }: GuardArgs) => {
-    if (event.type !== 'usage.reported' || context.metric !== 'bytes') return false;
-    return usageAfterReport(context, event.report).used >= context.allotment;
+  reportUsesUpAllotment: ({ context, event }: GuardArgs) =>
+    event.type === 'usage.reported' && reportUsesUp(context, event.report),
+
+  /** The counters read as the gate closed for a backstop renewal show the allotment used up. */
+  finalReadingUsesUpAllotment: ({ context }: GuardArgs, params: { reading: FinalReading | null }) =>
+    params.reading !== null && readingCounts(context, params.reading) && reportUsesUp(context, params.reading),
+
+  /** After this top-up the gate's own limits would cut the customer off before the allotment ends. */
+  topUpOutrunsBackstop: ({ context }: GuardArgs, params: { credit: Credit }) => {
+    const now = Date.now();
+    return backstopEndsFirst({ ...context, ...applyTopUp(context, params.credit, now) }, now);
   },
 
   /** A reading taken before the gate last (re)opened says nothing about this session. */

@@ -1,5 +1,5 @@
 import type { BackstopLimits, ClientCounters } from '../../src/gate/gate.ts';
-import type { Credit, SessionContext, UsageReport } from './session.types.ts';
+import type { Credit, FinalReading, SessionContext, UsageReport } from './session.types.ts';
 
 /** setTimeout cannot wait longer than this; longer deadlines are re-armed when it fires. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -28,6 +28,11 @@ export function usageAfterReport(context: SessionContext, report: UsageReport): 
   }
   const used = carriedUsage + (report.download - from.download) + (report.upload - from.upload);
   return { used, baseline: from, carriedUsage, rate: smoothedRate(context, used, report.at) };
+}
+
+/** Counters from another counter source than the baseline's cannot be compared with it. */
+export function readingCounts(context: SessionContext, reading: FinalReading): boolean {
+  return context.baseline?.source === undefined || context.baseline.source === reading.source;
 }
 
 function smoothedRate(context: SessionContext, used: number, at: number): number {
@@ -87,6 +92,31 @@ export function backstopFor(context: SessionContext, now: number, policy: Backst
   }
   const quota = Math.max(1, Math.ceil(remaining / 1000));
   return { sessionMinutes: 0, downloadQuotaKB: quota, uploadQuotaKB: quota };
+}
+
+/**
+ * A time session's deadline counts from when the gate opened, after the authorisation its backstop
+ * counts from, so a top-up that exactly fills the headroom would look a few ms too long.
+ */
+const BACKSTOP_TIME_SLACK_MS = 30_000;
+
+/**
+ * Whether the gate's own limits would cut the customer off before what they paid for runs out, which
+ * only a top-up larger than the backstop's headroom brings about. Quotas are taken as 1000-byte
+ * units, the smaller reading of the gate's kB, so in doubt the backstop is renewed.
+ */
+export function backstopEndsFirst(context: SessionContext, now: number): boolean {
+  const backstop = context.backstop;
+  if (!backstop) return false;
+  if (context.metric === 'milliseconds') {
+    if (backstop.sessionMinutes === 0 || context.endsAt === null) return false;
+    return context.endsAt > backstop.since + backstop.sessionMinutes * 60_000 + BACKSTOP_TIME_SLACK_MS;
+  }
+  const counted = context.lastReport ?? context.baseline;
+  if (!counted) return false;
+  const quotaLeft = (quotaKB: number, counter: number) => (quotaKB === 0 ? Infinity : quotaKB * 1000 - counter);
+  const left = Math.min(quotaLeft(backstop.downloadQuotaKB, counted.download), quotaLeft(backstop.uploadQuotaKB, counted.upload));
+  return remainingAt(context, now) > left;
 }
 
 /**

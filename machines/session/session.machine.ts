@@ -2,11 +2,13 @@ import { assign, emit, setup } from 'xstate';
 import { sessionActors } from './session.actors.ts';
 import { creditFirstPayment, describeError, freshSession, initialSessionContext } from './session.context.ts';
 import { sessionGuards } from './session.guards.ts';
-import { applyTopUp, backstopFor, delayUntilDeadline, remainingAt, retryDelay, usageAfterReport } from './session.logic.ts';
+import type { GateOpened } from './session.actors.ts';
+import { applyTopUp, backstopFor, delayUntilDeadline, readingCounts, remainingAt, retryDelay, usageAfterReport } from './session.logic.ts';
 import type {
   Baseline,
   CloseReason,
   Credit,
+  FinalReading,
   PaymentRequest,
   SessionContext,
   SessionEmitted,
@@ -15,7 +17,7 @@ import type {
 } from './session.types.ts';
 
 /** Bump when a change makes persisted snapshots of the previous version unreadable. */
-export const SESSION_MACHINE_VERSION = 1;
+export const SESSION_MACHINE_VERSION = 2;
 
 const REFUSAL_CODE_FALLBACK = 'payment-processing-failed';
 
@@ -92,6 +94,17 @@ export const sessionSetup = setup({
       if (context.metric !== 'bytes') return { lastReport: event.report };
       return { ...usageAfterReport(context, event.report), lastReport: event.report };
     }),
+    recordBackstop: assign(({ context }, params: { opened: GateOpened }) =>
+      // An already-open client keeps the limits the gate gave it before.
+      params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : { backstop: context.backstop },
+    ),
+    recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) => {
+      const reading = params.reading;
+      if (!reading || !readingCounts(context, reading)) return {};
+      if (context.metric !== 'bytes') return { lastReport: reading };
+      return { ...usageAfterReport(context, reading), lastReport: reading };
+    }),
+    noteGateError: assign((_, params: { error: unknown }) => ({ lastError: describeError(params.error) })),
     carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),
     countAttempt: assign(({ context }, params: { error: unknown }) => ({
       attempts: context.attempts + 1,
@@ -229,7 +242,10 @@ export const sessionMachine = sessionSetup.createMachine({
             id: 'openGate',
             src: 'openGate',
             input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, Date.now()) }),
-            onDone: { target: 'measuringBaseline', actions: 'resetAttempts' },
+            onDone: {
+              target: 'measuringBaseline',
+              actions: ['resetAttempts', { type: 'recordBackstop', params: ({ event }) => ({ opened: event.output }) }],
+            },
             onError: retryOrGiveUp('waitingToAuthorize', 'failed', 'canRetryOpening'),
           },
         },
@@ -299,13 +315,23 @@ export const sessionMachine = sessionSetup.createMachine({
               metric: context.metric,
               payment: headPayment(context),
             }),
-            onDone: {
-              target: 'metering',
-              actions: [
-                { type: 'creditTopUp', params: ({ event }) => ({ credit: event.output }) },
-                { type: 'announceCredit', params: ({ event }) => ({ credit: event.output }) },
-              ],
-            },
+            onDone: [
+              {
+                guard: { type: 'topUpOutrunsBackstop', params: ({ event }) => ({ credit: event.output }) },
+                target: 'renewingBackstop',
+                actions: [
+                  { type: 'creditTopUp', params: ({ event }) => ({ credit: event.output }) },
+                  { type: 'announceCredit', params: ({ event }) => ({ credit: event.output }) },
+                ],
+              },
+              {
+                target: 'metering',
+                actions: [
+                  { type: 'creditTopUp', params: ({ event }) => ({ credit: event.output }) },
+                  { type: 'announceCredit', params: ({ event }) => ({ credit: event.output }) },
+                ],
+              },
+            ],
             onError: {
               target: 'metering',
               actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
@@ -313,6 +339,36 @@ export const sessionMachine = sessionSetup.createMachine({
           },
           on: {
             'usage.reported': [{ guard: 'readingIsStale' }, { actions: 'recordUsage' }],
+          },
+        },
+        /**
+         * The gate cannot change a client's limits, and the ones it was given would cut the customer
+         * off before the top-up is used: read the counters, close the gate and open it again with
+         * new limits. The bytes between that reading and the close go uncounted.
+         */
+        renewingBackstop: {
+          invoke: {
+            id: 'closeGateToRenew',
+            src: 'readAndCloseGate',
+            input: ({ context }) => ({ mac: context.mac }),
+            onDone: [
+              {
+                guard: 'closeRequested',
+                target: '#session.closed',
+                actions: { type: 'recordFinalReading', params: ({ event }) => ({ reading: event.output }) },
+              },
+              {
+                guard: { type: 'finalReadingUsesUpAllotment', params: ({ event }) => ({ reading: event.output }) },
+                target: '#session.exhausted',
+                actions: { type: 'recordFinalReading', params: ({ event }) => ({ reading: event.output }) },
+              },
+              {
+                target: '#session.open',
+                actions: [{ type: 'recordFinalReading', params: ({ event }) => ({ reading: event.output }) }, 'carryUsageAcrossReopen'],
+              },
+            ],
+            // The gate keeps its old limits: it cuts the customer off there, and the lost client is re-opened.
+            onError: { target: 'metering', actions: { type: 'noteGateError', params: ({ event }) => ({ error: event.error }) } },
           },
         },
       },

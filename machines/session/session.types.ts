@@ -55,6 +55,19 @@ export interface UsageReport extends ClientCounters {
   at: number;
 }
 
+/** The client's counters read just before the gate closed for it, and which counter source gave them. */
+export interface FinalReading extends UsageReport {
+  source: string;
+}
+
+/**
+ * The limits the gate was last given for this client, and when. The gate enforces them on its own,
+ * counting from that moment: its counters and its session clock start at the authorisation.
+ */
+export interface GateBackstop extends BackstopLimits {
+  since: number;
+}
+
 export interface SessionContext {
   mac: string;
   metric: Metric;
@@ -68,6 +81,8 @@ export interface SessionContext {
   carriedUsage: number;
   /** Gate counters at the moment the gate (re)opened. */
   baseline: Baseline | null;
+  /** The limits the gate enforces on its own since it last authorised this client; null when unknown. */
+  backstop: GateBackstop | null;
   /** Latest counters seen for this client. */
   lastReport: UsageReport | null;
   /** Bytes per second, smoothed, to predict exhaustion. */

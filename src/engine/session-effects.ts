@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
-import type { GateInput, OpenGateInput, RedeemInput } from '../../machines/session/session.actors.ts';
-import type { Baseline, Credit } from '../../machines/session/session.types.ts';
+import type { GateInput, GateOpened, OpenGateInput, RedeemInput } from '../../machines/session/session.actors.ts';
+import type { Baseline, Credit, FinalReading } from '../../machines/session/session.types.ts';
 import { type Gate, GateError, type GateReading } from '../gate/gate.ts';
 import { parseMac } from '../gate/mac.ts';
 import type { Redeemer } from './redeemer.ts';
@@ -19,7 +19,11 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
       if (input.payment.precredited) return input.payment.precredited;
       return redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment });
     }),
-    openGate: fromPromise(({ input }: { input: OpenGateInput }) => gate.authorize(parseMac(input.mac), input.limits)),
+    openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
+      const since = Date.now();
+      const outcome = await gate.authorize(parseMac(input.mac), input.limits);
+      return { outcome, backstop: { ...input.limits, since } };
+    }),
     readBaseline: fromPromise<Baseline, GateInput>(async ({ input }) => {
       const mac = parseMac(input.mac);
       const reading = await readAll();
@@ -28,6 +32,14 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
       return { download: client.download, upload: client.upload, source: reading.source };
     }),
     closeGate: fromPromise(({ input }: { input: GateInput }) => gate.deauthorize(parseMac(input.mac))),
+    readAndCloseGate: fromPromise<FinalReading | null, GateInput>(async ({ input }) => {
+      const mac = parseMac(input.mac);
+      const reading = await readAll();
+      await gate.deauthorize(mac);
+      const client = reading.clients.get(mac);
+      if (!client?.authenticated) return null;
+      return { download: client.download, upload: client.upload, at: reading.at, source: reading.source };
+    }),
   };
 }
 

@@ -27,6 +27,7 @@ interface SimulatedClient {
   download: number;
   upload: number;
   limits?: BackstopLimits;
+  authorizedAt: number;
 }
 
 export interface SimulatedGateOptions {
@@ -65,6 +66,7 @@ export class SimulatedGate implements Gate {
         download: 0,
         upload: 0,
         limits: { ...limits },
+        authorizedAt: this.now(),
       });
       return 'authorized';
     });
@@ -105,6 +107,23 @@ export class SimulatedGate implements Gate {
     client.download += download;
     client.upload += upload;
     return true;
+  }
+
+  /**
+   * The gate's own enforcement, as OpenNDS runs it every checkinterval: a client past its quota
+   * (in KiB) or its session minutes is deauthenticated. Returns the clients it cut off.
+   */
+  enforceBackstops(): Mac[] {
+    const cut: Mac[] = [];
+    for (const client of this.clients.values()) {
+      const limits = client.limits;
+      if (!client.authenticated || !limits) continue;
+      const over = (quotaKB: number, counted: number) => quotaKB > 0 && counted > quotaKB * 1024;
+      const expired = limits.sessionMinutes > 0 && this.now() >= client.authorizedAt + limits.sessionMinutes * 60_000;
+      if (over(limits.downloadQuotaKB, client.download) || over(limits.uploadQuotaKB, client.upload) || expired) cut.push(client.mac);
+    }
+    for (const mac of cut) this.clients.delete(mac);
+    return cut;
   }
 
   /** The gate forgets a client, as after its restart or an idle timeout of its own. */

@@ -2,6 +2,7 @@ import { Amount, getDecodedToken, getEncodedToken, type Token } from '@cashu/cas
 import fc from 'fast-check';
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMac } from '../../src/gate/mac.ts';
 import { customerWallet } from './customer-wallet.ts';
 import { CUSTOMERS, proofStates, signedEvent, startHarness, tagOf, type Harness, type Reply } from '../support/tollkeeper-harness.ts';
 
@@ -33,13 +34,26 @@ const contentTypes = fc.constantFrom<string | null>(
   'text/plain; charset="; rm -rf /"',
 );
 
-/** Never a MAC: every value carries a character no MAC has. */
+/**
+ * Never a MAC: every value carries a character no MAC has. (A MAC followed by nothing but
+ * whitespace is still that MAC, and is left out.)
+ */
 const shellyMacs = fc.oneof(
   fc.constantFrom('$(reboot)', '`id`', '| nc 198.18.0.1 1', "aa:bb:cc:dd:ee:01'", 'aa:bb:cc:dd:ee:01;reboot', '../../etc/passwd'),
   fc
     .tuple(fc.constantFrom(';', '&&', '|', '$(', '`', '>', '\n', '"', ' '), fc.string({ maxLength: 20 }))
-    .map(([meta, rest]) => `${alice.mac}${meta}${rest}`),
+    .map(([meta, rest]) => `${alice.mac}${meta}${rest}`)
+    .filter((value) => !isMacOnceTrimmed(value)),
 );
+
+function isMacOnceTrimmed(value: string): boolean {
+  try {
+    parseMac(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const notHex64 = fc.oneof(
   fc.string({ maxLength: 70 }),

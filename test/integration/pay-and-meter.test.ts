@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/engine/gateway.ts';
 import { startTestMint } from '../support/test-mint/index.ts';
 import { CUSTOMERS, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
@@ -86,10 +87,31 @@ describe('top-up of an open session', () => {
     await h.tk.gateway.meterNow();
     expect(await h.usage(alice.ip)).toBe('2500/4000');
 
+    // Within the backstop's headroom: 4500 bytes left, the gate's quota of 8 kB allows 5500 more.
+    const second = expectSession(await h.inject(await h.mint.mintToken(3), { ip: alice.ip }), pubkey, alice.mac, 'bytes');
+    expect(second.allotment).toBe(7000);
+    expect(h.authorizeCalls(alice.mac)).toBe(1);
+    expect(await h.usage(alice.ip)).toBe('2500/7000');
+
+    h.gate.addTraffic(alice.mac, 4000);
+    await h.tk.gateway.meterNow();
+    expect(await h.usage(alice.ip)).toBe('6500/7000');
+    expect(h.gate.isOpen(alice.mac)).toBe(true);
+    expect(h.balance()).toBe(7);
+    expect(h.ledger().map((r) => r.allotment)).toEqual([4000, 3000]);
+  });
+
+  it('data: a top-up beyond the backstop re-opens the gate with a quota for what is left, and hands back no byte used', async () => {
+    h = await startHarness({ metric: 'bytes', stepSize: 1000 });
+    const pubkey = h.tk.identity.pubkey;
+    expectSession(await h.inject(await h.mint.mintToken(4), { ip: alice.ip }), pubkey, alice.mac, 'bytes');
+    h.gate.addTraffic(alice.mac, 2500);
+    await h.tk.gateway.meterNow();
+
     const second = expectSession(await h.inject(await h.mint.mintToken(6), { ip: alice.ip }), pubkey, alice.mac, 'bytes');
     expect(second.allotment).toBe(10_000);
-    // No re-authorisation: that would restart the gate's counters and hand back the bytes used.
-    expect(h.authorizeCalls(alice.mac)).toBe(1);
+    await waitFor(h.tk.gateway.sessionRef(alice.mac)!, (s) => s.matches({ polling: 'metering' }) && h!.authorizeCalls(alice.mac) === 2, 2_000);
+    expect(h.gate.limitsOf(alice.mac)?.downloadQuotaKB).toBe(15); // (10 000 − 2 500) × 2, in 1000-byte units
     expect(await h.usage(alice.ip)).toBe('2500/10000');
 
     h.gate.addTraffic(alice.mac, 5000);
@@ -108,17 +130,18 @@ describe('top-up of an open session', () => {
     const before = h.tk.gateway.sessions().find((s) => s.mac === alice.mac)!;
     expect(before.endsAt).not.toBeNull();
 
-    const second = expectSession(await h.http(await h.mint.mintToken(3), { ip: alice.ip }), pubkey, alice.mac, 'milliseconds');
-    expect(second.allotment).toBe(300_000);
+    // Within the backstop's headroom: the gate was given 4 minutes.
+    const second = expectSession(await h.http(await h.mint.mintToken(2), { ip: alice.ip }), pubkey, alice.mac, 'milliseconds');
+    expect(second.allotment).toBe(240_000);
     const after = h.tk.gateway.sessions().find((s) => s.mac === alice.mac)!;
-    expect(after.endsAt).toBe(before.endsAt! + 180_000);
+    expect(after.endsAt).toBe(before.endsAt! + 120_000);
     expect(after.startedAt).toBe(before.startedAt);
     expect(h.authorizeCalls(alice.mac)).toBe(1);
     const [used, total] = (await h.usage(alice.ip)).split('/').map(Number);
-    expect(total).toBe(300_000);
+    expect(total).toBe(240_000);
     expect(used).toBeGreaterThanOrEqual(0);
     expect(used).toBeLessThan(120_000);
-    expect(h.balance()).toBe(5);
+    expect(h.balance()).toBe(4);
   });
 });
 
@@ -131,7 +154,10 @@ describe('payments around a session’s life', () => {
     expect(allotments[1]).toBe(8000);
     expect([3000, 5000]).toContain(allotments[0]);
     expect(await h.usage(alice.ip)).toBe('0/8000');
-    expect(h.authorizeCalls(alice.mac)).toBe(1);
+    expect(h.tk.gateway.sessions()).toHaveLength(1);
+    // Whichever was credited second, the gate's own quota lets the customer use all 8000 bytes.
+    await waitFor(h.tk.gateway.sessionRef(alice.mac)!, (s) => s.matches({ polling: 'metering' }), 2_000);
+    expect(h.gate.limitsOf(alice.mac)!.downloadQuotaKB * 1000).toBeGreaterThanOrEqual(8000);
     expect(h.balance()).toBe(8);
   });
 

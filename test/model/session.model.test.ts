@@ -8,7 +8,7 @@ import { DeferredGate } from '../support/deferred-gate.ts';
 import { DeferredRedeemer } from '../support/deferred-redeemer.ts';
 import { silentLog } from '../support/silent-log.ts';
 import type { Metric } from '../../machines/session/session.types.ts';
-import { MAC, MODEL_EPOCH, type ModelEvent, STEP_ALLOTMENT, clockAdvance, sessionModelPaths } from './session.paths.ts';
+import { BIG_TOP_UP, MAC, MODEL_EPOCH, type ModelEvent, STEP_ALLOTMENT, clockAdvance, sessionModelPaths } from './session.paths.ts';
 import { CoverageRecorder, definedTransitions } from './transition-coverage.ts';
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
@@ -51,7 +51,7 @@ class Harness {
       if (advance > 0) vi.setSystemTime(Date.now() + advance);
       void this.gateway.pay(MAC as Mac, event.payment).catch(() => undefined);
     } else if (type.startsWith('xstate.done.actor.redeem')) {
-      this.redeemer.credit(STEP_ALLOTMENT[this.metric]);
+      this.redeemer.credit(event.variant === 'big' ? BIG_TOP_UP * STEP_ALLOTMENT[this.metric] : STEP_ALLOTMENT[this.metric]);
     } else if (type.startsWith('xstate.error.actor.redeem')) {
       this.redeemer.refuse('payment-error-token-spent');
     } else if (type === 'xstate.done.actor.openGate') {
@@ -67,6 +67,15 @@ class Harness {
       this.gate.release('deauthorize');
     } else if (type === 'xstate.error.actor.closeGate') {
       this.gate.release('deauthorize', { fail: 'busy' });
+    } else if (type === 'xstate.done.actor.closeGateToRenew' && 'output' in event) {
+      const reading = event.output as { download: number };
+      this.sim.addTraffic(MAC, reading.download - this.counter);
+      this.counter = reading.download;
+      this.gate.release('readAll');
+      await vi.advanceTimersByTimeAsync(advance);
+      this.gate.release('deauthorize');
+    } else if (type === 'xstate.error.actor.closeGateToRenew') {
+      this.gate.release('readAll', { fail: 'timeout' });
     } else if (type.startsWith('xstate.after.')) {
       await vi.advanceTimersByTimeAsync(advance);
     } else if (type === 'usage.reported' && 'report' in event) {

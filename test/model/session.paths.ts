@@ -1,7 +1,7 @@
 import type { AnyActorLogic, SnapshotFrom } from 'xstate';
 import { TestModel } from 'xstate/graph';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
-import { delayUntilDeadline, retryDelay } from '../../machines/session/session.logic.ts';
+import { backstopFor, delayUntilDeadline, retryDelay } from '../../machines/session/session.logic.ts';
 import type { Metric, SessionEvent } from '../../machines/session/session.types.ts';
 
 export const MAC = 'aa:bb:cc:00:00:01';
@@ -10,6 +10,8 @@ export const STEP_ALLOTMENT: Record<Metric, number> = { bytes: 1_000, millisecon
 /** Model time and the real engine's fake time both start here. */
 export const MODEL_EPOCH = Date.UTC(2026, 0, 1);
 export const SLOW_CLOSE_RETRY_MS = 30_000;
+/** A top-up of this many steps outruns the backstop the gate was given for one step. */
+export const BIG_TOP_UP = 3;
 const FRESH = Number.MAX_SAFE_INTEGER;
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
@@ -22,6 +24,8 @@ export function clockAdvance(snapshot: Snapshot, event: ModelEvent, now: number)
   if (event.type.startsWith('xstate.after.slowCloseRetry')) return SLOW_CLOSE_RETRY_MS;
   if (event.type.startsWith('xstate.after.untilDeadline')) return delayUntilDeadline(snapshot.context, now);
   if (event.variant === 'late' && snapshot.context.endsAt !== null) return Math.max(0, snapshot.context.endsAt - now);
+  // Closing the gate takes time: readings taken before it are older than the gate's re-opening.
+  if (event.type === 'xstate.done.actor.closeGateToRenew') return 1;
   return 0;
 }
 
@@ -35,17 +39,27 @@ function candidateEvents(snapshot: Snapshot, metric: Metric): ModelEvent[] {
   const credit = { paymentId: headId, mint: 'http://127.0.0.1:3338', unit: 'sat', amount: 10, fee: 0, allotment: STEP_ALLOTMENT[metric] };
   const refusal = { code: 'payment-error-token-spent', message: 'spent' };
   const knownId = context.payments[0]?.id ?? context.credits[0]?.paymentId;
+  const finalReading = { download: lastDownload, upload: 0, at: FRESH, source: 'simulated' };
   const events: ModelEvent[] = [
     { type: 'xstate.done.actor.redeemPayment', output: credit },
     { type: 'xstate.error.actor.redeemPayment', error: refusal },
     { type: 'xstate.done.actor.redeemTopUp', output: credit },
+    // More than the gate's backstop was sized for at authorisation: the gate must be given new limits.
+    { type: 'xstate.done.actor.redeemTopUp', variant: 'big', output: { ...credit, allotment: BIG_TOP_UP * credit.allotment } },
     { type: 'xstate.error.actor.redeemTopUp', error: refusal },
-    { type: 'xstate.done.actor.openGate', output: 'authorized' },
+    { type: 'xstate.done.actor.openGate', output: { outcome: 'authorized', backstop: { ...backstopFor(context, Date.now()), since: Date.now() } } },
     { type: 'xstate.error.actor.openGate', error: new Error('gate failed') },
     { type: 'xstate.done.actor.readBaseline', output: { download: 0, upload: 0 } },
     { type: 'xstate.error.actor.readBaseline', error: new Error('gate failed') },
     { type: 'xstate.done.actor.closeGate', output: 'closed' },
     { type: 'xstate.error.actor.closeGate', error: new Error('gate failed') },
+    { type: 'xstate.done.actor.closeGateToRenew', variant: 'some', output: { ...finalReading, download: lastDownload + 100 } },
+    {
+      type: 'xstate.done.actor.closeGateToRenew',
+      variant: 'all',
+      output: { ...finalReading, download: baseline.download + context.allotment - context.carriedUsage },
+    },
+    { type: 'xstate.error.actor.closeGateToRenew', error: new Error('gate failed') },
     { type: 'xstate.after.gateRetryBackoff.session.open.waitingToAuthorize' },
     { type: 'xstate.after.gateRetryBackoff.session.open.waitingToMeasure' },
     { type: 'xstate.after.gateRetryBackoff.session.exhausted.waitingToRetry' },

@@ -62,7 +62,10 @@ export const sessionMachine = createMachine({
             src: 'openGate',
             onDone: {
               target: 'measuringBaseline',
-              actions: 'resetAttempts',
+              actions: [
+                'resetAttempts',
+                'recordBackstop',
+              ],
             },
             onError: [
               {
@@ -224,13 +227,23 @@ export const sessionMachine = createMachine({
           invoke: {
             id: 'redeemTopUp',
             src: 'redeemPayment',
-            onDone: {
-              target: 'metering',
-              actions: [
-                'creditTopUp',
-                'announceCredit',
-              ],
-            },
+            onDone: [
+              {
+                target: 'renewingBackstop',
+                guard: 'topUpOutrunsBackstop',
+                actions: [
+                  'creditTopUp',
+                  'announceCredit',
+                ],
+              },
+              {
+                target: 'metering',
+                actions: [
+                  'creditTopUp',
+                  'announceCredit',
+                ],
+              },
+            ],
             onError: {
               target: 'metering',
               actions: [
@@ -248,6 +261,35 @@ export const sessionMachine = createMachine({
                 actions: 'recordUsage',
               },
             ],
+          },
+        },
+        renewingBackstop: {
+          invoke: {
+            id: 'closeGateToRenew',
+            src: 'readAndCloseGate',
+            onDone: [
+              {
+                target: '#session.closed',
+                guard: 'closeRequested',
+                actions: 'recordFinalReading',
+              },
+              {
+                target: '#session.exhausted',
+                guard: 'finalReadingUsesUpAllotment',
+                actions: 'recordFinalReading',
+              },
+              {
+                target: '#session.open',
+                actions: [
+                  'recordFinalReading',
+                  'carryUsageAcrossReopen',
+                ],
+              },
+            ],
+            onError: {
+              target: 'metering',
+              actions: 'noteGateError',
+            },
           },
         },
       },

@@ -1,5 +1,6 @@
 import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
 import type { SnapshotRow, StoredSnapshotRow } from '../../store/snapshots-repo.ts';
+import { upgradeSnapshot } from './snapshot-upgrades.ts';
 
 export const SESSION_MACHINE_NAME = 'session';
 
@@ -51,16 +52,11 @@ export function envelopeToRow(envelope: SessionEnvelope): SnapshotRow {
 
 /**
  * Reads a stored row back into an envelope this build can restore.
- * @throws UnrestorableSnapshotError for another machine, another version, or a malformed snapshot.
+ * @throws UnrestorableSnapshotError for another machine, a version no upgrade reaches, or a malformed snapshot.
  */
 export function rowToEnvelope(row: StoredSnapshotRow | SnapshotRow): SessionEnvelope {
   if (row.machine !== SESSION_MACHINE_NAME) {
     throw new UnrestorableSnapshotError(`snapshot of machine "${row.machine}", expected "${SESSION_MACHINE_NAME}"`);
-  }
-  if (row.version !== SESSION_MACHINE_VERSION) {
-    throw new UnrestorableSnapshotError(
-      `snapshot written by session machine version ${row.version}; this build reads version ${SESSION_MACHINE_VERSION}`,
-    );
   }
   let snapshot: unknown;
   try {
@@ -75,5 +71,11 @@ export function rowToEnvelope(row: StoredSnapshotRow | SnapshotRow): SessionEnve
   if (candidate.context?.mac !== row.mac) {
     throw new UnrestorableSnapshotError(`snapshot belongs to ${String(candidate.context?.mac)}, stored under ${row.mac}`);
   }
-  return { machine: row.machine, version: row.version, mac: row.mac, savedAt: row.savedAt, snapshot: candidate as PersistedSession };
+  const upgraded = upgradeSnapshot(candidate as PersistedSession, row.version, SESSION_MACHINE_VERSION);
+  if (!upgraded) {
+    throw new UnrestorableSnapshotError(
+      `snapshot written by session machine version ${row.version}; this build reads version ${SESSION_MACHINE_VERSION}`,
+    );
+  }
+  return { machine: row.machine, version: SESSION_MACHINE_VERSION, mac: row.mac, savedAt: row.savedAt, snapshot: upgraded };
 }

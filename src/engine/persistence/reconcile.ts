@@ -73,10 +73,11 @@ export class GateReconciler {
       const session = this.deps.sessionOf(mac);
       if (session && (session.matches('polling') || session.matches('open'))) return false;
     }
-    // After the reading reached them, sessions whose client vanished are back in `open`.
+    // After the reading reached them, sessions whose client vanished are back in `open`. A session
+    // renewing its backstop closed its own client on purpose.
     const hadOpen = this.deps
       .sessions()
-      .filter((s) => s.matches('polling') || s.matches('open'))
+      .filter((s) => (s.matches('polling') || s.matches('open')) && !s.matches({ polling: 'renewingBackstop' }))
       .map((s) => s.context.mac as Mac)
       .filter((mac) => previous.clients.get(mac)?.authenticated);
     if (!gateLostEveryClient(reading, hadOpen)) return false;

@@ -62,6 +62,50 @@ describe('data sessions', () => {
     expect(gate.isOpen(A)).toBe(true);
   });
 
+  it('a top-up the gate’s quota cannot hold renews it: traffic up to the close is counted and the gate never cuts the customer short', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    await gateway.pay(A, testPayment(10_000));
+    expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(20);
+    gate.addTraffic(A, 4_000);
+    await gateway.meterNow();
+    gate.addTraffic(A, 1_000); // not read by the meter before the top-up
+    const topUp = await gateway.pay(A, testPayment(30_000));
+    expect(topUp.ok && topUp.session.allotment).toBe(40_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.baseline !== null, 2_000);
+    expect(gate.callsOf('deauthorize')).toHaveLength(1);
+    expect(gate.callsOf('authorize')).toHaveLength(2);
+    expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(70); // (40 000 − 5 000) × 2, in 1000-byte units
+    expect(gateway.usage(A)?.used).toBe(5_000);
+    gate.addTraffic(A, 34_999);
+    expect(gate.enforceBackstops()).toEqual([]);
+    await gateway.meterNow();
+    expect(gateway.usage(A)?.used).toBe(39_999);
+    gate.addTraffic(A, 1);
+    await gateway.meterNow();
+    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    expect(ended.context.used).toBe(40_000);
+  });
+
+  it('a renewal the gate refuses leaves the old quota, which cuts the customer and loses the bytes after the last reading', async () => {
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    await gateway.pay(A, testPayment(10_000));
+    gate.addTraffic(A, 5_000);
+    await gateway.meterNow();
+    gate.failNext('deauthorize', 'busy');
+    await gateway.pay(A, testPayment(30_000));
+    const metering = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.lastError !== null, 2_000);
+    expect(metering.context.lastError).toMatch(/deauthorize/);
+    expect(gate.callsOf('authorize')).toHaveLength(1);
+    gate.addTraffic(A, 15_481);
+    expect(gate.enforceBackstops()).toEqual([A]);
+    await gateway.meterNow();
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.baseline !== null && gate.isOpen(A), 2_000);
+    expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(70);
+    expect(gateway.usage(A)?.used).toBe(5_000);
+  });
+
   it('one customer is never charged for another customer’s traffic', async () => {
     const gate = new SimulatedGate();
     const gateway = engine(gate);
@@ -121,7 +165,8 @@ describe('data sessions', () => {
 });
 
 describe('time sessions', () => {
-  it('closes the gate at the absolute deadline, and a top-up moves it from the old deadline', async () => {
+  /** A minute bought (the gate given 2 minutes), then a top-up of `topUpMs` 20 s later. */
+  async function toppedUpTimeSession(topUpMs: number) {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const gate = new SimulatedGate();
     const gateway = engine(gate, 'milliseconds');
@@ -129,13 +174,31 @@ describe('time sessions', () => {
     const startedAt = outcome.ok ? outcome.session.startedAt! : NaN;
     expect(gate.limitsOf(A)?.sessionMinutes).toBe(2);
     await vi.advanceTimersByTimeAsync(20_000);
-    expect((await settle(gateway.pay(A, testPayment(30_000)))).ok).toBe(true);
+    expect((await settle(gateway.pay(A, testPayment(topUpMs)))).ok).toBe(true);
+    return { gate, gateway, startedAt };
+  }
+
+  it('closes the gate at the absolute deadline, and a top-up moves it from the old deadline', async () => {
+    const { gate, gateway, startedAt } = await toppedUpTimeSession(30_000);
     expect(gateway.sessionRef(A)!.getSnapshot().context.endsAt).toBe(startedAt + 90_000);
     await vi.advanceTimersByTimeAsync(69_000);
     expect(gate.isOpen(A)).toBe(true);
     await vi.advanceTimersByTimeAsync(1_001);
     expect(gate.isOpen(A)).toBe(false);
     expect(gateway.sessionRef(A)!.getSnapshot().matches({ exhausted: 'gateClosed' })).toBe(true);
+  });
+
+  it('a top-up past the gate’s session minutes renews them, and the deadline stays where the payments put it', async () => {
+    const { gate, gateway, startedAt } = await toppedUpTimeSession(120_000);
+    await settle(Promise.resolve());
+    expect(gate.callsOf('authorize')).toHaveLength(2);
+    expect(gate.limitsOf(A)?.sessionMinutes).toBe(6); // 160 s left × 2, in whole minutes
+    expect(gateway.sessionRef(A)!.getSnapshot().context.endsAt).toBe(startedAt + 180_000);
+    await vi.advanceTimersByTimeAsync(150_000);
+    expect(gate.enforceBackstops()).toEqual([]);
+    expect(gate.isOpen(A)).toBe(true);
+    await vi.advanceTimersByTimeAsync(10_001);
+    expect(gate.isOpen(A)).toBe(false);
   });
 
   it('a payment after the deadline, before the timer has run, starts a new session instead of extending', async () => {

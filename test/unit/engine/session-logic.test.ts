@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initialSessionContext } from '../../../machines/session/session.context.ts';
 import {
   applyTopUp,
+  backstopEndsFirst,
   backstopFor,
   delayUntilDeadline,
   isUsedUp,
@@ -68,6 +69,25 @@ describe('the gate backstop', () => {
     expect(limits.downloadQuotaKB).toBe(4_000);
     expect(limits.downloadQuotaKB * 1_000).toBeGreaterThanOrEqual(3_999_999);
     expect(limits.sessionMinutes).toBe(0);
+  });
+
+  it('ends first only when what is left outlasts what the gate still allows', () => {
+    const backstop = { sessionMinutes: 0, downloadQuotaKB: 20, uploadQuotaKB: 20, since: 0 };
+    const counted = { download: 4_000, upload: 500, at: 1 };
+    // 20 000 − 4 000 bytes of download quota left.
+    expect(backstopEndsFirst(session({ allotment: 20_500, used: 4_500, backstop, lastReport: counted }), 0)).toBe(false);
+    expect(backstopEndsFirst(session({ allotment: 20_501, used: 4_500, backstop, lastReport: counted }), 0)).toBe(true);
+    expect(backstopEndsFirst(session({ allotment: 1e9, used: 0, backstop: null, lastReport: counted }), 0)).toBe(false);
+    const unlimited = { ...backstop, downloadQuotaKB: 0, uploadQuotaKB: 0 };
+    expect(backstopEndsFirst(session({ allotment: 1e9, used: 0, backstop: unlimited, lastReport: counted }), 0)).toBe(false);
+  });
+
+  it('time: ends first when the deadline is more than 30 s past the gate session the backstop allows', () => {
+    const backstop = { sessionMinutes: 2, downloadQuotaKB: 0, uploadQuotaKB: 0, since: 1_000 };
+    const time = (endsAt: number) => session({ metric: 'milliseconds', allotment: 1, endsAt, backstop });
+    // A top-up equal to the first purchase fills the headroom, give or take the time the gate took to open.
+    expect(backstopEndsFirst(time(121_000 + 200), 50_000)).toBe(false);
+    expect(backstopEndsFirst(time(151_001), 50_000)).toBe(true);
   });
 });
 

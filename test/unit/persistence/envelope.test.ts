@@ -38,6 +38,15 @@ describe('session snapshot envelope', () => {
     expect(() => rowToEnvelope(row)).toThrow(/version/);
   });
 
+  it('upgrades a version 1 snapshot: the limits the gate was given are unknown to it', () => {
+    const snapshot = persistedIdleSession();
+    delete (snapshot.context as Record<string, unknown>).backstop;
+    const back = rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 1 });
+    expect(back.version).toBe(SESSION_MACHINE_VERSION);
+    expect(back.snapshot.context.backstop).toBeNull();
+    expect(() => rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 0 })).toThrow(/version 0/);
+  });
+
   it('refuses a snapshot of another machine, one filed under another MAC, and one that is not JSON', () => {
     const row = envelopeToRow(wrapSession(MAC, persistedIdleSession(), 1));
     expect(() => rowToEnvelope({ ...row, machine: 'gateway' })).toThrow(UnrestorableSnapshotError);

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StateValue } from 'xstate';
+import { initialSessionContext } from '../../../machines/session/session.context.ts';
+import { sessionMachine } from '../../../machines/session/session.machine.ts';
+import { GateReconciler } from '../../../src/engine/persistence/reconcile.ts';
+import type { GateReading } from '../../../src/gate/gate.ts';
 import type { Mac } from '../../../src/gate/mac.ts';
+import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
+import { silentLog } from '../../support/silent-log.ts';
 import { EngineHarness, settle, until } from './engine-harness.ts';
 
 const A = 'aa:bb:cc:00:00:01';
@@ -93,5 +100,36 @@ describe('reconciling sessions with the gate', () => {
     await untilPolling(harness, [A, B, C]);
     expect(harness.gate.openMacs().sort()).toEqual([A, B, C]);
     expect(gateway.usage(A as Mac)?.used).toBe(1_000);
+  });
+});
+
+describe('telling a gate restart from a backstop renewal', () => {
+  function reading(macs: string[]): GateReading {
+    const clients = new Map(macs.map((mac) => [mac as Mac, { mac: mac as Mac, authenticated: true, download: 0, upload: 0 }]));
+    return { at: 0, clients, source: 'simulated' };
+  }
+
+  function reconcilerWith(states: Record<string, StateValue>): GateReconciler {
+    const snapshots = Object.entries(states).map(([mac, value]) =>
+      sessionMachine.resolveState({ value, context: { ...initialSessionContext({ mac, metric: 'bytes' }), sessionId: mac } }),
+    );
+    return new GateReconciler({
+      gate: new SimulatedGate(),
+      sessionOf: (mac) => snapshots.find((s) => s.context.mac === mac),
+      sessions: () => snapshots,
+      log: silentLog,
+    });
+  }
+
+  it('every client of ours gone at once is a restart; clients closed to renew their backstop are not', () => {
+    const metering = reconcilerWith({ [A]: { polling: 'metering' }, [B]: { polling: 'metering' } });
+    metering.observe(reading([A, B]));
+    metering.observe(reading([]));
+    expect(metering.noticeRestart(reading([]))).toBe(true);
+
+    const renewing = reconcilerWith({ [A]: { polling: 'renewingBackstop' }, [B]: { polling: 'renewingBackstop' } });
+    renewing.observe(reading([A, B]));
+    renewing.observe(reading([]));
+    expect(renewing.noticeRestart(reading([]))).toBe(false);
   });
 });

@@ -61,6 +61,32 @@ describe('restoring persisted sessions', () => {
     expect(harness.snapshots.get(A)).toBeUndefined();
   });
 
+  it('restores a session stored by machine version 1, which did not record the gate’s limits, and keeps metering it', async () => {
+    harness = new EngineHarness('bytes');
+    const first = harness.start();
+    await harness.pay(A, 'pay-a');
+    harness.gate.addTraffic(A, 4_000);
+    await first.meterNow();
+    harness.crash();
+    const row = harness.snapshots.get(A)!;
+    const versionOne = JSON.parse(row.snapshotJson);
+    delete versionOne.context.backstop;
+    harness.store.db
+      .prepare('UPDATE session_snapshots SET version = 1, snapshot = ? WHERE mac = ?')
+      .run(JSON.stringify(versionOne), A);
+
+    const second = harness.start();
+    await second.startup;
+    expect(second.restoreReport?.failed).toEqual([]);
+    expect(second.sessionRef(A as never)?.getSnapshot().context.backstop).toBeNull();
+    await harness.pay(A, 'pay-b');
+    harness.gate.addTraffic(A, 15_999);
+    await second.meterNow();
+    expect(second.usage(A as never)).toEqual({ used: 19_999, allotment: 20_000, metric: 'bytes' });
+    expect(harness.gate.isOpen(A)).toBe(true);
+    expect(harness.snapshots.get(A)?.version).toBe(SESSION_MACHINE_VERSION);
+  });
+
   it('re-arms a time deadline from the absolute end time: the gate closes when the time is up', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     vi.setSystemTime(Date.UTC(2026, 0, 1));
