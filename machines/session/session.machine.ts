@@ -14,9 +14,13 @@ import type {
   SessionEmitted,
   SessionEvent,
   SessionInput,
+  UsageReport,
 } from './session.types.ts';
 
-/** Bump when a change makes persisted snapshots of the previous version unreadable. */
+/**
+ * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
+ * upgrade from it in src/engine/persistence/snapshot-upgrades.ts.
+ */
 export const SESSION_MACHINE_VERSION = 2;
 
 const REFUSAL_CODE_FALLBACK = 'payment-processing-failed';
@@ -24,6 +28,12 @@ const REFUSAL_CODE_FALLBACK = 'payment-processing-failed';
 function refusalCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[a-z][a-z-]*$/.test(code) ? code : REFUSAL_CODE_FALLBACK;
+}
+
+/** A counter report taken in: the latest report, and for a data session the usage it shows. */
+function recordedReport(context: SessionContext, report: UsageReport): Partial<SessionContext> {
+  if (context.metric !== 'bytes') return { lastReport: report };
+  return { ...usageAfterReport(context, report), lastReport: report };
 }
 
 function headPayment(context: SessionContext): PaymentRequest {
@@ -89,21 +99,14 @@ export const sessionSetup = setup({
         message: 'the payment was credited but the gate could not be opened; the credit is kept for this device',
       },
     })),
-    recordUsage: assign(({ context, event }) => {
-      if (event.type !== 'usage.reported') return {};
-      if (context.metric !== 'bytes') return { lastReport: event.report };
-      return { ...usageAfterReport(context, event.report), lastReport: event.report };
-    }),
-    recordBackstop: assign(({ context }, params: { opened: GateOpened }) =>
-      // An already-open client keeps the limits the gate gave it before.
-      params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : { backstop: context.backstop },
+    recordUsage: assign(({ context, event }) => (event.type === 'usage.reported' ? recordedReport(context, event.report) : {})),
+    // An already-open client keeps the limits the gate gave it before.
+    recordBackstop: assign((_, params: { opened: GateOpened }) =>
+      params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : {},
     ),
-    recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) => {
-      const reading = params.reading;
-      if (!reading || !readingCounts(context, reading)) return {};
-      if (context.metric !== 'bytes') return { lastReport: reading };
-      return { ...usageAfterReport(context, reading), lastReport: reading };
-    }),
+    recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) =>
+      params.reading && readingCounts(context, params.reading) ? recordedReport(context, params.reading) : {},
+    ),
     noteGateError: assign((_, params: { error: unknown }) => ({ lastError: describeError(params.error) })),
     carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),
     countAttempt: assign(({ context }, params: { error: unknown }) => ({
@@ -195,6 +198,11 @@ function paymentOf(event: SessionEvent): PaymentRequest {
   if (event.type !== 'payment.received') throw new Error(`${event.type} carries no payment`);
   return event.payment;
 }
+
+const creditTopUpFromOutput = [
+  { type: 'creditTopUp' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
+  { type: 'announceCredit' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
+];
 
 const enqueueFromEvent = {
   type: 'enqueuePayment' as const,
@@ -319,18 +327,9 @@ export const sessionMachine = sessionSetup.createMachine({
               {
                 guard: { type: 'topUpOutrunsBackstop', params: ({ event }) => ({ credit: event.output }) },
                 target: 'renewingBackstop',
-                actions: [
-                  { type: 'creditTopUp', params: ({ event }) => ({ credit: event.output }) },
-                  { type: 'announceCredit', params: ({ event }) => ({ credit: event.output }) },
-                ],
+                actions: creditTopUpFromOutput,
               },
-              {
-                target: 'metering',
-                actions: [
-                  { type: 'creditTopUp', params: ({ event }) => ({ credit: event.output }) },
-                  { type: 'announceCredit', params: ({ event }) => ({ credit: event.output }) },
-                ],
-              },
+              { target: 'metering', actions: creditTopUpFromOutput },
             ],
             onError: {
               target: 'metering',

@@ -152,7 +152,8 @@ describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: sessions'
     const running = downloadDetail(1, bytesUrl(size), { maxTimeSeconds: 40, curlArgs: ['--limit-rate', '3M'] });
     // Awaited below; handled here too so that a failure before that point is not reported twice.
     running.catch(() => undefined);
-    await waitFor('the meter to see the download', async () => ((await usageOf(1))?.used ?? 0) > 0, 8_000, 100);
+    // Paid mid-download, so that the renewal cuts into a running transfer.
+    await waitFor('the download to pass 4 MB', async () => ((await usageOf(1))?.used ?? 0) > 4_000_000, 8_000, 50);
     const paidAt = Date.now() - startedAt;
     expect((await payFromClient(1, topUp!)).status).toBe(200);
     let renewed: Record<string, string> | null = null;
@@ -187,9 +188,10 @@ describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: sessions'
     // Renewed once, with a larger quota: neither OpenNDS nor tollkeeper cut the customer afterwards.
     expect(Number(renewed!.download_quota)).toBeGreaterThan(Number(opened?.download_quota));
     expect(after?.token).toBe(renewed!.token);
-    // The gate counts IP bytes (~2 % over the body here); the renewal loses only the bytes between its
-    // reading and the deauth: ~90 ms measured, 0.3 MB at 3 MB/s; 1.6 MB allows for a slow deauth.
-    expect(usage!.used).toBeGreaterThanOrEqual(0.96 * size);
+    // The gate counts IP bytes (~2 % over the body here); the renewal loses the bytes between its
+    // reading and the deauth. Measured: usage − body from −1.5 MB (a loaded machine, mid-burst) to
+    // +0.5 MB. Without the renewal OpenNDS cut the client at its old quota and 8.6 MB went uncounted.
+    expect(usage!.used).toBeGreaterThanOrEqual(0.9 * size);
     expect(usage!.used).toBeLessThan(size * 1.1);
   });
 });
