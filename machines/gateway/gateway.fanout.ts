@@ -1,5 +1,5 @@
 import type { StateValue } from 'xstate';
-import { usageAfterReport } from '../session/session.logic.ts';
+import { countersRestarted, sameCounterSource, usageAfterReport } from '../session/session.logic.ts';
 import type { SessionContext, SessionEvent, UsageReport } from '../session/session.types.ts';
 import type { MeterClientReading } from './gateway.types.ts';
 
@@ -42,12 +42,11 @@ function reportOf(client: MeterClientReading, at: number): UsageReport {
 
 /** Counters from `source` cannot be compared with the data session's baseline. */
 function sourceDiffers(context: SessionContext, source: string): boolean {
-  return context.metric === 'bytes' && context.baseline?.source !== undefined && context.baseline.source !== source;
+  return context.metric === 'bytes' && !sameCounterSource(context, source);
 }
 
-function countersRestarted(context: SessionContext, client: MeterClientReading): boolean {
-  const baseline = context.baseline;
-  return baseline !== null && (client.download < baseline.download || client.upload < baseline.upload);
+function restartedFor(context: SessionContext, client: MeterClientReading): boolean {
+  return context.baseline !== null && countersRestarted(context.baseline, client);
 }
 
 /**
@@ -55,7 +54,7 @@ function countersRestarted(context: SessionContext, client: MeterClientReading):
  * allocations, since it runs for every open session on every reading.
  */
 export function usedWith(context: SessionContext, client: MeterClientReading): number {
-  if (countersRestarted(context, client)) return context.used + client.download + client.upload;
+  if (restartedFor(context, client)) return context.used + client.download + client.upload;
   const baseline = context.baseline ?? { download: 0, upload: 0 };
   return context.carriedUsage + (client.download - baseline.download) + (client.upload - baseline.upload);
 }
@@ -87,7 +86,7 @@ export function wakeFor(context: SessionContext, client: MeterClientReading | un
   if (context.openedAt === null || at < context.openedAt) return 'must';
   if (!client?.authenticated || sourceDiffers(context, source)) return 'must';
   if (context.metric === 'bytes') {
-    if (countersRestarted(context, client)) return 'must';
+    if (restartedFor(context, client)) return 'must';
     if (usedWith(context, client) >= context.allotment) return 'must';
   }
   if (!isNewTo(context, client)) return 'none';

@@ -1,4 +1,4 @@
-import { applyTopUp, backstopEndsFirst, isUsedUp, readingCounts, usageAfterReport } from './session.logic.ts';
+import { applyTopUp, backstopEndsFirst, isUsedUp, sameCounterSource, usageAfterReport } from './session.logic.ts';
 import type { Credit, FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
 
 type GuardArgs = { context: SessionContext; event: SessionEvent };
@@ -25,7 +25,7 @@ export const sessionGuards = {
 
   /** The counters read as the gate closed for a backstop renewal show the allotment used up. */
   finalReadingUsesUpAllotment: ({ context }: GuardArgs, params: { reading: FinalReading | null }) =>
-    params.reading !== null && readingCounts(context, params.reading) && reportUsesUp(context, params.reading),
+    params.reading !== null && sameCounterSource(context, params.reading.source) && reportUsesUp(context, params.reading),
 
   /** After this top-up the gate's own limits would cut the customer off before the allotment ends. */
   topUpOutrunsBackstop: ({ context }: GuardArgs, params: { credit: Credit }) => {

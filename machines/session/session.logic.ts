@@ -1,5 +1,5 @@
 import type { BackstopLimits, ClientCounters } from '../../src/gate/gate.ts';
-import type { Credit, FinalReading, SessionContext, UsageReport } from './session.types.ts';
+import type { Credit, SessionContext, UsageReport } from './session.types.ts';
 
 /** setTimeout cannot wait longer than this; longer deadlines are re-armed when it fires. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -22,7 +22,7 @@ export function usageAfterReport(context: SessionContext, report: UsageReport): 
   const baseline = context.baseline ?? { download: 0, upload: 0 };
   let carriedUsage = context.carriedUsage;
   let from = baseline;
-  if (report.download < baseline.download || report.upload < baseline.upload) {
+  if (countersRestarted(baseline, report)) {
     carriedUsage = context.used;
     from = { download: 0, upload: 0 };
   }
@@ -30,9 +30,14 @@ export function usageAfterReport(context: SessionContext, report: UsageReport): 
   return { used, baseline: from, carriedUsage, rate: smoothedRate(context, used, report.at) };
 }
 
-/** Counters from another counter source than the baseline's cannot be compared with it. */
-export function readingCounts(context: SessionContext, reading: FinalReading): boolean {
-  return context.baseline?.source === undefined || context.baseline.source === reading.source;
+/** Counters below the baseline: the gate re-authorised the client and started counting from 0. */
+export function countersRestarted(baseline: ClientCounters, counters: ClientCounters): boolean {
+  return counters.download < baseline.download || counters.upload < baseline.upload;
+}
+
+/** Whether counters from `source` compare with the baseline: another counter source's cannot. */
+export function sameCounterSource(context: SessionContext, source: string): boolean {
+  return context.baseline?.source === undefined || context.baseline.source === source;
 }
 
 function smoothedRate(context: SessionContext, used: number, at: number): number {

@@ -3,7 +3,7 @@ import { sessionActors } from './session.actors.ts';
 import { creditFirstPayment, describeError, freshSession, initialSessionContext } from './session.context.ts';
 import { sessionGuards } from './session.guards.ts';
 import type { GateOpened } from './session.actors.ts';
-import { applyTopUp, backstopFor, delayUntilDeadline, readingCounts, remainingAt, retryDelay, usageAfterReport } from './session.logic.ts';
+import { applyTopUp, backstopFor, delayUntilDeadline, remainingAt, retryDelay, sameCounterSource, usageAfterReport } from './session.logic.ts';
 import type {
   Baseline,
   CloseReason,
@@ -105,7 +105,7 @@ export const sessionSetup = setup({
       params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : {},
     ),
     recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) =>
-      params.reading && readingCounts(context, params.reading) ? recordedReport(context, params.reading) : {},
+      params.reading && sameCounterSource(context, params.reading.source) ? recordedReport(context, params.reading) : {},
     ),
     noteGateError: assign((_, params: { error: unknown }) => ({ lastError: describeError(params.error) })),
     carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),

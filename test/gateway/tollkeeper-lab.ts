@@ -19,7 +19,7 @@ const NODE_TSX = ['node', '--import', 'tsx'];
 export const ENGINE_URL = `http://${LAB_GATEWAY.lanIp}:${LAB_GATEWAY.enginePort}`;
 export const MiB = 1_048_576;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function inNamespace(ns: string, argv: readonly string[]): ResultPromise {
   return execa('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, reject: false, stdin: 'ignore' });

@@ -8,6 +8,7 @@ import {
   downloadUntilCut,
   MiB,
   settledUsageOf,
+  sleep,
   tagOf,
   usageOf,
   useLabSuite,
@@ -20,7 +21,6 @@ if (skipReason) console.warn(`tollkeeper restart tests skipped: ${skipReason}`);
 
 const c1 = labClient(1);
 const BOUGHT_MIB = 16;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Body bytes delivered above the allotment that still pass: see the comment at each use. */
 const OVERSHOOT_BOUND = 0.25;

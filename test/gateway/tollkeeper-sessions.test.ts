@@ -9,6 +9,7 @@ import {
   mintTokens,
   payFromClient,
   settledUsageOf,
+  sleep,
   tagOf,
   usageOf,
   useLabSuite,
@@ -20,7 +21,6 @@ if (skipReason) console.warn(`tollkeeper gateway tests skipped: ${skipReason}`);
 
 const c1 = labClient(1);
 const PROBE = bytesUrl(1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function expectClosedAfterSession(n: number): Promise<void> {
   const mac = labClient(n).mac;

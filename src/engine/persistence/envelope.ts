@@ -1,3 +1,5 @@
+import type { StateValue } from 'xstate';
+import { topStateOf } from '../../../machines/gateway/gateway.fanout.ts';
 import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
 import type { SnapshotRow, StoredSnapshotRow } from '../../store/snapshots-repo.ts';
 import { upgradeSnapshot } from './snapshot-upgrades.ts';
@@ -29,12 +31,6 @@ export class UnrestorableSnapshotError extends Error {
   override readonly name = 'UnrestorableSnapshotError';
 }
 
-export function topStateOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') return Object.keys(value)[0] ?? 'unknown';
-  return 'unknown';
-}
-
 export function wrapSession(mac: string, snapshot: PersistedSession, savedAt: number): SessionEnvelope {
   return { machine: SESSION_MACHINE_NAME, version: SESSION_MACHINE_VERSION, mac, savedAt, snapshot };
 }
@@ -44,7 +40,7 @@ export function envelopeToRow(envelope: SessionEnvelope): SnapshotRow {
     mac: envelope.mac,
     machine: envelope.machine,
     version: envelope.version,
-    state: topStateOf(envelope.snapshot.value),
+    state: topStateOf(envelope.snapshot.value as StateValue) || 'unknown',
     savedAt: envelope.savedAt,
     snapshotJson: JSON.stringify(envelope.snapshot),
   };
