@@ -23,6 +23,7 @@ export interface StateDescription {
   initial: string | null;
   entry: string[];
   exit: string[];
+  tags: string[];
   invoke: { id: string; src: string }[];
   transitions: TransitionDescription[];
   states: StateDescription[];
@@ -42,6 +43,7 @@ interface NodeLike {
   initial?: { target: NodeLike[] };
   // The config's own entry/exit: the node's lists also hold the raise/cancel that implement `after`.
   config: { entry?: unknown; exit?: unknown };
+  tags: string[];
   invoke: { id: string; src: unknown }[];
   transitions: Map<string, TransitionLike[]>;
   always?: TransitionLike[];
@@ -116,6 +118,7 @@ function describeState(node: NodeLike): StateDescription {
     initial: children.length > 0 ? (node.initial?.target[0]?.key ?? null) : null,
     entry: asList(node.config.entry).map(actionName),
     exit: asList(node.config.exit).map(actionName),
+    tags: [...node.tags],
     invoke: node.invoke.map((i) => ({ id: i.id, src: typeof i.src === 'string' ? i.src : 'inline' })),
     transitions,
     states: children.map(describeState),

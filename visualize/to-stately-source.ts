@@ -37,6 +37,7 @@ function stateConfig(state: StateDescription, isRoot: boolean, machineId: string
   if (state.initial) config.initial = state.initial;
   if (state.entry.length > 0) config.entry = one(state.entry);
   if (state.exit.length > 0) config.exit = one(state.exit);
+  if (state.tags.length > 0) config.tags = one(state.tags);
   const of = (kind: TransitionDescription['kind']) => state.transitions.filter((t) => t.kind === kind);
   if (state.invoke.length > 0) {
     config.invoke = one(

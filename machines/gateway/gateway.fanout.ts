@@ -1,4 +1,3 @@
-import type { StateValue } from 'xstate';
 import { countersRestarted, sameCounterSource, usageAfterReport } from '../session/session.logic.ts';
 import type { SessionContext, SessionEvent, UsageReport } from '../session/session.types.ts';
 import type { MeterClientReading } from './gateway.types.ts';
@@ -25,16 +24,6 @@ export interface FanOutPolicy {
 export const DEFAULT_FAN_OUT: FanOutPolicy = { refreshMs: 5_000, maxRefreshPerReading: 200 };
 
 export type Wake = 'must' | 'refresh' | 'none';
-
-/**
- * The top-level state of a session snapshot's value; cheaper than `matches`, which counts on the
- * walk over every session at every reading.
- */
-export function topStateOf(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  for (const key in value) return key;
-  return '';
-}
 
 function reportOf(client: MeterClientReading, at: number): UsageReport {
   return { download: client.download, upload: client.upload, at };

@@ -1,7 +1,7 @@
 import { type ActorRefFrom, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { sessionMachine } from '../session/session.machine.ts';
 import type { SessionContext, SessionEvent } from '../session/session.types.ts';
-import { catchUpEvent, readingEvent, topStateOf, wakeFor } from './gateway.fanout.ts';
+import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
 import { sessionSystemId } from './gateway.ids.ts';
 import type { GatewayEvent, GatewayInput, MeterClientReading, MeterReading } from './gateway.types.ts';
 
@@ -21,21 +21,11 @@ export interface GatewayContext extends GatewayInput {
   meterFailures: number;
 }
 
-/** States in which a session actor holds nothing open and may be retired. */
-const SETTLED_STATES = ['idle', { exhausted: 'gateClosed' }, { closed: 'gateClosed' }] as const;
-
-type SessionSnapshot = ReturnType<SessionRef['getSnapshot']>;
-
-/** A session waiting out a retry backoff to open its gate: a gate that answers again is worth a try at once. */
-function isWaitingToOpen(snapshot: SessionSnapshot): boolean {
-  return snapshot.matches({ open: 'waitingToAuthorize' }) || snapshot.matches({ open: 'waitingToMeasure' });
-}
-
 function isRetirable(ref: SessionRef, now: number, retireAfterMs: number): boolean {
   const snapshot = ref.getSnapshot();
   const context: SessionContext = snapshot.context;
   if (context.payments.length > 0 || context.settledAt === null) return false;
-  if (!SETTLED_STATES.some((state) => snapshot.matches(state))) return false;
+  if (!snapshot.hasTag('settled')) return false;
   return now - context.settledAt >= retireAfterMs;
 }
 
@@ -43,7 +33,7 @@ function isRetirable(ref: SessionRef, now: number, retireAfterMs: number): boole
 function catchUpFor(context: GatewayContext, mac: string, ref: SessionRef): SessionEvent | null {
   if (context.countersAt === null || context.countersSource === null) return null;
   const snapshot = ref.getSnapshot();
-  if (!snapshot.matches('polling')) return null;
+  if (!snapshot.hasTag('metered')) return null;
   return catchUpEvent(snapshot.context, context.counters[mac], context.countersAt, context.countersSource);
 }
 
@@ -102,9 +92,9 @@ export const gatewayMachine = setup({
         const index = (from + i) % entries.length;
         const [mac, ref] = entries[index]!;
         const snapshot = ref.getSnapshot();
-        const state = topStateOf(snapshot.value);
-        if (state !== 'polling') {
-          if (state === 'open' && isWaitingToOpen(snapshot)) enqueue.sendTo(ref, { type: 'session.resume' });
+        if (!snapshot.hasTag('metered')) {
+          // Waiting out a retry backoff to open its gate: a gate that answers again is worth a try at once.
+          if (snapshot.hasTag('waitingToOpen')) enqueue.sendTo(ref, { type: 'session.resume' });
           continue;
         }
         const wake = wakeFor(snapshot.context, clients[mac], at, source, context.fanOut.refreshMs);

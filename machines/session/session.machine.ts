@@ -16,6 +16,7 @@ import type {
   SessionInput,
   UsageReport,
 } from './session.types.ts';
+import type { SessionTag } from './session.tags.ts';
 
 /**
  * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
@@ -48,6 +49,7 @@ export const sessionSetup = setup({
     events: {} as SessionEvent,
     input: {} as SessionInput,
     emitted: {} as SessionEmitted,
+    tags: {} as SessionTag,
   },
   actors: sessionActors,
   guards: sessionGuards,
@@ -160,6 +162,7 @@ function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
     entry: ['resetAttempts' as const],
     states: {
       closingGate: {
+        tags: 'holdsGate' as const,
         invoke: {
           id: 'closeGate',
           src: 'closeGate' as const,
@@ -168,13 +171,15 @@ function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
           onError: retryOrGiveUp('waitingToRetry', 'closeFailed'),
         },
       },
-      waitingToRetry: waitToRetry('closingGate'),
+      waitingToRetry: { tags: 'holdsGate' as const, ...waitToRetry('closingGate') },
       /** The gate refused to close even after retries: the customer may still have access. Keep trying, slowly. */
       closeFailed: {
+        tags: 'holdsGate' as const,
         after: { slowCloseRetry: { target: 'closingGate', actions: 'resetAttempts' as const } },
         on: { 'session.resume': { target: 'closingGate', actions: 'resetAttempts' as const } },
       },
       gateClosed: {
+        tags: 'settled' as const,
         entry: [announce, 'markSettled' as const],
         always: { guard: 'hasQueuedPayment' as const, target: '#session.paying', actions: 'startSession' as const },
         on: {
@@ -219,6 +224,7 @@ export const sessionMachine = sessionSetup.createMachine({
   },
   states: {
     idle: {
+      tags: 'settled',
       entry: 'markSettled',
       always: { guard: 'hasQueuedPayment', target: 'paying', actions: 'startSession' },
       on: {
@@ -226,6 +232,7 @@ export const sessionMachine = sessionSetup.createMachine({
       },
     },
     paying: {
+      tags: ['holdsGate', 'redeeming'],
       invoke: {
         id: 'redeemPayment',
         src: 'redeemPayment',
@@ -243,6 +250,7 @@ export const sessionMachine = sessionSetup.createMachine({
       },
     },
     open: {
+      tags: ['holdsGate', 'opening'],
       initial: 'authorizing',
       states: {
         authorizing: {
@@ -257,7 +265,7 @@ export const sessionMachine = sessionSetup.createMachine({
             onError: retryOrGiveUp('waitingToAuthorize', 'failed', 'canRetryOpening'),
           },
         },
-        waitingToAuthorize: waitToRetry('authorizing'),
+        waitingToAuthorize: { tags: 'waitingToOpen', ...waitToRetry('authorizing') },
         measuringBaseline: {
           invoke: {
             id: 'readBaseline',
@@ -267,7 +275,7 @@ export const sessionMachine = sessionSetup.createMachine({
             onError: retryOrGiveUp('waitingToMeasure', 'failed', 'canRetryOpening'),
           },
         },
-        waitingToMeasure: waitToRetry('measuringBaseline'),
+        waitingToMeasure: { tags: 'waitingToOpen', ...waitToRetry('measuringBaseline') },
         /** The gate could not be opened (or reopened) for a credited session: close it, keeping the credit. */
         failed: {
           always: [
@@ -282,6 +290,7 @@ export const sessionMachine = sessionSetup.createMachine({
       },
     },
     polling: {
+      tags: ['holdsGate', 'metered'],
       entry: ['answerAwaitingPayment', 'clearAwaitingPayment'],
       initial: 'metering',
       states: {
@@ -314,6 +323,7 @@ export const sessionMachine = sessionSetup.createMachine({
         },
         /** Metering goes on while a top-up is redeemed; running out waits for the payment's outcome. */
         toppingUp: {
+          tags: 'redeeming',
           invoke: {
             id: 'redeemTopUp',
             src: 'redeemPayment',

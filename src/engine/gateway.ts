@@ -13,12 +13,12 @@ import { meterActor, toMeterReading } from './meter.ts';
 import { guardedGate, guardedRedeemer, OperationGuard } from './persistence/drain.ts';
 import { GateReconciler } from './persistence/reconcile.ts';
 import { type BookedCredit, ReplayRedeemer } from './persistence/replay-redeemer.ts';
-import { inFlightPayments, loadSessions, rootSnapshotWithSessions } from './persistence/restore.ts';
+import { loadSessions, rootSnapshotWithSessions } from './persistence/restore.ts';
 import { SessionPersister } from './persistence/session-persister.ts';
 import type { Redeemer } from './redeemer.ts';
 import { coalesced, sessionEffects } from './session-effects.ts';
 import { logSessionTransitions } from './session-log.ts';
-import { isActive, isSettled, summarize, topState, type SessionSnapshot } from './summary.ts';
+import { isActive, isSettled, summarize, type SessionSnapshot } from './summary.ts';
 import { DEFAULT_TICK_POLICY, type MeteredSession, nextTickDelay, type TickPolicy } from './tick-policy.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
@@ -156,7 +156,7 @@ export class Gateway implements GatewayApi {
       });
       const loaded = loadSessions(options.persistence.snapshots, this.log, options.metric);
       const usable = loaded.envelopes;
-      for (const { mac, paymentId } of inFlightPayments(usable)) this.redeemer.expectReplay(mac, paymentId);
+      for (const { mac, paymentId } of loaded.inFlight) this.redeemer.expectReplay(mac, paymentId);
       if (usable.length > 0) snapshot = rootSnapshotWithSessions(logic, input, usable);
       this.restoredMacs = new Set(usable.map((envelope) => envelope.mac));
       this.restoreReport = { restored: usable.length, failed: loaded.failed, ms: performance.now() - started };
@@ -191,7 +191,7 @@ export class Gateway implements GatewayApi {
   private scheduleIdleReconcile(): void {
     if (this.idleReconcileMs === null || this.stopped || this.shuttingDown) return;
     this.idleReconcile = setTimeout(() => {
-      const idle = !this.sessionRefs().some((ref) => ref.getSnapshot().matches('polling'));
+      const idle = !this.sessionRefs().some((ref) => ref.getSnapshot().hasTag('metered'));
       const done = idle ? this.reconcile().then(() => undefined) : Promise.resolve();
       void done
         .catch((err: unknown) => this.log.warn({ err }, 'reconciliation with the gate failed'))
@@ -348,7 +348,7 @@ export class Gateway implements GatewayApi {
    * when a reading must change it, so its own record of usage can be a few seconds old.
    */
   private latestContext(snapshot: SessionSnapshot): SessionContext {
-    if (!snapshot.matches('polling')) return snapshot.context;
+    if (!snapshot.hasTag('metered')) return snapshot.context;
     const { counters, countersAt, countersSource } = this.root.getSnapshot().context;
     if (countersAt === null || countersSource === null) return snapshot.context;
     return withLatestCounters(snapshot.context, counters[snapshot.context.mac], countersAt, countersSource);
@@ -369,9 +369,8 @@ export class Gateway implements GatewayApi {
     const { sessions } = this.root.getSnapshot().context;
     for (const mac in sessions) {
       const snapshot = sessions[mac]!.getSnapshot();
-      const state = topState(snapshot);
-      if (state === 'polling') open.push(this.metered(snapshot.context));
-      else if (state === 'open') waitingToOpen = true;
+      if (snapshot.hasTag('metered')) open.push(this.metered(snapshot.context));
+      else if (snapshot.hasTag('opening')) waitingToOpen = true;
     }
     if (open.length > 0) return nextTickDelay(open, this.tickPolicy);
     return waitingToOpen ? this.tickPolicy.maxMs : null;
@@ -414,7 +413,7 @@ export class Gateway implements GatewayApi {
     const emitted = ref.on('*', (event) => {
       if (event.type !== 'gate.opened' && event.type !== 'payment.credited') return;
       const snapshot = ref.getSnapshot();
-      if (!snapshot.matches('polling')) return;
+      if (!snapshot.hasTag('metered')) return;
       this.root.send({ type: 'meter.replan', withinMs: nextTickDelay([this.metered(snapshot.context)], this.tickPolicy) });
     });
     this.watched.set(mac, {

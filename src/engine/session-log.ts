@@ -1,18 +1,9 @@
 import type { ActorRefFrom, Subscription } from 'xstate';
 import type { Logger } from 'pino';
 import type { sessionMachine } from '../../machines/session/session.machine.ts';
+import { statePath } from '../../machines/session/session.tags.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
-
-function stateName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>)
-      .map(([key, inner]) => `${key}.${stateName(inner)}`)
-      .join(',');
-  }
-  return String(value);
-}
 
 /**
  * Logs a session actor's state changes at info and its gate errors at warn, on a child logger
@@ -22,7 +13,7 @@ function stateName(value: unknown): string {
  */
 export function logSessionTransitions(ref: SessionRef, log: Logger, restored: boolean): Subscription {
   const initial = ref.getSnapshot();
-  let state = restored ? stateName(initial.value) : 'idle';
+  let state = restored ? statePath(initial.value).join('.') : 'idle';
   let lastError: string | null = null;
   let sessionId = initial.context.sessionId;
   // Made when first needed: thousands of restored sessions need none until they change.
@@ -34,7 +25,7 @@ export function logSessionTransitions(ref: SessionRef, log: Logger, restored: bo
       sessionId = context.sessionId;
       bound = null;
     }
-    const now = stateName(snapshot.value);
+    const now = statePath(snapshot.value).join('.');
     if (now !== state) {
       child().info(
         { from: state, to: now, allotment: context.allotment, used: context.used, closeReason: context.closeReason ?? undefined },

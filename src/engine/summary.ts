@@ -1,14 +1,14 @@
 import type { SnapshotFrom } from 'xstate';
 import type { sessionMachine } from '../../machines/session/session.machine.ts';
-import { topStateOf } from '../../machines/gateway/gateway.fanout.ts';
 import { usedAt } from '../../machines/session/session.logic.ts';
+import { statePath } from '../../machines/session/session.tags.ts';
 import type { SessionSummary } from '../../machines/session/session.types.ts';
 
 export type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
 
 /** The top-level state name: idle, paying, open, polling, exhausted or closed. */
 export function topState(snapshot: SessionSnapshot): string {
-  return topStateOf(snapshot.value) || 'idle';
+  return statePath(snapshot.value)[0] ?? 'idle';
 }
 
 /** `context`: the session's context with the latest gate reading applied, when the engine has one. */
@@ -28,12 +28,10 @@ export function summarize(snapshot: SessionSnapshot, now = Date.now(), context =
 
 /** A session that holds the gate open for its customer (or is about to). */
 export function isActive(snapshot: SessionSnapshot): boolean {
-  return snapshot.matches('open') || snapshot.matches('polling');
+  return snapshot.hasTag('opening') || snapshot.hasTag('metered');
 }
 
 /** A session at rest: nothing in flight, the gate closed or never opened. */
 export function isSettled(snapshot: SessionSnapshot): boolean {
-  return (
-    snapshot.matches('idle') || snapshot.matches({ exhausted: 'gateClosed' }) || snapshot.matches({ closed: 'gateClosed' })
-  );
+  return snapshot.hasTag('settled');
 }

@@ -1,6 +1,7 @@
 import type { StateValue } from 'xstate';
 import type { Gateway } from '../engine/gateway.ts';
 import { remainingAt } from '../../machines/session/session.logic.ts';
+import { statePath } from '../../machines/session/session.tags.ts';
 import type { Metric } from '../../machines/session/session.types.ts';
 
 /** What the live view needs of the engine. */
@@ -24,11 +25,8 @@ export interface LiveSessionRow {
 
 /** Full ids of the active state nodes of a snapshot value, parents first. */
 export function activeStateIds(value: StateValue, prefix: string): string[] {
-  if (typeof value === 'string') return [`${prefix}.${value}`];
-  return Object.entries(value).flatMap(([key, child]) => [
-    `${prefix}.${key}`,
-    ...(child === undefined ? [] : activeStateIds(child as StateValue, `${prefix}.${key}`)),
-  ]);
+  const path = statePath(value);
+  return path.map((_, depth) => [prefix, ...path.slice(0, depth + 1)].join('.'));
 }
 
 export function sessionRows(gateway: LiveGateway, now = Date.now()): LiveSessionRow[] {
@@ -39,7 +37,7 @@ export function sessionRows(gateway: LiveGateway, now = Date.now()): LiveSession
     const stateIds = activeStateIds(snapshot.value, snapshot.machine.id);
     const context = snapshot.context;
     const remaining = context.metric === 'milliseconds' ? remainingAt(context, now) : Math.max(0, summary.allotment - summary.used);
-    const running = snapshot.matches('polling');
+    const running = snapshot.hasTag('metered');
     let timeLeftMs: number | null = null;
     if (running && context.metric === 'milliseconds') timeLeftMs = remaining;
     else if (running && context.rate > 0) timeLeftMs = Math.round((remaining / context.rate) * 1000);

@@ -79,7 +79,7 @@ function candidateEvents(snapshot: Snapshot, metric: Metric): ModelEvent[] {
     { type: 'session.close', reason: 'operator' },
     { type: 'session.resume' },
   ];
-  const settled = snapshot.matches('idle') || snapshot.matches({ exhausted: 'gateClosed' }) || snapshot.matches({ closed: 'gateClosed' });
+  const settled = snapshot.hasTag('settled');
   const outstanding = settled ? context.unspent : context.allotment + context.unspent;
   if (context.payments.length < 2 && (settled || context.credits.length < 2) && outstanding <= credit.allotment) {
     events.push({ type: 'payment.received', variant: 'new', payment: { id: `pay-${++paymentSerial}`, token: 'cashuB-model' } });

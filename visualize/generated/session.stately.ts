@@ -21,6 +21,7 @@ export const sessionMachine = createMachine({
   states: {
     idle: {
       entry: 'markSettled',
+      tags: 'settled',
       on: {
         'payment.received': {
           target: 'paying',
@@ -37,6 +38,10 @@ export const sessionMachine = createMachine({
       },
     },
     paying: {
+      tags: [
+        'holdsGate',
+        'redeeming',
+      ],
       invoke: {
         id: 'redeemPayment',
         src: 'redeemPayment',
@@ -55,6 +60,10 @@ export const sessionMachine = createMachine({
     },
     open: {
       initial: 'authorizing',
+      tags: [
+        'holdsGate',
+        'opening',
+      ],
       states: {
         authorizing: {
           invoke: {
@@ -81,6 +90,7 @@ export const sessionMachine = createMachine({
           },
         },
         waitingToAuthorize: {
+          tags: 'waitingToOpen',
           on: {
             'session.resume': {
               target: 'authorizing',
@@ -114,6 +124,7 @@ export const sessionMachine = createMachine({
           },
         },
         waitingToMeasure: {
+          tags: 'waitingToOpen',
           on: {
             'session.resume': {
               target: 'measuringBaseline',
@@ -153,6 +164,10 @@ export const sessionMachine = createMachine({
       entry: [
         'answerAwaitingPayment',
         'clearAwaitingPayment',
+      ],
+      tags: [
+        'holdsGate',
+        'metered',
       ],
       states: {
         metering: {
@@ -224,6 +239,7 @@ export const sessionMachine = createMachine({
           ],
         },
         toppingUp: {
+          tags: 'redeeming',
           invoke: {
             id: 'redeemTopUp',
             src: 'redeemPayment',
@@ -299,6 +315,7 @@ export const sessionMachine = createMachine({
       entry: 'resetAttempts',
       states: {
         closingGate: {
+          tags: 'holdsGate',
           invoke: {
             id: 'closeGate',
             src: 'closeGate',
@@ -319,6 +336,7 @@ export const sessionMachine = createMachine({
           },
         },
         waitingToRetry: {
+          tags: 'holdsGate',
           on: {
             'session.resume': {
               target: 'closingGate',
@@ -331,6 +349,7 @@ export const sessionMachine = createMachine({
           },
         },
         closeFailed: {
+          tags: 'holdsGate',
           on: {
             'session.resume': {
               target: 'closingGate',
@@ -349,6 +368,7 @@ export const sessionMachine = createMachine({
             'announceExhausted',
             'markSettled',
           ],
+          tags: 'settled',
           on: {
             'payment.received': [
               {
@@ -376,6 +396,7 @@ export const sessionMachine = createMachine({
       entry: 'resetAttempts',
       states: {
         closingGate: {
+          tags: 'holdsGate',
           invoke: {
             id: 'closeGate',
             src: 'closeGate',
@@ -396,6 +417,7 @@ export const sessionMachine = createMachine({
           },
         },
         waitingToRetry: {
+          tags: 'holdsGate',
           on: {
             'session.resume': {
               target: 'closingGate',
@@ -408,6 +430,7 @@ export const sessionMachine = createMachine({
           },
         },
         closeFailed: {
+          tags: 'holdsGate',
           on: {
             'session.resume': {
               target: 'closingGate',
@@ -426,6 +449,7 @@ export const sessionMachine = createMachine({
             'announceClosed',
             'markSettled',
           ],
+          tags: 'settled',
           on: {
             'payment.received': [
               {

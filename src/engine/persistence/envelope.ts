@@ -1,6 +1,6 @@
 import type { StateValue } from 'xstate';
-import { topStateOf } from '../../../machines/gateway/gateway.fanout.ts';
 import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
+import { statePath } from '../../../machines/session/session.tags.ts';
 import type { SnapshotRow, StoredSnapshotRow } from '../../store/snapshots-repo.ts';
 import { upgradeSnapshot } from './snapshot-upgrades.ts';
 
@@ -40,7 +40,7 @@ export function envelopeToRow(envelope: SessionEnvelope): SnapshotRow {
     mac: envelope.mac,
     machine: envelope.machine,
     version: envelope.version,
-    state: topStateOf(envelope.snapshot.value as StateValue) || 'unknown',
+    state: statePath(envelope.snapshot.value as StateValue)[0] ?? 'unknown',
     savedAt: envelope.savedAt,
     snapshotJson: JSON.stringify(envelope.snapshot),
   };

@@ -4,30 +4,15 @@ import { type Mac, parseMac } from '../../gate/mac.ts';
 import type { SessionSnapshot } from '../summary.ts';
 
 /**
- * A session that has, or is about to have, the gate open for its customer. One in `paying` is
- * left alone too: its gate opens in a moment, and closing it now would race that.
+ * Clients the gate lets through with no session of ours behind them. A session in `paying` holds
+ * its gate too: it opens in a moment, and closing it now would race that.
  */
-function holdsGate(snapshot: SessionSnapshot): boolean {
-  return (
-    snapshot.matches('paying') ||
-    snapshot.matches('open') ||
-    snapshot.matches('polling') ||
-    snapshot.matches({ exhausted: 'closingGate' }) ||
-    snapshot.matches({ exhausted: 'waitingToRetry' }) ||
-    snapshot.matches({ exhausted: 'closeFailed' }) ||
-    snapshot.matches({ closed: 'closingGate' }) ||
-    snapshot.matches({ closed: 'waitingToRetry' }) ||
-    snapshot.matches({ closed: 'closeFailed' })
-  );
-}
-
-/** Clients the gate lets through with no session of ours behind them. */
 export function orphanedClients(reading: GateReading, sessionOf: (mac: Mac) => SessionSnapshot | undefined): Mac[] {
   const orphans: Mac[] = [];
   for (const [mac, client] of reading.clients) {
     if (!client.authenticated) continue;
     const snapshot = sessionOf(mac);
-    if (!snapshot || !holdsGate(snapshot)) orphans.push(mac);
+    if (!snapshot || !snapshot.hasTag('holdsGate')) orphans.push(mac);
   }
   return orphans;
 }
@@ -71,13 +56,13 @@ export class GateReconciler {
     for (const [mac, client] of reading.clients) {
       if (!client.authenticated || !previous.clients.get(mac)?.authenticated) continue;
       const session = this.deps.sessionOf(mac);
-      if (session && (session.matches('polling') || session.matches('open'))) return false;
+      if (session && (session.hasTag('metered') || session.hasTag('opening'))) return false;
     }
     // After the reading reached them, sessions whose client vanished are back in `open`. A session
     // renewing its backstop closed its own client on purpose.
     const hadOpen = this.deps
       .sessions()
-      .filter((s) => (s.matches('polling') || s.matches('open')) && !s.matches({ polling: 'renewingBackstop' }))
+      .filter((s) => (s.hasTag('metered') || s.hasTag('opening')) && !s.matches({ polling: 'renewingBackstop' }))
       .map((s) => s.context.mac as Mac)
       .filter((mac) => previous.clients.get(mac)?.authenticated);
     if (!gateLostEveryClient(reading, hadOpen)) return false;
@@ -93,7 +78,7 @@ export class GateReconciler {
       orphans.map(async (mac) => {
         // The session may have moved on while the reading travelled: decide again now.
         const now = this.deps.sessionOf(mac);
-        if (now && holdsGate(now)) return;
+        if (now?.hasTag('holdsGate')) return;
         this.closing.add(mac);
         try {
           if ((await this.deps.gate.deauthorize(parseMac(mac))) === 'closed') {

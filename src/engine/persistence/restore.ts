@@ -1,4 +1,4 @@
-import type { AnyActorLogic } from 'xstate';
+import type { AnyActorLogic, SnapshotFrom } from 'xstate';
 import { createActor } from 'xstate';
 import type { Logger } from 'pino';
 import { sessionSystemId } from '../../../machines/gateway/gateway.ids.ts';
@@ -11,6 +11,8 @@ const PERSISTED_ACTOR_REF = 1;
 
 export interface LoadedSessions {
   envelopes: SessionEnvelope[];
+  /** Payments whose redemption was in flight when the snapshot was taken: restoring re-runs them. */
+  inFlight: Array<{ mac: string; paymentId: string }>;
   failed: Array<{ mac: string; problem: string }>;
 }
 
@@ -19,15 +21,17 @@ export interface LoadedSessions {
  * that no longer exists, bad JSON) is logged, marked in the store and left there; the rest load.
  */
 export function loadSessions(repo: SnapshotsRepo, log: Logger, metric: string): LoadedSessions {
-  const loaded: LoadedSessions = { envelopes: [], failed: [] };
+  const loaded: LoadedSessions = { envelopes: [], inFlight: [], failed: [] };
   for (const row of repo.live()) {
     try {
       const envelope = rowToEnvelope(row);
-      checkAgainstMachine(envelope);
+      const resolved = checkAgainstMachine(envelope);
       if (envelope.snapshot.context.metric !== metric) {
         throw new UnrestorableSnapshotError(`session metered in ${String(envelope.snapshot.context.metric)}; the gateway now meters ${metric}`);
       }
       loaded.envelopes.push(envelope);
+      const head = (envelope.snapshot.context.payments as Array<{ id: string }> | undefined)?.[0];
+      if (resolved.hasTag('redeeming') && head) loaded.inFlight.push({ mac: envelope.mac, paymentId: head.id });
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
       log.error({ mac: row.mac, version: row.version, savedAt: row.savedAt, problem }, 'session snapshot cannot be restored; kept in the store, marked');
@@ -39,9 +43,9 @@ export function loadSessions(repo: SnapshotsRepo, log: Logger, metric: string): 
 }
 
 /** A snapshot naming a state the machine does not have would break the whole root's restore: catch it per session. */
-function checkAgainstMachine(envelope: SessionEnvelope): void {
+function checkAgainstMachine(envelope: SessionEnvelope): SnapshotFrom<typeof sessionMachine> {
   try {
-    sessionMachine.resolveState({ value: envelope.snapshot.value as never, context: envelope.snapshot.context as never });
+    return sessionMachine.resolveState({ value: envelope.snapshot.value as never, context: envelope.snapshot.context as never });
   } catch (error) {
     throw new UnrestorableSnapshotError(`state ${JSON.stringify(envelope.snapshot.value)} is not in this session machine: ${(error as Error).message}`);
   }
@@ -71,16 +75,4 @@ export function rootSnapshotWithSessions<TLogic extends AnyActorLogic>(
     children[id] = { snapshot: envelope.snapshot, src: 'session', systemId: id, syncSnapshot: false };
   }
   return { ...base, context: { ...base.context, sessions }, children };
-}
-
-/** Payments whose redemption was in flight when the snapshot was taken: restoring re-runs them. */
-export function inFlightPayments(envelopes: SessionEnvelope[]): Array<{ mac: string; paymentId: string }> {
-  const inFlight: Array<{ mac: string; paymentId: string }> = [];
-  for (const { mac, snapshot } of envelopes) {
-    const value = snapshot.value as unknown;
-    const redeeming = value === 'paying' || (typeof value === 'object' && value !== null && (value as Record<string, unknown>).polling === 'toppingUp');
-    const head = (snapshot.context.payments as Array<{ id: string }> | undefined)?.[0];
-    if (redeeming && head) inFlight.push({ mac, paymentId: head.id });
-  }
-  return inFlight;
 }
