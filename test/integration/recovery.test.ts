@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
 import { CUSTOMERS, expectNotice, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
@@ -8,6 +8,7 @@ import { CUSTOMERS, expectNotice, expectSession, proofStates, startHarness, type
 
 let h: Harness | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await h?.close();
   h = undefined;
 });
@@ -79,6 +80,31 @@ describe('a lost swap answer', () => {
     expect(await h.usage(alice.ip)).toBe('0/5000');
     expect(h.ledger()).toHaveLength(1);
     expect(h.balance()).toBe(5);
+  });
+
+  it('the periodic path through its own timer: credited 30 s after start-up, not before, with no hand call', async () => {
+    // Only setInterval is faked: HTTP, the mint and the engine's own timeouts run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    h = await startHarness();
+    const token = await h.mint.mintToken(6);
+    h.mint.setFault([
+      { kind: 'drop-swap-response', times: 1 },
+      { kind: 'down', mode: 'reset', paths: ['/v1/checkstate'], times: 1 },
+    ]);
+    expectNotice(await h.http(token, { ip: alice.ip }), h.tk.identity.pubkey, 503, 'payment-processing-failed');
+
+    vi.advanceTimersByTime(29_999);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect({ open: h.gate.isOpen(alice.mac), rows: h.ledger().length }).toEqual({ open: false, rows: 0 });
+    vi.advanceTimersByTime(1);
+    await expect.poll(() => h!.gate.isOpen(alice.mac), { timeout: 5_000 }).toBe(true);
+    expect(h.ledger()).toMatchObject([{ mac: alice.mac, amount: 6, status: 'recovered' }]);
+    expect(await h.usage(alice.ip)).toBe('0/6000');
+    // The next run of the timer finds nothing left to credit.
+    vi.advanceTimersByTime(30_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.ledger()).toHaveLength(1);
+    expect(h.authorizeCalls(alice.mac)).toBe(1);
   });
 
   it('a timed-out payment retried by the customer while the mint still works on it: credited once', async () => {

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Mac } from '../../../src/gate/mac.ts';
@@ -119,5 +121,29 @@ describe('rate limit on POST /', () => {
     expect((await t.app.inject({ method: 'POST', url: '/nope', remoteAddress: LEASED.ip })).statusCode).toBe(404);
     t.clock.now += 2_000;
     expect((await send(LEASED.ip)).statusCode).toBe(400);
+  });
+
+  it('is checked before the body is read: a spent device gets its 429 while its body is still on the way', async () => {
+    t = await buildTestApp({ options: { rateLimit: { burst: 1, perSecond: 0.001 } } });
+    const spend = await t.app.inject({ method: 'POST', url: '/', payload: 'junk', remoteAddress: LEASED.ip, headers: { 'content-type': 'text/plain' } });
+    expect(spend.statusCode).toBe(400);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.app.server.address() as AddressInfo;
+    // The same device through a loopback proxy (X-Real-IP), announcing a body it never sends.
+    const socket = connect(port, '127.0.0.1');
+    socket.write(
+      ['POST / HTTP/1.1', 'host: gateway', `x-real-ip: ${LEASED.ip}`, 'content-type: text/plain', 'content-length: 10000', '', ''].join('\r\n'),
+    );
+    let received = '';
+    const statusLine = await new Promise<string>((resolve, reject) => {
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        if (received.includes('\r\n')) resolve(received.slice(0, received.indexOf('\r\n')));
+      });
+      socket.on('error', reject);
+      // A limit checked after the body would leave the request waiting for its 10,000 bytes.
+      setTimeout(() => reject(new Error(`no answer before the body was sent; got ${JSON.stringify(received)}`)), 5_000);
+    }).finally(() => socket.destroy());
+    expect(statusLine).toBe('HTTP/1.1 429 Too Many Requests');
   });
 });

@@ -25,6 +25,18 @@ describe('GET /', () => {
       ['price_per_step', 'cashu', '1', 'sat', TEST_PRICING.prices[0]!.mintUrl, '1'],
     ]);
   });
+  it('reuses the signed advertisement for 60 s, so a flood of GETs cannot keep the router signing', async () => {
+    t = await buildTestApp();
+    const first = await get('/', UNKNOWN_IP);
+    const signedAt = t.clock.now;
+    t.clock.now = signedAt + 59_999;
+    const within = await get('/', LEASED.ip);
+    expect(within.body).toBe(first.body);
+    t.clock.now = signedAt + 60_000;
+    const after = signedEvent((await get('/', UNKNOWN_IP)).body, t.identity.pubkey, 10021);
+    expect(after.id).not.toBe(JSON.parse(first.body).id);
+    expect(after.created_at).toBe(Math.floor((signedAt + 60_000) / 1000));
+  });
 });
 
 describe('GET /whoami', () => {

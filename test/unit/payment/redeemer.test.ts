@@ -134,6 +134,21 @@ describe('redeem', () => {
     expect(secretsOf(three).map((s) => mint.stateOf(s))).toEqual(['UNSPENT', 'UNSPENT', 'UNSPENT']);
   });
 
+  it('refuses a token from a keyset the mint does not have as invalid, after one fresh look at its keysets, without a swap', async () => {
+    const { redeemer, store } = setup({ pricePerStep: 1 });
+    const decoded = getDecodedToken(await mint.mintToken(8, { denominations: [8] }), []);
+    const unknownKeyset = getEncodedToken({ ...decoded, proofs: decoded.proofs.map((proof) => ({ ...proof, id: '00ffffffffffffff' })) });
+    const before = mint.requests.length;
+
+    const refusal = await refusalOf(redeemer.redeem(payment(unknownKeyset)));
+    expect(refusal.code).toBe('payment-error-invalid-token');
+    const asked = mint.requests.slice(before).map((r) => r.path);
+    expect(asked).not.toContain('/v1/swap');
+    expect(asked.filter((path) => path === '/v1/keysets').length).toBeGreaterThanOrEqual(1);
+    expect(store.ledger.all()).toEqual([]);
+    expect(secretsOf(getEncodedToken(decoded)).map((s) => mint.stateOf(s))).toEqual(['UNSPENT']);
+  });
+
   it('refuses proofs whose signatures the mint does not recognise', async () => {
     const { redeemer, store } = setup({ pricePerStep: 1 });
     const decoded = getDecodedToken(await mint.mintToken(8, { denominations: [8] }), []);

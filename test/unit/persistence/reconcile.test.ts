@@ -39,6 +39,30 @@ describe('reconciling sessions with the gate', () => {
     expect(harness.gate.callsOf('deauthorize').map((call) => call.mac)).toEqual([STRANGER]);
   });
 
+  it('repeats every 5 meter ticks while sessions are open: a client opened behind its back is closed on the 5th tick after the last check', async () => {
+    harness = new EngineHarness('bytes');
+    const gateway = harness.start();
+    await gateway.startup;
+    await harness.pay(A, 'pay-a');
+    const strangerOpen = async () => {
+      await settle();
+      return harness.gate.isOpen(STRANGER);
+    };
+    // Tick until one reconciliation has run, so that the count starts right after it.
+    await harness.gate.authorize(STRANGER as Mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
+    for (let tick = 1; tick <= 5 && (await strangerOpen()); tick++) await gateway.meterNow();
+    expect(await strangerOpen()).toBe(false);
+
+    await harness.gate.authorize(STRANGER as Mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
+    for (let tick = 1; tick <= 4; tick++) {
+      await gateway.meterNow();
+      expect(await strangerOpen(), `after tick ${tick}`).toBe(true);
+    }
+    await gateway.meterNow();
+    expect(await strangerOpen(), 'after tick 5').toBe(false);
+    expect(harness.gate.isOpen(A)).toBe(true);
+  });
+
   it('leaves paying customers alone', async () => {
     harness = new EngineHarness('bytes');
     const gateway = harness.start();

@@ -61,6 +61,29 @@ describe('restoring persisted sessions', () => {
     expect(harness.snapshots.get(A)).toBeUndefined();
   });
 
+  it('fails only that session for a snapshot naming a state the machine no longer has', async () => {
+    harness = new EngineHarness('bytes');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    await harness.pay(B, 'pay-b');
+    harness.crash();
+    const row = harness.snapshots.get(A)!;
+    const renamed = JSON.parse(row.snapshotJson);
+    renamed.value = { polling: 'a-state-since-removed' };
+    harness.store.db.prepare('UPDATE session_snapshots SET snapshot = ? WHERE mac = ?').run(JSON.stringify(renamed), A);
+
+    const second = harness.start();
+    await second.startup;
+    expect(second.restoreReport?.restored).toBe(1);
+    expect(second.restoreReport?.failed).toEqual([{ mac: A, problem: expect.stringMatching(/a-state-since-removed/) }]);
+    expect(harness.state(A)).toBeUndefined();
+    expect(harness.state(B)).toBe('polling');
+    harness.gate.addTraffic(B, 2_000);
+    await second.meterNow();
+    expect(second.usage(B as never)?.used).toBe(2_000);
+    expect(harness.snapshots.all().find((kept) => kept.mac === A)?.unrestorable).toMatch(/a-state-since-removed/);
+  });
+
   it('restores a session stored by machine version 1, which did not record the gate’s limits, and keeps metering it', async () => {
     harness = new EngineHarness('bytes');
     const first = harness.start();
