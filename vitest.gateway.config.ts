@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 // The real-gateway suite: OpenNDS in network namespaces. Needs root; run after `npm test`.
 export default defineConfig({
   test: {
+    globalSetup: ['test/support/build-dist.ts'],
     include: ['test/gateway/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 180_000,

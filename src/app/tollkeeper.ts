@@ -16,8 +16,7 @@ import { createRedeemer, type Redeemer } from '../payment/redeemer.ts';
 import { createOperatorWallet } from '../payment/wallet.ts';
 import { createOps } from '../ops/ops.ts';
 import { createInspectionHub } from '../live/inspection-hub.ts';
-import { type LiveView, startLiveView } from '../live/live-view.ts';
-import { createInspector } from '../live/stately-inspector.ts';
+import type { LiveView } from '../live/live-view.ts';
 import { SnapshotsRepo } from '../store/snapshots-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { gateFromConfig } from './gate-from-config.ts';
@@ -89,7 +88,8 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const gate = ops.measure(options.gate ?? gateFromConfig(config.gate));
   const inspectUrl = options.inspectUrl ?? config.inspectUrl;
   const hub = config.liveView.enabled || inspectUrl ? createInspectionHub() : null;
-  const stately = inspectUrl ? createInspector({ url: inspectUrl }) : null;
+  // The inspector and the live view (Graphviz WASM) load only when switched on.
+  const stately = inspectUrl ? (await import('../live/stately-inspector.ts')).createInspector({ url: inspectUrl }) : null;
   if (hub && stately) hub.subscribe(stately.inspect);
   const gateway = new Gateway({
     gate,
@@ -146,7 +146,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   }
 
   const liveView: LiveView | null = config.liveView.enabled
-    ? await startLiveView({
+    ? await (await import('../live/live-view.ts')).startLiveView({
         gateway,
         hub: hub ?? undefined,
         host: config.liveView.host,

@@ -8,16 +8,8 @@ import { curlLines } from '../demo/curl-lines.ts';
 import { TerminalView } from '../demo/terminal-view.ts';
 import { type CliIo, UsageError } from './io.ts';
 import { createLogger } from './logger.ts';
+import { DEMO_USAGE } from './demo-usage.ts';
 
-export const DEMO_USAGE = `Usage: tollkeeper demo [--customers N] [--port P] [--duration S] [--plain] [--log-level LEVEL]
-
-Runs everything on loopback, without root or network: a test mint, tollkeeper with a simulated
-gate, and N customers (default 4) who pay over real HTTP from their own 127.0.0.x address, use
-data at a few hundred kB/s, top up sometimes, run out, and come back.
-  --port P          TollGate HTTP API port on 127.0.0.1 (default: any free port)
-  --duration S      stop after S seconds (default: run until Ctrl-C)
-  --plain           print a line per state change instead of redrawing in place
-  --log-level L     trace|debug|info|warn|error|silent (default warn; pretty, on stderr)`;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 
@@ -39,7 +31,7 @@ export async function demoVerb(args: string[], io: CliIo): Promise<number> {
   const duration = wholeNumber('--duration', values.duration, 0, 0, 86_400);
   const level = values['log-level'] ?? 'warn';
   if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  const log = createLogger({ level: level as (typeof LEVELS)[number], pretty: true });
+  const log = await createLogger({ level: level as (typeof LEVELS)[number], pretty: true });
 
   const isTTY = io.isTTY && !values.plain;
   let view: TerminalView | null = null;

@@ -1,5 +1,4 @@
 import { pino, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
 import type { Config } from '../config/config.ts';
 
 /**
@@ -25,9 +24,16 @@ export const REDACTED_PATHS = [
 
 export const REDACT_CENSOR = '[redacted]';
 
-/** JSON lines on stdout; `pretty` renders them for a person instead (the demo), synchronously on stderr. */
-export function createLogger(log: Config['log'], destination?: NodeJS.WritableStream): Logger {
+/**
+ * JSON lines on stdout; `pretty` renders them for a person instead (the demo), synchronously on stderr.
+ * pino-pretty loads only then.
+ */
+export async function createLogger(log: Config['log'], destination?: NodeJS.WritableStream): Promise<Logger> {
   const options = { level: log.level, redact: { paths: REDACTED_PATHS, censor: REDACT_CENSOR } };
-  if (log.pretty) return pino(options, PinoPretty({ colorize: process.stderr.isTTY === true, destination: destination ?? 2, sync: true }));
+  if (log.pretty) {
+    const { PinoPretty } = await import('pino-pretty');
+    return pino(options, PinoPretty({ colorize: process.stderr.isTTY === true, destination: destination ?? 2, sync: true }));
+  }
   return destination ? pino(options, destination) : pino(options);
 }
+

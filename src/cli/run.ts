@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/config.ts';
 import { AdminRequestError } from './admin-client.ts';
 import { CONFIG_USAGE, configVerb } from './config-verb.ts';
-import { DEMO_USAGE, demoVerb } from './demo-verb.ts';
+import { DEMO_USAGE } from './demo-usage.ts';
 import { type CliIo, consoleIo, UsageError } from './io.ts';
 import { SERVE_USAGE, serveVerb } from './serve-verb.ts';
 import { CLOSE_USAGE, closeVerb, SESSIONS_USAGE, sessionsVerb } from './sessions-verbs.ts';
@@ -36,7 +36,7 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
   try {
     switch (verb) {
       case 'demo':
-        return await demoVerb(rest, io);
+        return await (await import('./demo-verb.ts')).demoVerb(rest, io);
       case 'serve':
         return await serveVerb(rest, io);
       case 'sessions':

@@ -29,7 +29,7 @@ export async function serveVerb(args: string[], io: CliIo): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = loadConfig(values.config);
-  const log = createLogger(config.log);
+  const log = await createLogger(config.log);
   const tollkeeper = await startTollkeeper({ config, log, admin: true, ...(inspectUrl ? { inspectUrl } : {}) });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

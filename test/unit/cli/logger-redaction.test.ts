@@ -5,7 +5,7 @@ import { createLogger, REDACT_CENSOR } from '../../../src/cli/logger.ts';
 import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
 import { DEVICE, startRunningGateway, type RunningGateway } from '../ops/running-gateway.ts';
 
-function capturingLogger() {
+async function capturingLogger() {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -13,7 +13,7 @@ function capturingLogger() {
       done();
     },
   });
-  return { log: createLogger({ level: 'trace', pretty: false }, destination), lines };
+  return { log: await createLogger({ level: 'trace', pretty: false }, destination), lines };
 }
 
 /** Every string a token carries that would let a reader of the logs spend it. */
@@ -23,8 +23,8 @@ function secretsOf(token: string): string[] {
 }
 
 describe('log redaction', () => {
-  it('censors tokens, proofs and secrets wherever the code puts them', () => {
-    const { log, lines } = capturingLogger();
+  it('censors tokens, proofs and secrets wherever the code puts them', async () => {
+    const { log, lines } = await capturingLogger();
     log.info({ token: 'cashuBsecret1' }, 'a');
     log.info({ payment: { id: 'p1', token: 'cashuBsecret2' } }, 'b');
     log.info({ payments: [{ id: 'p2', token: 'cashuBsecret3' }] }, 'c');
@@ -43,7 +43,7 @@ describe('log redaction', () => {
     let other: TestMint;
     let lines: string[];
     beforeAll(async () => {
-      const capture = capturingLogger();
+      const capture = await capturingLogger();
       lines = capture.lines;
       g = await startRunningGateway({ log: capture.log });
       other = await startTestMint({});
