@@ -63,7 +63,10 @@ class Bed {
   readonly storeDir: string | null;
   readonly figures: EngineFigures;
 
-  constructor(readonly persisted: boolean) {
+  constructor(
+    readonly persisted: boolean,
+    readonly macs: readonly Mac[],
+  ) {
     this.storeDir = persisted ? mkdtempSync(join(tmpdir(), 'tollkeeper-bench-actors-')) : null;
     const store = this.storeDir ? openStore(join(this.storeDir, 'tollkeeper.sqlite')) : null;
     this.gateway = new Gateway({
@@ -93,22 +96,26 @@ class Bed {
     return this.gateway.sessionRefs().filter((ref) => ref.getSnapshot().matches('polling')).length;
   }
 
+  private get size(): number {
+    return this.macs.length;
+  }
+
   /** Pays for every MAC and waits until every session polls; measures the heap they take. */
   async fill(): Promise<void> {
     await this.gateway.startup;
-    let tokens = macs.map(() => fakeToken('http://127.0.0.1:3338', TOKEN_AMOUNTS));
+    let tokens = this.macs.map(() => fakeToken('http://127.0.0.1:3338', TOKEN_AMOUNTS));
     const before = settledHeap();
     const started = performance.now();
-    for (let start = 0; start < ACTORS; start += SPAWN_BATCH) {
-      const batch = macs.slice(start, start + SPAWN_BATCH);
+    for (let start = 0; start < this.size; start += SPAWN_BATCH) {
+      const batch = this.macs.slice(start, start + SPAWN_BATCH);
       const outcomes = await Promise.all(batch.map((mac, i) => this.gateway.pay(mac, { id: `bench-${start + i}`, token: tokens[start + i]! })));
       if (outcomes.some((o) => !o.ok)) throw new Error('a bench payment was refused');
     }
-    await until(() => this.polling() === ACTORS, 120_000, 200);
+    await until(() => this.polling() === this.size, 120_000, 200);
     this.figures.spawnAllMs = performance.now() - started;
     tokens = [];
     this.gate.calls.length = 0;
-    this.figures.heapPerActorWithGateBytes = (settledHeap() - before) / ACTORS;
+    this.figures.heapPerActorWithGateBytes = (settledHeap() - before) / this.size;
     this.figures.heapPerActorBytes = this.figures.heapPerActorWithGateBytes - gatePerClientBytes;
   }
 
@@ -118,7 +125,7 @@ class Bed {
 
   async tick(n: number): Promise<void> {
     const { gate, gateway, figures } = this;
-    for (const mac of macs) gate.addTraffic(mac, TRAFFIC_PER_TICK);
+    for (const mac of this.macs) gate.addTraffic(mac, TRAFFIC_PER_TICK);
     const usedBefore = this.recordedUsed();
     const checkpointsBefore = gateway.persistenceStats()?.checkpointsDone ?? 0;
     await gateway.meterNow();
@@ -127,7 +134,7 @@ class Bed {
     figures.fanOutMs.push(performance.now() - gate.lastReadDoneAt);
     figures.readAllMs.push(gate.lastReadMs);
     const expected = n * TRAFFIC_PER_TICK;
-    const stale = macs.filter((mac) => gateway.usage(mac)?.used !== expected).length;
+    const stale = this.macs.filter((mac) => gateway.usage(mac)?.used !== expected).length;
     if (stale > 0) throw new Error(`${stale} sessions do not answer the new counters after tick ${n}`);
     const usedAfter = this.recordedUsed();
     figures.wokenPerTick.push(usedAfter.filter((used, i) => used !== usedBefore[i]).length);
@@ -145,14 +152,14 @@ class Bed {
    * sessions has left `polling` (closing its gate), while the others keep polling.
    */
   async exhaust(): Promise<void> {
-    const exhausting: Mac[] = macs.filter((_, i) => i % 100 === 0);
+    const exhausting: Mac[] = this.macs.filter((_, i) => i % 100 === 0);
     for (const mac of exhausting) this.gate.addTraffic(mac, 25_000);
     await this.gateway.meterNow();
     this.figures.exhaustMs = performance.now() - this.gate.lastReadDoneAt;
     this.figures.exhausted = exhausting.length;
     const left = exhausting.filter((mac) => !this.gateway.sessionRef(mac)!.getSnapshot().matches('polling')).length;
     const stillPolling = this.polling();
-    if (left !== exhausting.length || stillPolling !== ACTORS - exhausting.length) {
+    if (left !== exhausting.length || stillPolling !== this.size - exhausting.length) {
       throw new Error(`after the exhausting tick ${left}/${exhausting.length} left polling, ${stillPolling} still polling`);
     }
   }
@@ -162,12 +169,25 @@ class Bed {
   }
 }
 
-const beds = MODE === 'both' ? [new Bed(false), new Bed(true)] : [new Bed(MODE === 'persisted')];
+const beds = MODE === 'both' ? [new Bed(false, macs), new Bed(true, macs)] : [new Bed(MODE === 'persisted', macs)];
+// The floor a tick is judged against: the same engine with a tenth of the sessions, on its own
+// gate in this process, its ticks alternating with the others' so that both see the same load.
+const floor = new Bed(false, macs.slice(0, Math.ceil(ACTORS / 10)));
+await floor.fill();
 for (const bed of beds) await bed.fill();
-for (let n = 1; n <= TICKS; n++) for (const bed of beds) await bed.tick(n);
+for (let n = 1; n <= TICKS; n++) {
+  await floor.tick(n);
+  for (const bed of beds) await bed.tick(n);
+}
 for (const bed of beds) await bed.exhaust();
 // No gateway.stop(): stopping 10,000 actors takes longer than the bench; the process just ends.
 for (const bed of beds) bed.cleanup();
 
-const result: ActorsResult = { actors: ACTORS, ticks: TICKS, gatePerClientBytes, engines: beds.map((bed) => bed.figures) };
+const result: ActorsResult = {
+  actors: ACTORS,
+  ticks: TICKS,
+  gatePerClientBytes,
+  engines: beds.map((bed) => bed.figures),
+  floor: { actors: floor.macs.length, fanOutMs: floor.figures.fanOutMs },
+};
 process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -28,4 +28,6 @@ export interface ActorsResult {
   gatePerClientBytes: number;
   /** The engine alone, then (with `both`) the engine with persistence; their ticks alternated. */
   engines: EngineFigures[];
+  /** The engine alone with a tenth of the sessions, its ticks alternating with the engines' above. */
+  floor: { actors: number; fanOutMs: number[] };
 }

@@ -39,6 +39,7 @@ function engineRows(r: ActorsResult, e: EngineFigures, command: string): BenchRo
       met: atGoalScale ? tick <= 50 : null,
       note: `median of ${r.ticks} ticks (${list(e.fanOutMs)} ms), from the gate's answer until all it set off in the engine had run; every session's /usage then answered the new counters (checked). Session actors woken per tick: ${e.wokenPerTick.join(', ')} (the refresh budget)${checkpoint}; the simulated readAll itself: median ${round(median(e.readAllMs), 1)} ms`,
     },
+    ...tickRatioRow(r, e, command, label),
     {
       what: `  tick in which ${e.exhausted} of ${r.actors} sessions run out, ${label}`,
       command,
@@ -54,6 +55,29 @@ function engineRows(r: ActorsResult, e: EngineFigures, command: string): BenchRo
       goal: '—',
       met: null,
       note: 'pay → credit → gate open → baseline → polling, 500 payments at a time',
+    },
+  ];
+}
+
+/**
+ * A tick at 10,000 sessions may cost this many times one at 1,000: the reading lists every client
+ * and the counter table takes each one in, so a tick grows with the clients at the gate (10× for
+ * 10× as many), while the session actors it wakes stay at the refresh budget.
+ */
+const TICK_RATIO_GOAL = 10;
+
+/** This engine's ticks ÷ the floor's (a tenth of the sessions), tick by tick as they alternated. */
+function tickRatioRow(r: ActorsResult, e: EngineFigures, command: string, label: string): BenchRow[] {
+  const ratios = e.fanOutMs.map((ms, i) => ms / r.floor.fanOutMs[i]!);
+  const ratio = median(ratios);
+  return [
+    {
+      what: `  tick at ${r.actors} ÷ tick at ${r.floor.actors} sessions, ${label}, same run`,
+      command,
+      figure: `${round(ratio, 1)}×`,
+      goal: `≤ ${TICK_RATIO_GOAL}×`,
+      met: r.actors >= 10_000 ? ratio <= TICK_RATIO_GOAL : null,
+      note: `per alternating tick pair: ${ratios.map((v) => round(v, 2)).join(', ')}; ticks at ${r.floor.actors}: ${list(r.floor.fanOutMs)} ms (the engine alone, on its own simulated gate in the same process); a ratio, because absolute times on this shared machine vary several-fold from day to day`,
     },
   ];
 }

@@ -4,6 +4,8 @@ export interface PersistenceResult {
   singleWriteMs: { p50: number; p95: number; jsonBytes: number };
   /** Every session's snapshot in one transaction, as the biggest possible checkpoint. */
   bulkWriteMs: number;
+  /** The floor for restore: reading the same rows from SQLite alone (the store's own read, no checks, no actors), median of 3 just before it. */
+  rowsReadMs: number[];
   restore: {
     /** Store read, envelope checks and rebuilding the root with every session. */
     loadMs: number;

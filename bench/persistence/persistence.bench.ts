@@ -1,10 +1,16 @@
 import { runChild } from '../lib/child.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
-import { round } from '../lib/stats.ts';
+import { median, round } from '../lib/stats.ts';
 import type { PersistenceResult } from './persistence-result.ts';
 
 const SESSIONS = Number(process.env.BENCH_ACTORS ?? 10_000);
 const COMMAND = 'npm run bench -- persistence';
+/**
+ * Restore may cost this many times the bare read of its rows: per row it parses the JSON, checks it
+ * against the machine, rebuilds the actor and re-arms its waits, where the read only copies it out.
+ */
+const RESTORE_OVER_READ_GOAL = 50;
+const RESTORE_GOAL_WHY = 'a ratio, because absolute times on this shared machine vary several-fold from day to day; the absolute goal (≤ 2 s) stays on the row above';
 
 function rows(r: PersistenceResult): BenchRow[] {
   const { restore } = r;
@@ -16,6 +22,14 @@ function rows(r: PersistenceResult): BenchRow[] {
       goal: '≤ 2 s',
       met: r.sessions >= 10_000 ? restore.totalMs <= 2_000 : null,
       note: `store read, checks and rebuilding the root ${round(restore.loadMs)} ms; starting the actors and re-arming their waits ${round(restore.startMs)} ms; first reconciliation with the gate ${round(restore.reconcileMs)} ms; ${restore.polling} sessions polling after it (checked: every one restored)`,
+    },
+    {
+      what: `  restore ÷ reading the same ${r.sessions} rows from SQLite alone, same run`,
+      command: COMMAND,
+      figure: `${round(restore.totalMs / median(r.rowsReadMs), 1)}×`,
+      goal: `≤ ${RESTORE_OVER_READ_GOAL}×`,
+      met: r.sessions >= 10_000 ? restore.totalMs / median(r.rowsReadMs) <= RESTORE_OVER_READ_GOAL : null,
+      note: `reading the rows: ${r.rowsReadMs.map((ms) => round(ms, 1)).join(', ')} ms (median of 3, just before the restore, in the same process: \`SELECT *\` of the live rows through the store); ${RESTORE_GOAL_WHY}`,
     },
     {
       what: '  one session snapshot written on its own',
