@@ -1,11 +1,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from './describe-machine.ts';
+import { describeMachine } from '../src/statechart/describe-machine.ts';
 import { VISUALIZED_MACHINES, type VisualizedMachine } from './machines.ts';
-import { toDot } from './to-dot.ts';
+import { toDot } from '../src/statechart/to-dot.ts';
 import { toMermaid } from './to-mermaid.ts';
 import { toStatelySource } from './to-stately-source.ts';
-import { dotToSvg } from './to-svg.ts';
+import { dotToSvg } from '../src/statechart/to-svg.ts';
 
 /** Committed output of `npm run visualize`. */
 export const GENERATED_DIR = join(dirname(fileURLToPath(import.meta.url)), 'generated');

@@ -1,4 +1,4 @@
-import { type MachineDescription, type StateDescription, transitionLabel } from './describe-machine.ts';
+import { type MachineDescription, type StateDescription, transitionLabel } from '../src/statechart/describe-machine.ts';
 
 /** Mermaid ids may not contain dots; state ids become `session_polling_metering`. */
 export function mermaidId(stateId: string): string {

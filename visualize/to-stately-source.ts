@@ -1,4 +1,4 @@
-import type { MachineDescription, StateDescription, TransitionDescription } from './describe-machine.ts';
+import type { MachineDescription, StateDescription, TransitionDescription } from '../src/statechart/describe-machine.ts';
 
 type Json = string | number | boolean | Json[] | { [key: string]: Json };
 

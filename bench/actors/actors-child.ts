@@ -7,8 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gateway } from '../../src/engine/gateway.ts';
-import { ledgerCredits } from '../../src/engine/persistence/booked-credits.ts';
-import { SnapshotsRepo } from '../../src/store/snapshots-repo.ts';
 import { openStore } from '../../src/store/store.ts';
 import { parseMac, type Mac } from '../../src/gate/mac.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
@@ -75,7 +73,7 @@ class Bed {
       metric: 'bytes',
       log: pino({ level: 'silent' }),
       autoMeter: false,
-      ...(store ? { persistence: { snapshots: new SnapshotsRepo(store.db), bookedCredit: ledgerCredits(store.db) } } : {}),
+      ...(store ? { persistence: { snapshots: store.snapshots, bookedCredit: (paymentId, mac) => store.ledger.creditFor(paymentId, mac) } } : {}),
     }).start();
     this.figures = {
       persisted,

@@ -1,7 +1,7 @@
 import { getTokenMetadata } from '@cashu/cashu-ts';
-import type { Credit } from '../../machines/session/session.types.ts';
-import type { RecoveredCredit, Redeemer } from '../../src/payment/redeemer.ts';
+import type { MintRedeemer, RecoveredCredit } from '../../src/payment/redeemer.ts';
 import { allotmentFor } from '../../src/payment/pricing.ts';
+import type { Credit } from '../../machines/domain.ts';
 
 export interface InstantMintPricing {
   pricePerStep: number;
@@ -12,7 +12,7 @@ export interface InstantMintPricing {
  * The "instant mint client": prices a token the way the real redeemer does (face value, no fee)
  * and credits it without asking a mint, so a bench measures the engine and HTTP layer alone.
  */
-export class InstantMintRedeemer implements Redeemer {
+export class InstantMintRedeemer implements MintRedeemer {
   credited = 0;
 
   constructor(private readonly pricing: InstantMintPricing) {}

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Credit, PaymentRequest } from '../../machines/session/session.types.ts';
 import { Gateway } from '../../src/engine/gateway.ts';
 import type { Mac } from '../../src/gate/mac.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import { SnapshotsRepo } from '../../src/store/snapshots-repo.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
+import type { Credit, PaymentRequest } from '../../machines/domain.ts';
 
 export const quietLog = pino({ level: 'silent' });
 
@@ -36,7 +36,7 @@ export function benchStore(): BenchStore {
   return {
     dir,
     store,
-    snapshots: new SnapshotsRepo(store.db),
+    snapshots: store.snapshots,
     cleanup: () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
-import type { FanOutPolicy } from './gateway.fanout.ts';
-import type { CloseReason, Metric, PaymentRequest } from '../session/session.types.ts';
+import type { CloseReason, Metric, PaymentRequest } from '../domain.ts';
 
 export interface MeterClientReading {
   download: number;
@@ -12,6 +11,25 @@ export interface MeterReading {
   at: number;
   source: string;
   clients: Record<string, MeterClientReading>;
+}
+
+/**
+ * How a meter reading reaches the sessions (gateway.fanout.ts). Each reading is kept in the gateway's counter table,
+ * which is what `/usage`, the tick policy and the operator see at once; a session actor is sent
+ * an event only when the reading must change it:
+ * - its client is gone from the gate, or its counters restarted (re-authorised elsewhere);
+ * - the reading uses up its allotment;
+ * - the reading comes from another counter source than its baseline (the gate fell back from its
+ *   firewall chains to `ndsctl json`, or back): the counters cannot be compared, so it is told
+ *   the client is missing, re-opens (the gate answers already-open) and takes a baseline from the
+ *   new source, carrying its usage;
+ * - its own record of usage is older than `refreshMs` (so checkpoints stay fresh). At most
+ *   `maxRefreshPerReading` sessions are refreshed per reading; the rest are due at the next one.
+ * With `refreshMs: 0` and no cap every reading reaches every session.
+ */
+export interface FanOutPolicy {
+  refreshMs: number;
+  maxRefreshPerReading: number;
 }
 
 export interface GatewayInput {

@@ -1,13 +1,6 @@
 import { fromPromise } from 'xstate';
-import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../src/gate/gate.ts';
-import type { Baseline, Credit, FinalReading, GateBackstop, Metric, PaymentRequest } from './session.types.ts';
-
-export interface RedeemInput {
-  mac: string;
-  sessionId: string;
-  metric: Metric;
-  payment: PaymentRequest;
-}
+import type { AuthorizeOutcome, BackstopLimits, Credit, DeauthorizeOutcome, RedeemInput } from '../domain.ts';
+import type { Baseline, FinalReading, GateBackstop } from './session.types.ts';
 
 export interface OpenGateInput {
   mac: string;

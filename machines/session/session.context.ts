@@ -1,4 +1,5 @@
-import type { Credit, SessionContext, SessionInput } from './session.types.ts';
+import type { SessionContext, SessionInput } from './session.types.ts';
+import type { Credit } from '../domain.ts';
 
 /** Where every session starts: nothing bought, used, open or owed. */
 const NO_SESSION = {

@@ -1,5 +1,6 @@
 import { applyTopUp, backstopEndsFirst, isUsedUp, sameCounterSource, usageAfterReport } from './session.logic.ts';
-import type { Credit, FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
+import type { FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
+import type { Credit } from '../domain.ts';
 
 type GuardArgs = { context: SessionContext; event: SessionEvent };
 

@@ -1,5 +1,5 @@
-import type { BackstopLimits, ClientCounters } from '../../src/gate/gate.ts';
-import type { Credit, SessionContext, UsageReport } from './session.types.ts';
+import type { BackstopLimits, ClientCounters, Credit } from '../domain.ts';
+import type { SessionContext, UsageReport } from './session.types.ts';
 
 /** setTimeout cannot wait longer than this; longer deadlines are re-armed when it fires. */
 export const MAX_TIMER_MS = 2_147_483_647;

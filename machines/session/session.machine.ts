@@ -4,12 +4,10 @@ import { creditFirstPayment, describeError, freshSession, initialSessionContext 
 import { sessionGuards } from './session.guards.ts';
 import type { GateOpened } from './session.actors.ts';
 import { applyTopUp, backstopFor, delayUntilDeadline, remainingAt, retryDelay, sameCounterSource, usageAfterReport } from './session.logic.ts';
+import type { CloseReason, Credit, PaymentRequest } from '../domain.ts';
 import type {
   Baseline,
-  CloseReason,
-  Credit,
   FinalReading,
-  PaymentRequest,
   SessionContext,
   SessionEmitted,
   SessionEvent,
@@ -20,7 +18,7 @@ import type { SessionTag } from './session.tags.ts';
 
 /**
  * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
- * upgrade from it in src/engine/persistence/snapshot-upgrades.ts.
+ * upgrade from it in src/engine/persistence/envelope.ts.
  */
 export const SESSION_MACHINE_VERSION = 2;
 

@@ -1,47 +1,4 @@
-import type { BackstopLimits, ClientCounters } from '../../src/gate/gate.ts';
-
-export type Metric = 'bytes' | 'milliseconds';
-
-/** A payment as the session machine sees it: plain JSON, so a persisted snapshot can replay it. */
-export interface PaymentRequest {
-  /** Unique per payment: the kind 21000 event id, or the hash of a raw token. */
-  id: string;
-  /** The serialised cashu token (cashuA… / cashuB…). */
-  token: string;
-  /** The customer's Nostr pubkey, when the payment came as a kind 21000 event. */
-  customerPubkey?: string;
-  /**
-   * Set only by the engine for a payment the mint settled after its answer was lost: it is already
-   * redeemed and booked, and is credited as it is.
-   */
-  precredited?: Credit;
-}
-
-/** What a redeemed payment bought, after the mint's input fees. */
-export interface Credit {
-  paymentId: string;
-  mint: string;
-  unit: string;
-  /** Face value of the token. */
-  amount: number;
-  /** Input fee kept by the mint. */
-  fee: number;
-  /** Allotment bought, in the session's metric (bytes or milliseconds). */
-  allotment: number;
-}
-
-/** The refusal a customer receives; `code` is a TollGate notice code. */
-export interface PaymentRefused {
-  paymentId: string;
-  code: string;
-  message: string;
-}
-
-export type CloseReason =
-  | 'operator'
-  | 'gate-lost-client'
-  | 'gate-error'
-  | 'shutdown';
+import type { BackstopLimits, ClientCounters, CloseReason, Credit, Metric, PaymentRefused, PaymentRequest } from '../domain.ts';
 
 /**
  * Gate counters at the moment the gate (re)opened, and which of the gate's counter sources gave
@@ -127,16 +84,3 @@ export type SessionEmitted =
   | { type: 'payment.refused'; refusal: PaymentRefused }
   | { type: 'gate.opened'; sessionId: string }
   | { type: 'session.ended'; sessionId: string; reason: CloseReason | 'exhausted' };
-
-/** A session as the HTTP layer, CLI and logs see it. */
-export interface SessionSummary {
-  mac: string;
-  sessionId: string | null;
-  state: string;
-  metric: Metric;
-  allotment: number;
-  used: number;
-  startedAt: number | null;
-  endsAt: number | null;
-  closeReason: CloseReason | null;
-}

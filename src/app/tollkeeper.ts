@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { Gateway } from '../engine/gateway.ts';
-import { ledgerCredits } from '../engine/persistence/booked-credits.ts';
 import type { Gate } from '../gate/gate.ts';
 import { parseMac } from '../gate/mac.ts';
 import { buildApp } from '../http/app.ts';
@@ -12,12 +11,11 @@ import type { MacResolver } from '../http/deps.ts';
 import { createMacLookup } from '../network/mac-lookup.ts';
 import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
-import { createRedeemer, type Redeemer } from '../payment/redeemer.ts';
+import { createRedeemer, type MintRedeemer } from '../payment/redeemer.ts';
 import { createOperatorWallet } from '../payment/wallet.ts';
 import { createOps } from '../ops/ops.ts';
 import { createInspectionHub } from '../live/inspection-hub.ts';
 import type { LiveView } from '../live/live-view.ts';
-import { SnapshotsRepo } from '../store/snapshots-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { gateFromConfig } from './gate-from-config.ts';
 
@@ -30,7 +28,7 @@ export interface TollkeeperOptions {
   /** Overrides the gate the config names (the demo's embedded simulated gate, tests). */
   gate?: Gate;
   /** Overrides the Cashu redeemer (the benchmarks' instant mint client). */
-  redeemer?: Redeemer;
+  redeemer?: MintRedeemer;
   /** Overrides MAC lookup from leases/ARP (the demo's simulated customers). */
   macs?: MacResolver;
   /** false: do not listen (tests use app.inject). */
@@ -47,7 +45,7 @@ export interface Tollkeeper {
   gateway: Gateway;
   store: Store;
   identity: LoadedIdentity;
-  redeemer: Redeemer;
+  redeemer: MintRedeemer;
   wallet: ReturnType<typeof createOperatorWallet>;
   app: FastifyInstance;
   /** Admin API and /metrics (inject works even when it does not listen). */
@@ -100,7 +98,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     onTick: ops.onTick,
     ...(hub ? { inspect: hub.inspect } : {}),
     // Sessions survive restarts and crashes: restored here, reconciled with the gate once started.
-    persistence: { snapshots: new SnapshotsRepo(store.db), bookedCredit: ledgerCredits(store.db) },
+    persistence: { snapshots: store.snapshots, bookedCredit: (paymentId, mac) => store.ledger.creditFor(paymentId, mac) },
   });
   if (gateway.restoreReport && (gateway.restoreReport.restored > 0 || gateway.restoreReport.failed.length > 0)) {
     const { restored, failed, ms } = gateway.restoreReport;

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import type { SessionSummary } from '../../machines/session/session.types.ts';
 import { parseMac } from '../gate/mac.ts';
 import { adminRequest, errorOf } from './admin-client.ts';
 import { configFrom } from './config-arg.ts';
-import { formatQuantity, pad, progressBar } from './format.ts';
+import { formatQuantity, pad, progressBar } from '../text/format.ts';
 import { type CliIo, UsageError } from './io.ts';
+import type { SessionSummary } from '../../machines/domain.ts';
 
 export const SESSIONS_USAGE = `Usage: tollkeeper sessions [--json] [--config FILE]
 

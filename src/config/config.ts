@@ -1,4 +1,4 @@
-import type { Metric } from '../../machines/session/session.types.ts';
+import type { Metric } from '../../machines/domain.ts';
 
 export interface MintConfig {
   url: string;

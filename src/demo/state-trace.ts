@@ -1,4 +1,4 @@
-import type { SessionSummary } from '../../machines/session/session.types.ts';
+import type { SessionSummary } from '../../machines/domain.ts';
 
 const HISTORY_LIMIT = 32;
 

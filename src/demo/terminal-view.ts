@@ -1,4 +1,4 @@
-import { formatQuantity, pad, progressBar } from '../cli/format.ts';
+import { formatQuantity, pad, progressBar } from '../text/format.ts';
 import type { SimulatedCustomer } from './customer.ts';
 import type { StateChange, StateTrace } from './state-trace.ts';
 

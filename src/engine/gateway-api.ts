@@ -1,12 +1,5 @@
 import type { Mac } from '../gate/mac.ts';
-import type {
-  CloseReason,
-  Credit,
-  Metric,
-  PaymentRefused,
-  PaymentRequest,
-  SessionSummary,
-} from '../../machines/session/session.types.ts';
+import type { CloseReason, Credit, Metric, PaymentRefused, PaymentRequest, SessionSummary } from '../../machines/domain.ts';
 
 export type PayOutcome =
   | { ok: true; credit: Credit; session: SessionSummary }

@@ -1,25 +1,26 @@
 import { type Actor, type ActorRefFrom, createActor, type InspectionEvent, type Subscription } from 'xstate';
 import type { Logger } from 'pino';
-import { DEFAULT_FAN_OUT, type FanOutPolicy, latestUsed, withLatestCounters } from '../../machines/gateway/gateway.fanout.ts';
+import { DEFAULT_FAN_OUT, latestUsed, withLatestCounters } from '../../machines/gateway/gateway.fanout.ts';
+import type { FanOutPolicy } from '../../machines/gateway/gateway.types.ts';
 import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
-import type { CloseReason, Metric, PaymentRequest, SessionContext, SessionSummary } from '../../machines/session/session.types.ts';
+import type { SessionContext } from '../../machines/session/session.types.ts';
 import type { Gate, GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
 import type { SnapshotsRepo } from '../store/snapshots-repo.ts';
 import type { GatewayApi, PayOutcome } from './gateway-api.ts';
 import { meterActor, toMeterReading } from './meter.ts';
-import { guardedGate, guardedRedeemer, OperationGuard } from './persistence/drain.ts';
+import { guardedGate, guardedRedeemer, OperationGuard } from './operation-guard.ts';
 import { GateReconciler } from './persistence/reconcile.ts';
-import { type BookedCredit, ReplayRedeemer } from './persistence/replay-redeemer.ts';
+import { type BookedCredit, ReplayRedeemer } from './replay-redeemer.ts';
 import { loadSessions, rootSnapshotWithSessions } from './persistence/restore.ts';
 import { SessionPersister } from './persistence/session-persister.ts';
-import type { Redeemer } from './redeemer.ts';
 import { coalesced, sessionEffects } from './session-effects.ts';
 import { logSessionTransitions } from './session-log.ts';
 import { isActive, isSettled, summarize, type SessionSnapshot } from './summary.ts';
 import { DEFAULT_TICK_POLICY, type MeteredSession, nextTickDelay, type TickPolicy } from './tick-policy.ts';
+import type { CloseReason, Metric, PaymentRequest, Redeemer, SessionSummary } from '../../machines/domain.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
 

@@ -1,9 +1,9 @@
 import { fromPromise } from 'xstate';
-import type { GateInput, GateOpened, OpenGateInput, RedeemInput } from '../../machines/session/session.actors.ts';
-import type { Baseline, Credit, FinalReading } from '../../machines/session/session.types.ts';
+import type { GateInput, GateOpened, OpenGateInput } from '../../machines/session/session.actors.ts';
+import type { Baseline, FinalReading } from '../../machines/session/session.types.ts';
 import { type Gate, GateError, type GateReading } from '../gate/gate.ts';
 import { parseMac } from '../gate/mac.ts';
-import type { Redeemer } from './redeemer.ts';
+import type { Credit, Redeemer, RedeemInput } from '../../machines/domain.ts';
 
 export interface SessionEffectDeps {
   gate: Gate;

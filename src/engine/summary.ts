@@ -2,7 +2,7 @@ import type { SnapshotFrom } from 'xstate';
 import type { sessionMachine } from '../../machines/session/session.machine.ts';
 import { usedAt } from '../../machines/session/session.logic.ts';
 import { statePath } from '../../machines/session/session.tags.ts';
-import type { SessionSummary } from '../../machines/session/session.types.ts';
+import type { SessionSummary } from '../../machines/domain.ts';
 
 export type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
 

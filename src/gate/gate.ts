@@ -1,20 +1,5 @@
+import type { AuthorizeOutcome, BackstopLimits, ClientCounters, DeauthorizeOutcome } from '../../machines/domain.ts';
 import type { Mac } from './mac.ts';
-
-/** Byte counters for one client, as the gate has counted them since it authorised the client. */
-export interface ClientCounters {
-  download: number;
-  upload: number;
-}
-
-/** The gate's own limits, set at authorisation: a backstop should tollkeeper stop metering. */
-export interface BackstopLimits {
-  /** Whole minutes; 0 = no limit. */
-  sessionMinutes: number;
-  /** Download quota in the gate's kB (KiB for OpenNDS); 0 = no limit. */
-  downloadQuotaKB: number;
-  /** Upload quota in the gate's kB; 0 = no limit. */
-  uploadQuotaKB: number;
-}
 
 export interface ClientReading extends ClientCounters {
   mac: Mac;
@@ -29,9 +14,6 @@ export interface GateReading {
   /** Where the counters came from, e.g. `iptables`, `nft`, `ndsctl-json`, `simulated`. */
   source: string;
 }
-
-export type AuthorizeOutcome = 'authorized' | 'already-open';
-export type DeauthorizeOutcome = 'closed' | 'not-found';
 
 export interface Gate {
   readonly kind: string;

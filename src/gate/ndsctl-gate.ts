@@ -1,17 +1,10 @@
 import { parseClientJson, parseClientListJson, NdsctlOutputError, type NdsClient, type NdsDialect } from './dialect.ts';
 import { parseFirewallCounters, FirewallOutputError, type CounterSource } from './firewall-counters.ts';
-import {
-  GateError,
-  type AuthorizeOutcome,
-  type BackstopLimits,
-  type ClientReading,
-  type DeauthorizeOutcome,
-  type Gate,
-  type GateReading,
-} from './gate.ts';
+import { GateError, type ClientReading, type Gate, type GateReading } from './gate.ts';
 import { parseMac, type Mac } from './mac.ts';
 import { classifyAuthReply, classifyDeauthReply } from './ndsctl-replies.ts';
 import { NdsctlRunner, type CommandResult, type NdsctlRunnerOptions } from './ndsctl-runner.ts';
+import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../machines/domain.ts';
 
 export type CountersMode = 'auto' | CounterSource | 'ndsctl-json';
 

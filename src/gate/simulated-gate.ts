@@ -1,14 +1,6 @@
-import {
-  GateError,
-  type AuthorizeOutcome,
-  type BackstopLimits,
-  type ClientReading,
-  type DeauthorizeOutcome,
-  type Gate,
-  type GateErrorKind,
-  type GateReading,
-} from './gate.ts';
+import { GateError, type ClientReading, type Gate, type GateErrorKind, type GateReading } from './gate.ts';
 import { parseMac, type Mac } from './mac.ts';
+import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../machines/domain.ts';
 
 export type GateOperation = 'authorize' | 'deauthorize' | 'readClient' | 'readAll';
 

@@ -1,6 +1,6 @@
 import type { GatewayIdentity } from '../nostr/identity.ts';
 import { noticeEvent } from '../nostr/events.ts';
-import { NOTICE_STATUS, Refusal, isRefusal, type NoticeCode } from '../payment/refusal.ts';
+import { NOTICE_STATUS, Refusal, isRefusal, type NoticeCode } from '../nostr/notice-codes.ts';
 import type { StoredAnswer } from './deps.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';

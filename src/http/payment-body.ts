@@ -1,5 +1,5 @@
-import { Refusal } from '../payment/refusal.ts';
-import { looksLikeToken } from '../nostr/cashu-token.ts';
+import { Refusal } from '../nostr/notice-codes.ts';
+import { looksLikeToken } from '../payment/cashu-token.ts';
 import type { PostedBody } from './plugins/content-types.ts';
 
 /** What a POST / carries: a raw token (still unchecked) or a parsed JSON value claimed to be an event. */

@@ -2,7 +2,7 @@ import type { StateValue } from 'xstate';
 import type { Gateway } from '../engine/gateway.ts';
 import { remainingAt } from '../../machines/session/session.logic.ts';
 import { statePath } from '../../machines/session/session.tags.ts';
-import type { Metric } from '../../machines/session/session.types.ts';
+import type { Metric } from '../../machines/domain.ts';
 
 /** What the live view needs of the engine. */
 export type LiveGateway = Pick<Gateway, 'sessions' | 'sessionRef'>;

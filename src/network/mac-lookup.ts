@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parseMac, type Mac } from '../gate/mac.ts';
-import { Refusal } from '../payment/refusal.ts';
+import { Refusal } from '../nostr/notice-codes.ts';
 import { normalizeIp } from './client-address.ts';
 import { ParsedFile } from './parsed-file.ts';
 

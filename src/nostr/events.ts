@@ -1,8 +1,8 @@
 import type { NostrEvent } from 'nostr-tools/pure';
 import type { Mac } from '../gate/mac.ts';
-import type { Metric } from '../../machines/session/session.types.ts';
 import { signEvent } from './event-signer.ts';
 import type { GatewayIdentity } from './identity.ts';
+import type { Metric } from '../../machines/domain.ts';
 
 export const KIND_ADVERTISEMENT = 10021;
 export const KIND_PAYMENT = 21000;

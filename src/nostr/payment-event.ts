@@ -1,7 +1,7 @@
 import { getEventHash, verifyEvent, type NostrEvent } from 'nostr-tools/pure';
 import { InvalidMacError, parseMac, type Mac } from '../gate/mac.ts';
-import { Refusal } from '../payment/refusal.ts';
-import { checkCashuToken } from './cashu-token.ts';
+import { Refusal } from './notice-codes.ts';
+import { checkCashuToken } from '../payment/cashu-token.ts';
 import { KIND_PAYMENT } from './events.ts';
 
 export const DEFAULT_EVENT_WINDOW_SECONDS = 600;

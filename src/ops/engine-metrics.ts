@@ -1,5 +1,5 @@
-import type { Metric, SessionSummary } from '../../machines/session/session.types.ts';
 import { Histogram, type MetricFamily } from './prometheus.ts';
+import type { Metric, SessionSummary } from '../../machines/domain.ts';
 
 export const SESSION_STATES = ['idle', 'paying', 'open', 'polling', 'exhausted', 'closed'] as const;
 const TICK_BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

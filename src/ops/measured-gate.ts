@@ -1,6 +1,7 @@
-import { GateError, type BackstopLimits, type Gate } from '../gate/gate.ts';
+import { GateError, type Gate } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
 import { Histogram, type MetricFamily } from './prometheus.ts';
+import type { BackstopLimits } from '../../machines/domain.ts';
 
 type Operation = 'authorize' | 'deauthorize' | 'readClient' | 'readAll';
 const OPERATIONS: readonly Operation[] = ['authorize', 'deauthorize', 'readClient', 'readAll'];

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Metric, SessionSummary } from '../../machines/session/session.types.ts';
 import type { GatewayApi } from '../engine/gateway-api.ts';
 import type { Gate } from '../gate/gate.ts';
 import type { Store } from '../store/store.ts';
@@ -9,6 +8,7 @@ import { EngineMetrics, type TickReport } from './engine-metrics.ts';
 import { ledgerMetrics } from './ledger-metrics.ts';
 import { MeasuredGate } from './measured-gate.ts';
 import { renderMetrics } from './prometheus.ts';
+import type { Metric, SessionSummary } from '../../machines/domain.ts';
 
 export interface OpsOptions {
   dataDir: string;

@@ -1,5 +1,5 @@
 import { MintCallError, NUT_TOKEN_SPENT } from './mint-client.ts';
-import { Refusal } from './refusal.ts';
+import { Refusal } from '../nostr/notice-codes.ts';
 
 /** The customer-facing refusal for a failed call to an accepted mint. */
 export function refusalForMintError(error: MintCallError): Refusal {

@@ -1,5 +1,5 @@
 import { getDecodedToken, OutputData, type Proof, type Wallet } from '@cashu/cashu-ts';
-import type { Credit, Metric, PaymentRequest } from '../../machines/session/session.types.ts';
+import type { Credit, Metric, PaymentRequest, RedeemInput, Redeemer } from '../../machines/domain.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -9,10 +9,10 @@ import { refusalForMintError } from './mint-refusal.ts';
 import { normalizeMintUrl } from './mint-url.ts';
 import { MintWallets } from './mint-wallets.ts';
 import { inputFee, stepsFor } from './pricing.ts';
-import { Refusal } from './refusal.ts';
+import { Refusal } from '../nostr/notice-codes.ts';
 import { settleSwap } from './settle.ts';
 import { resolveSwap, type Resolution } from './swap-recovery.ts';
-import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './token-inspect.ts';
+import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './cashu-token.ts';
 
 export interface AcceptedMint {
   url: string;
@@ -35,12 +35,6 @@ export interface RedeemerOptions {
   log?: PaymentLog;
 }
 
-export interface RedeemInput {
-  mac: string;
-  sessionId: string | null;
-  payment: PaymentRequest;
-}
-
 /** A payment whose ambiguous swap was resolved after its redeem() call had already answered. */
 export interface RecoveredCredit {
   mac: string;
@@ -48,9 +42,8 @@ export interface RecoveredCredit {
   credit: Credit;
 }
 
-export interface Redeemer {
-  /** Swaps the token at its mint and books it. @throws Refusal */
-  redeem(input: RedeemInput): Promise<Credit>;
+/** The engine's redeemer, swapping each token at its mint and booking it, with the recovery of swaps left unanswered. */
+export interface MintRedeemer extends Redeemer {
   /**
    * Settles swaps left without an answer (including ones sent before a crash). Returns the credits
    * found; each is returned once, ever. Call periodically and at start-up; credit each to its MAC.
@@ -58,11 +51,11 @@ export interface Redeemer {
   resolvePending(): Promise<RecoveredCredit[]>;
 }
 
-export function createRedeemer(options: RedeemerOptions): Redeemer {
+export function createRedeemer(options: RedeemerOptions): MintRedeemer {
   return new CashuRedeemer(options);
 }
 
-class CashuRedeemer implements Redeemer {
+class CashuRedeemer implements MintRedeemer {
   private readonly store: Store;
   private readonly log: PaymentLog;
   private readonly wallets: MintWallets;

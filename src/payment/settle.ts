@@ -1,9 +1,9 @@
 import type { Proof } from '@cashu/cashu-ts';
-import type { Credit } from '../../machines/session/session.types.ts';
 import type { LedgerStatus } from '../store/ledger-repo.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
 import { allotmentFor } from './pricing.ts';
+import type { Credit } from '../../machines/domain.ts';
 
 /**
  * Books a completed swap: the ledger row, the operator's new proofs and the pending swap marked

@@ -1,10 +1,10 @@
 import { Amount, hashToCurve, OutputData, type Proof, type SerializedBlindedSignature, type Wallet } from '@cashu/cashu-ts';
-import type { Credit } from '../../machines/session/session.types.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
 import type { PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_OUTPUTS_ALREADY_SIGNED, NUT_TOKEN_SPENT } from './mint-client.ts';
 import { settleSwap } from './settle.ts';
+import type { Credit } from '../../machines/domain.ts';
 
 export type Resolution =
   | { outcome: 'credited'; credit: Credit }

@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Credit } from '../../machines/domain.ts';
 
 export type LedgerStatus = 'credited' | 'recovered';
 
@@ -58,7 +59,11 @@ const fromRaw = (r: RawRow): LedgerRow => ({
 });
 
 export class LedgerRepo {
-  constructor(private readonly db: Database) {}
+  private readonly creditQuery: Statement;
+
+  constructor(private readonly db: Database) {
+    this.creditQuery = db.prepare('SELECT * FROM ledger WHERE payment_id = ? AND mac = ? ORDER BY id DESC LIMIT 1');
+  }
 
   /** Inserts a row and returns its id; throws on a second row for the same token hash. */
   insert(entry: LedgerEntry): number {
@@ -74,6 +79,12 @@ export class LedgerRepo {
   byTokenHash(tokenHash: string): LedgerRow | undefined {
     const row = this.db.prepare('SELECT * FROM ledger WHERE token_hash = ?').get(tokenHash) as RawRow | undefined;
     return row && fromRaw(row);
+  }
+
+  /** The credit booked for a payment to a MAC (written with the swap), if there is one. */
+  creditFor(paymentId: string, mac: string): Credit | undefined {
+    const row = this.creditQuery.get(paymentId, mac) as RawRow | undefined;
+    return row && { paymentId: row.payment_id, mint: row.mint, unit: row.unit, amount: row.amount, fee: row.fee, allotment: row.allotment };
   }
 
   all(): LedgerRow[] {

@@ -5,6 +5,7 @@ import { LedgerRepo } from './ledger-repo.ts';
 import { migrate } from './migrations.ts';
 import { PendingSwapsRepo } from './pending-swaps-repo.ts';
 import { ProofsRepo } from './proofs-repo.ts';
+import { SnapshotsRepo } from './snapshots-repo.ts';
 
 export interface Store {
   readonly db: Database.Database;
@@ -12,6 +13,7 @@ export interface Store {
   readonly proofs: ProofsRepo;
   readonly pendingSwaps: PendingSwapsRepo;
   readonly answers: AnswersRepo;
+  readonly snapshots: SnapshotsRepo;
   /** Migrations applied by this open (0 when the file was already current). */
   readonly migrationsApplied: number;
   /** Runs `fn` in one SQLite transaction (committed when it returns, rolled back when it throws). */
@@ -34,6 +36,7 @@ export function openStore(path: string): Store {
     proofs: new ProofsRepo(db),
     pendingSwaps: new PendingSwapsRepo(db),
     answers: new AnswersRepo(db, commits),
+    snapshots: new SnapshotsRepo(db),
     migrationsApplied,
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => {

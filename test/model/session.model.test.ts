@@ -7,9 +7,9 @@ import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import { DeferredGate } from '../support/deferred-gate.ts';
 import { DeferredRedeemer } from '../support/deferred-redeemer.ts';
 import { silentLog } from '../support/silent-log.ts';
-import type { Metric } from '../../machines/session/session.types.ts';
 import { BIG_TOP_UP, MAC, MODEL_EPOCH, type ModelEvent, STEP_ALLOTMENT, clockAdvance, sessionModelPaths } from './session.paths.ts';
 import { CoverageRecorder, definedTransitions } from './transition-coverage.ts';
+import type { Metric } from '../../machines/domain.ts';
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
 

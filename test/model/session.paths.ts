@@ -2,7 +2,8 @@ import type { AnyActorLogic, SnapshotFrom } from 'xstate';
 import { TestModel } from 'xstate/graph';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
 import { backstopFor, delayUntilDeadline, retryDelay } from '../../machines/session/session.logic.ts';
-import type { Metric, SessionEvent } from '../../machines/session/session.types.ts';
+import type { SessionEvent } from '../../machines/session/session.types.ts';
+import type { Metric } from '../../machines/domain.ts';
 
 export const MAC = 'aa:bb:cc:00:00:01';
 /** What one credited payment buys in the model: 1000 bytes, or a minute. */

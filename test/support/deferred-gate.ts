@@ -1,6 +1,7 @@
-import { type BackstopLimits, GateError, type GateErrorKind, type Gate, type GateReading } from '../../src/gate/gate.ts';
+import { GateError, type GateErrorKind, type Gate, type GateReading } from '../../src/gate/gate.ts';
 import type { Mac } from '../../src/gate/mac.ts';
 import type { GateOperation, SimulatedGate } from '../../src/gate/simulated-gate.ts';
+import type { BackstopLimits } from '../../machines/domain.ts';
 
 export interface ReleaseOptions {
   /** Stamp the reading with this time instead of now (a reading that arrives late). */

@@ -1,6 +1,5 @@
-import type { Credit, PaymentRequest } from '../../machines/session/session.types.ts';
-import type { Redeemer } from '../../src/engine/redeemer.ts';
-import { Refusal } from '../../src/payment/refusal.ts';
+import { Refusal } from '../../src/nostr/notice-codes.ts';
+import type { Credit, PaymentRequest, Redeemer } from '../../machines/domain.ts';
 
 interface HeldRedemption {
   payment: PaymentRequest;

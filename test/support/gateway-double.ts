@@ -1,12 +1,6 @@
 import type { GatewayApi, PayOutcome } from '../../src/engine/gateway-api.ts';
 import type { Mac } from '../../src/gate/mac.ts';
-import type {
-  CloseReason,
-  Metric,
-  PaymentRefused,
-  PaymentRequest,
-  SessionSummary,
-} from '../../machines/session/session.types.ts';
+import type { CloseReason, Metric, PaymentRefused, PaymentRequest, SessionSummary } from '../../machines/domain.ts';
 
 /**
  * TEST DOUBLE of the engine's GatewayApi: no mint, no gate. Each accepted payment adds

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allStates, describeMachine, type MachineDescription } from '../../visualize/describe-machine.ts';
+import { allStates, describeMachine, type MachineDescription } from '../../src/statechart/describe-machine.ts';
 import { toMermaid } from '../../visualize/to-mermaid.ts';
 import { renderMachine } from '../../visualize/generate.ts';
 import { sessionMachine } from '../../machines/session/session.machine.ts';

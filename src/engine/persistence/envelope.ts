@@ -2,7 +2,6 @@ import type { StateValue } from 'xstate';
 import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
 import { statePath } from '../../../machines/session/session.tags.ts';
 import type { SnapshotRow, StoredSnapshotRow } from '../../store/snapshots-repo.ts';
-import { upgradeSnapshot } from './snapshot-upgrades.ts';
 
 export const SESSION_MACHINE_NAME = 'session';
 
@@ -74,4 +73,25 @@ export function rowToEnvelope(row: StoredSnapshotRow | SnapshotRow): SessionEnve
     );
   }
   return { machine: row.machine, version: SESSION_MACHINE_VERSION, mac: row.mac, savedAt: row.savedAt, snapshot: upgraded };
+}
+
+type Upgrade = (snapshot: PersistedSession) => PersistedSession;
+
+/** UPGRADES[n] turns a snapshot written by session machine version n into one version n + 1 reads. */
+const UPGRADES: Record<number, Upgrade> = {
+  // Version 2 remembers the limits the gate was last given (context.backstop). Version 1 did not, so
+  // they are unknown: a top-up does not renew them until the gate next authorises the client.
+  1: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, backstop: null } }),
+};
+
+/** Brings a stored snapshot up to `toVersion`, one version at a time; null when no upgrade leads there. */
+function upgradeSnapshot(snapshot: PersistedSession, fromVersion: number, toVersion: number): PersistedSession | null {
+  if (fromVersion > toVersion) return null;
+  let upgraded = snapshot;
+  for (let version = fromVersion; version < toVersion; version++) {
+    const upgrade = UPGRADES[version];
+    if (!upgrade) return null;
+    upgraded = upgrade(upgraded);
+  }
+  return upgraded;
 }

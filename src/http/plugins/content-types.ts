@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Refusal } from '../../payment/refusal.ts';
+import { Refusal } from '../../nostr/notice-codes.ts';
 
 /** A request body as read: its media type (lower case, no parameters; '' when absent) and text. */
 export interface PostedBody {

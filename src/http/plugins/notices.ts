@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Refusal } from '../../payment/refusal.ts';
+import { Refusal } from '../../nostr/notice-codes.ts';
 import { JSON_TYPE, refusalFromError, renderNotice, type NoticeContext } from '../notice.ts';
 
 declare module 'fastify' {

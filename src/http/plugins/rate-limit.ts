@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Refusal } from '../../payment/refusal.ts';
+import { Refusal } from '../../nostr/notice-codes.ts';
 import { clientIpOf } from '../client-ip.ts';
 import type { RateLimitOptions } from '../deps.ts';
 import { TokenBuckets } from '../token-bucket.ts';

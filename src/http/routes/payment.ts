@@ -1,17 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Mac } from '../../gate/mac.ts';
 import type { PayOutcome } from '../../engine/gateway-api.ts';
-import type { PaymentRequest } from '../../../machines/session/session.types.ts';
-import { checkCashuToken, tokenPaymentId } from '../../nostr/cashu-token.ts';
+import { checkCashuToken, tokenPaymentId } from '../../payment/cashu-token.ts';
 import { sessionEvent } from '../../nostr/events.ts';
 import { verifyPaymentEvent, type VerifiedPayment } from '../../nostr/payment-event.ts';
-import { Refusal, isRefusal } from '../../payment/refusal.ts';
+import { Refusal, isRefusal } from '../../nostr/notice-codes.ts';
 import { clientIpOf } from '../client-ip.ts';
 import type { HttpContext } from '../context.ts';
 import { JSON_TYPE, refusalFromCode, renderNotice } from '../notice.ts';
 import { isFinalStatus, type ProducedAnswer } from '../payment-answers.ts';
 import { readPaymentBody } from '../payment-body.ts';
 import type { PostedBody } from '../plugins/content-types.ts';
+import type { PaymentRequest } from '../../../machines/domain.ts';
 
 interface Payment {
   request: PaymentRequest;

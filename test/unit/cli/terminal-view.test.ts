@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionSummary } from '../../../machines/session/session.types.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
 import { DEFAULT_PLAN, SimulatedCustomer } from '../../../src/demo/customer.ts';
 import { demoDevices } from '../../../src/demo/demo-customers.ts';
 import { StateTrace } from '../../../src/demo/state-trace.ts';
 import { TerminalView } from '../../../src/demo/terminal-view.ts';
 import { silentLog } from '../../support/silent-log.ts';
+import type { SessionSummary } from '../../../machines/domain.ts';
 
 const devices = demoDevices(2);
 const customers = devices.map(

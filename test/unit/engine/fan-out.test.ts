@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type FanOutPolicy, usedWith } from '../../../machines/gateway/gateway.fanout.ts';
+import { usedWith } from '../../../machines/gateway/gateway.fanout.ts';
+import type { FanOutPolicy } from '../../../machines/gateway/gateway.types.ts';
 import { initialSessionContext } from '../../../machines/session/session.context.ts';
 import { usageAfterReport } from '../../../machines/session/session.logic.ts';
 import { Gateway, waitFor } from '../../../src/engine/gateway.ts';

@@ -10,8 +10,9 @@ import {
   predictedExhaustionMs,
   usageAfterReport,
 } from '../../../machines/session/session.logic.ts';
-import type { Credit, SessionContext } from '../../../machines/session/session.types.ts';
+import type { SessionContext } from '../../../machines/session/session.types.ts';
 import { DEFAULT_TICK_POLICY, nextTickDelay } from '../../../src/engine/tick-policy.ts';
+import type { Credit } from '../../../machines/domain.ts';
 
 function session(patch: Partial<SessionContext>): SessionContext {
   return { ...initialSessionContext({ mac: 'aa:bb:cc:dd:ee:ff', metric: 'bytes' }), ...patch };

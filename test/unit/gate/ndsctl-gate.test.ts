@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GateError, type BackstopLimits } from '../../../src/gate/gate.ts';
+import { GateError } from '../../../src/gate/gate.ts';
 import { InvalidMacError, parseMac, type Mac } from '../../../src/gate/mac.ts';
 import { FakeNdsctl } from '../../support/fake-ndsctl/fake-ndsctl.ts';
+import type { BackstopLimits } from '../../../machines/domain.ts';
 
 const MAC = parseMac('aa:bb:cc:dd:ee:01');
 const LIMITS: BackstopLimits = { sessionMinutes: 60, downloadQuotaKB: 2048, uploadQuotaKB: 512 };

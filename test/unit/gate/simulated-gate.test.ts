@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GateError, type BackstopLimits } from '../../../src/gate/gate.ts';
+import { GateError } from '../../../src/gate/gate.ts';
 import { InvalidMacError, parseMac, type Mac } from '../../../src/gate/mac.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
+import type { BackstopLimits } from '../../../machines/domain.ts';
 
 const A = parseMac('aa:bb:cc:dd:ee:01');
 const B = parseMac('aa:bb:cc:dd:ee:02');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../../src/gate/mac.ts';
-import { checkCashuToken } from '../../../src/nostr/cashu-token.ts';
+import { checkCashuToken } from '../../../src/payment/cashu-token.ts';
 import { LEASED, buildTestApp, type TestApp } from '../../support/build-app.ts';
 import { cashuB, paymentEvent, tagValue } from './customer.ts';
 import { signedEvent } from './notice-assert.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientAddress, isLoopback, normalizeIp } from '../../../src/network/client-address.ts';
 import { createMacLookup, macFromArp, macFromLeases } from '../../../src/network/mac-lookup.ts';
-import { Refusal } from '../../../src/payment/refusal.ts';
+import { Refusal } from '../../../src/nostr/notice-codes.ts';
 
 const LEASES = `1700000000 aa:bb:cc:00:00:01 192.168.1.10 phone 01:aa:bb:cc:00:00:01
 1700000500 AA:BB:CC:00:00:02 192.168.1.11 * *

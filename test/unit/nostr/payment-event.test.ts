@@ -1,8 +1,8 @@
 import { finalizeEvent, generateSecretKey, verifyEvent, type NostrEvent } from 'nostr-tools/pure';
 import { describe, expect, it } from 'vitest';
-import { checkCashuToken, tokenPaymentId } from '../../../src/nostr/cashu-token.ts';
+import { checkCashuToken, tokenPaymentId } from '../../../src/payment/cashu-token.ts';
 import { verifyPaymentEvent } from '../../../src/nostr/payment-event.ts';
-import { Refusal } from '../../../src/payment/refusal.ts';
+import { Refusal } from '../../../src/nostr/notice-codes.ts';
 import { cashuA, cashuB, paymentEvent } from '../http/customer.ts';
 
 const gateway = 'a'.repeat(64);

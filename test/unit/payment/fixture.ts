@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedeemer, type AcceptedMint, type Redeemer, type RedeemerOptions } from '../../../src/payment/redeemer.ts';
+import { createRedeemer, type AcceptedMint, type MintRedeemer, type RedeemerOptions } from '../../../src/payment/redeemer.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 
 export const MAC = 'aa:bb:cc:dd:ee:01';
@@ -12,7 +12,7 @@ export function makeRedeemer(mints: AcceptedMint[], overrides: Partial<RedeemerO
   const dir = mkdtempSync(join(tmpdir(), 'tollkeeper-pay-'));
   const path = join(dir, 'tollkeeper.db');
   const store: Store = openStore(path);
-  const redeemer: Redeemer = createRedeemer({
+  const redeemer: MintRedeemer = createRedeemer({
     store,
     mints,
     metric: 'milliseconds',

@@ -1,16 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Credit, Metric, PaymentRequest } from '../../../machines/session/session.types.ts';
 import { Gateway } from '../../../src/engine/gateway.ts';
-import type { BookedCredit } from '../../../src/engine/persistence/replay-redeemer.ts';
+import type { BookedCredit } from '../../../src/engine/replay-redeemer.ts';
 import { isSettled } from '../../../src/engine/summary.ts';
-import type { Redeemer } from '../../../src/engine/redeemer.ts';
 import type { Mac } from '../../../src/gate/mac.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
 import { SnapshotsRepo } from '../../../src/store/snapshots-repo.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 import { silentLog } from '../../support/silent-log.ts';
+import type { Credit, Metric, PaymentRequest, Redeemer } from '../../../machines/domain.ts';
 
 /** A redeemer that credits every payment at once with a fixed allotment, and counts redemptions. */
 export class CountingRedeemer implements Redeemer {
@@ -36,7 +35,7 @@ export class EngineHarness {
   ) {}
 
   get snapshots(): SnapshotsRepo {
-    return new SnapshotsRepo(this.store.db);
+    return this.store.snapshots;
   }
 
   /** Starts an engine over the store and gate (restoring whatever the store holds). */

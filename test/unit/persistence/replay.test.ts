@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Credit, PaymentRequest } from '../../../machines/session/session.types.ts';
-import type { Redeemer } from '../../../src/engine/redeemer.ts';
 import type { Mac } from '../../../src/gate/mac.ts';
-import { Refusal } from '../../../src/payment/refusal.ts';
+import { Refusal } from '../../../src/nostr/notice-codes.ts';
 import { DeferredRedeemer } from '../../support/deferred-redeemer.ts';
 import { EngineHarness, until } from './engine-harness.ts';
+import type { Credit, PaymentRequest, Redeemer } from '../../../machines/domain.ts';
 
 const A = 'aa:bb:cc:00:00:01';
 const CREDIT: Credit = { paymentId: 'pay-a', mint: 'http://127.0.0.1:3338', unit: 'sat', amount: 10, fee: 0, allotment: 10_000 };

@@ -1,4 +1,4 @@
-import type { Metric } from '../../machines/session/session.types.ts';
+import type { Metric } from '../../machines/domain.ts';
 
 /** 1536 -> "1.5 kB" (1024-based, as ndsctl counts); milliseconds -> "12.3 s". */
 export function formatQuantity(value: number, metric: Metric): string {

@@ -1,5 +1,4 @@
-import type { Credit } from '../../../machines/session/session.types.ts';
-import type { Redeemer } from '../redeemer.ts';
+import type { Credit, Redeemer } from '../../machines/domain.ts';
 
 /** The credit the ledger holds for a payment to a MAC, if it was booked. */
 export type BookedCredit = (paymentId: string, mac: string) => Credit | undefined;

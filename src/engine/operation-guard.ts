@@ -1,5 +1,5 @@
-import type { Gate } from '../../gate/gate.ts';
-import type { Redeemer } from '../redeemer.ts';
+import type { Gate } from '../gate/gate.ts';
+import type { Redeemer } from '../../machines/domain.ts';
 
 /**
  * Counts the gate and mint operations in flight so shutdown can wait for them. Once draining, new
