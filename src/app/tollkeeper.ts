@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,6 +8,7 @@ import type { Gate } from '../gate/gate.ts';
 import { parseMac } from '../gate/mac.ts';
 import { buildApp } from '../http/app.ts';
 import type { MacResolver } from '../http/deps.ts';
+import type { HttpLimits } from '../http/http-limits.ts';
 import { createMacLookup } from '../network/mac-lookup.ts';
 import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
@@ -67,10 +68,17 @@ export function pricingOf(config: Config): Pricing {
   };
 }
 
+export function httpLimitsOf(config: Config): HttpLimits {
+  const { requestBurst, requestsPerSecond, ...rest } = config.httpLimits;
+  return { ...rest, requests: { burst: requestBurst, perSecond: requestsPerSecond } };
+}
+
 /** Assembles and starts the gateway: store, identity, redeemer, gate, engine and HTTP shim. */
 export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollkeeper> {
   const { config, log } = options;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // An existing directory keeps whatever mode it had; it holds the Nostr key and the operator's ecash.
+  chmodSync(config.dataDir, 0o700);
   const store = openStore(join(config.dataDir, 'tollkeeper.sqlite'));
   const identity = await loadOrCreateIdentity(config.dataDir);
   if (identity.modeFixed) log.warn({ dataDir: config.dataDir }, 'the Nostr key file was readable by others; its mode is now 0600');
@@ -110,10 +118,15 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile });
   const app = buildApp(
     { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config) },
-    { rateLimit: config.rateLimit, trustedRelays: config.trustedRelays, logger: log.child({ component: 'http' }) },
+    {
+      rateLimit: config.rateLimit,
+      limits: httpLimitsOf(config),
+      trustedRelays: config.trustedRelays,
+      logger: log.child({ component: 'http' }),
+    },
   );
 
-  const admin = ops.adminApp({ gateway, store });
+  const admin = ops.adminApp({ gateway, store, limits: httpLimitsOf(config) });
 
   const creditRecovered = async () => {
     for (const recovered of await redeemer.resolvePending()) {

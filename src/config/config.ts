@@ -31,13 +31,24 @@ export interface Config {
   arpFile: string;
   trustedRelays: string[];
   rateLimit: { burst: number; perSecond: number };
+  /** Bounds on what LAN devices may hold of the customer and admin listeners (see src/http/http-limits.ts). */
+  httpLimits: {
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    idleTimeoutMs: number;
+    connectionsPerIp: number;
+    connections: number;
+    requestBurst: number;
+    requestsPerSecond: number;
+  };
   /** How long a swap at the mint may take before the payment is ambiguous. */
   paymentTimeoutMs: number;
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'; pretty: boolean };
   /** Operator listener (admin API for the CLI, /metrics); loopback addresses only. */
   admin: { host: string; port: number };
   /** Browser view of the live sessions (statechart, table, event feed); off unless enabled, token required. */
-  liveView: { enabled: boolean; host: string; port: number; token: string | null };
+  liveView: { enabled: boolean; host: string; port: number; token: string | null; allowRemote: boolean };
   /** WebSocket of a Stately inspector relay to stream actor events to; null = off. */
   inspectUrl: string | null;
 }
@@ -67,9 +78,19 @@ export const DEFAULT_CONFIG: Config = {
   arpFile: '/proc/net/arp',
   trustedRelays: [],
   rateLimit: { burst: 10, perSecond: 1 },
+  httpLimits: {
+    requestTimeoutMs: 15_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+    idleTimeoutMs: 90_000,
+    connectionsPerIp: 32,
+    connections: 512,
+    requestBurst: 60,
+    requestsPerSecond: 10,
+  },
   paymentTimeoutMs: 10_000,
   log: { level: 'info', pretty: false },
   admin: { host: '127.0.0.1', port: 2122 },
-  liveView: { enabled: false, host: '127.0.0.1', port: 2123, token: null },
+  liveView: { enabled: false, host: '127.0.0.1', port: 2123, token: null, allowRemote: false },
   inspectUrl: null,
 };

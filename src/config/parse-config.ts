@@ -13,7 +13,7 @@ export function parseConfig(input: unknown): Config {
     if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known key', `one of ${[...TOP_LEVEL_KEYS].join(', ')}`);
   }
   const r = new Reader(input, fail);
-  const listen = r.object('listen') ?? {};
+  const listen = r.section('listen') ?? {};
   const config: Config = {
     listen: {
       host: r.string('listen.host', listen.host, DEFAULT_CONFIG.listen.host),
@@ -25,7 +25,7 @@ export function parseConfig(input: unknown): Config {
     stepSize: r.integer('stepSize', input.stepSize, DEFAULT_CONFIG.stepSize, 1),
     mints: readMints(r, input.mints),
     poll: (() => {
-      const poll = r.object('poll') ?? {};
+      const poll = r.section('poll') ?? {};
       return {
         minMs: r.integer('poll.minMs', poll.minMs, DEFAULT_CONFIG.poll.minMs, 10),
         maxMs: r.integer('poll.maxMs', poll.maxMs, DEFAULT_CONFIG.poll.maxMs, 10),
@@ -36,15 +36,16 @@ export function parseConfig(input: unknown): Config {
     arpFile: r.string('arpFile', input.arpFile, DEFAULT_CONFIG.arpFile),
     trustedRelays: r.strings('trustedRelays', input.trustedRelays, DEFAULT_CONFIG.trustedRelays),
     rateLimit: (() => {
-      const limit = r.object('rateLimit') ?? {};
+      const limit = r.section('rateLimit') ?? {};
       return {
         burst: r.integer('rateLimit.burst', limit.burst, DEFAULT_CONFIG.rateLimit.burst, 1),
         perSecond: r.number('rateLimit.perSecond', limit.perSecond, DEFAULT_CONFIG.rateLimit.perSecond, 0.001),
       };
     })(),
+    httpLimits: readHttpLimits(r),
     paymentTimeoutMs: r.integer('paymentTimeoutMs', input.paymentTimeoutMs, DEFAULT_CONFIG.paymentTimeoutMs, 100),
     log: (() => {
-      const log = r.object('log') ?? {};
+      const log = r.section('log') ?? {};
       return {
         level: r.oneOf('log.level', log.level, ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, DEFAULT_CONFIG.log.level),
         pretty: r.boolean('log.pretty', log.pretty, DEFAULT_CONFIG.log.pretty),
@@ -64,19 +65,43 @@ const LOOPBACK_HOSTS = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
 
 /** The live view shows customers' MACs: it is off by default and always behind a token. */
 function readLiveView(r: Reader): Config['liveView'] {
-  const live = r.object('liveView') ?? {};
+  const live = r.section('liveView') ?? {};
   const defaults = DEFAULT_CONFIG.liveView;
   const enabled = r.boolean('liveView.enabled', live.enabled, defaults.enabled);
   const token = live.token === undefined || live.token === null ? null : r.string('liveView.token', live.token, '');
   if (enabled && (token === null || token.length < 16)) {
     r.fail('liveView.token', token === null ? 'is missing' : 'is shorter than 16 characters', 'a random string of at least 16 characters, e.g. from `openssl rand -hex 16`');
   }
-  return {
-    enabled,
-    host: r.string('liveView.host', live.host, defaults.host),
-    port: r.integer('liveView.port', live.port, defaults.port, 0, 65_535),
-    token,
+  const host = r.string('liveView.host', live.host, defaults.host);
+  const allowRemote = r.boolean('liveView.allowRemote', live.allowRemote, defaults.allowRemote);
+  if (!LOOPBACK_HOSTS.test(host) && !allowRemote) {
+    r.fail('liveView.host', `is ${JSON.stringify(host)}`, 'a loopback address, or liveView.allowRemote: true to show sessions beyond this machine');
+  }
+  if (allowRemote && (token === null || token.length < 16)) {
+    r.fail('liveView.allowRemote', 'is true without a token', 'a liveView.token of at least 16 characters');
+  }
+  return { enabled, host, port: r.integer('liveView.port', live.port, defaults.port, 0, 65_535), token, allowRemote };
+}
+
+/** Every bound on what LAN devices may hold of the listeners; each at least 1. */
+function readHttpLimits(r: Reader): Config['httpLimits'] {
+  const limits = r.section('httpLimits') ?? {};
+  const defaults = DEFAULT_CONFIG.httpLimits;
+  const read = (key: keyof Config['httpLimits']) => r.integer(`httpLimits.${key}`, limits[key], defaults[key], 1);
+  const config = {
+    requestTimeoutMs: read('requestTimeoutMs'),
+    headersTimeoutMs: read('headersTimeoutMs'),
+    keepAliveTimeoutMs: read('keepAliveTimeoutMs'),
+    idleTimeoutMs: read('idleTimeoutMs'),
+    connectionsPerIp: read('connectionsPerIp'),
+    connections: read('connections'),
+    requestBurst: read('requestBurst'),
+    requestsPerSecond: r.number('httpLimits.requestsPerSecond', limits.requestsPerSecond, defaults.requestsPerSecond, 0.001),
   };
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    r.fail('httpLimits.headersTimeoutMs', `${config.headersTimeoutMs} is above httpLimits.requestTimeoutMs`, 'headersTimeoutMs <= requestTimeoutMs');
+  }
+  return config;
 }
 
 function readInspectUrl(r: Reader, value: unknown): string | null {
@@ -88,7 +113,7 @@ function readInspectUrl(r: Reader, value: unknown): string | null {
 
 /** The admin listener answers the CLI and /metrics; it must never face the customers' network. */
 function readAdmin(r: Reader): Config['admin'] {
-  const admin = r.object('admin') ?? {};
+  const admin = r.section('admin') ?? {};
   const host = r.string('admin.host', admin.host, DEFAULT_CONFIG.admin.host);
   if (!LOOPBACK_HOSTS.test(host)) r.fail('admin.host', `is ${JSON.stringify(host)}`, 'a loopback address (127.0.0.1, ::1 or localhost)');
   return { host, port: r.integer('admin.port', admin.port, DEFAULT_CONFIG.admin.port, 0, 65_535) };
@@ -99,6 +124,7 @@ function readGate(r: Reader, value: unknown): GateConfig {
   const gate = r.object('gate');
   if (!gate) return DEFAULT_CONFIG.gate;
   const kind = r.oneOf('gate.kind', gate.kind, ['ndsctl', 'simulated'] as const, 'ndsctl');
+  r.knownKeys('gate', gate, kind === 'simulated' ? ['kind'] : Object.keys(DEFAULT_CONFIG.gate));
   if (kind === 'simulated') return { kind };
   const command = r.strings('gate.command', gate.command, ['ndsctl']);
   if (command.length === 0) r.fail('gate.command', 'is empty', 'an argv prefix such as ["ndsctl"]');
@@ -110,6 +136,8 @@ function readGate(r: Reader, value: unknown): GateConfig {
   };
 }
 
+const MINT_KEYS = ['url', 'unit', 'pricePerStep', 'minSteps'];
+
 function readMints(r: Reader, value: unknown): MintConfig[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
@@ -119,6 +147,7 @@ function readMints(r: Reader, value: unknown): MintConfig[] {
   return value.map((entry, i) => {
     const key = `mints[${i}]`;
     const mint = isObject(entry) ? entry : (r.fail(key, `is ${describe(entry)}`, 'an object'), {});
+    r.knownKeys(key, mint, MINT_KEYS);
     const url = r.string(`${key}.url`, mint.url, '');
     if (!/^https?:\/\/[^/\s]+/i.test(url)) r.fail(`${key}.url`, `is ${JSON.stringify(url)}`, 'an http(s) URL of a Cashu mint');
     return {
@@ -135,6 +164,19 @@ class Reader {
     private readonly input: Json,
     readonly fail: (key: string, problem: string, expected: string) => void,
   ) {}
+
+  /** A top-level section whose keys are those of its defaults; any other key is a problem named by its path. */
+  section(key: keyof Config): Json | undefined {
+    const value = this.object(key);
+    if (value) this.knownKeys(key, value, Object.keys(DEFAULT_CONFIG[key] as object));
+    return value;
+  }
+
+  knownKeys(path: string, value: Json, known: readonly string[]): void {
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) this.fail(`${path}.${key}`, 'is not a known key', `one of ${known.join(', ')}`);
+    }
+  }
 
   object(key: string): Json | undefined {
     const value = this.input[key];

@@ -3,6 +3,7 @@ import { normalizeIp } from '../network/client-address.ts';
 import { DEFAULT_EVENT_WINDOW_SECONDS } from '../nostr/payment-event.ts';
 import type { HttpContext } from './context.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_LIMIT, type HttpDeps, type HttpOptions } from './deps.ts';
+import { capConnections, DEFAULT_HTTP_LIMITS, serverTimeouts } from './http-limits.ts';
 import { PaymentAnswers } from './payment-answers.ts';
 import contentTypes from './plugins/content-types.ts';
 import notices from './plugins/notices.ts';
@@ -17,12 +18,15 @@ import whoamiRoute from './routes/whoami.ts';
 export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const now = deps.now ?? Date.now;
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : {}),
+    ...serverTimeouts(limits),
     bodyLimit,
     // Forwarding headers are interpreted by client-address.ts, and only from loopback.
     trustProxy: false,
   }) as unknown as FastifyInstance;
+  capConnections(app.server, limits);
 
   const ctx: HttpContext = {
     identity: deps.identity,
@@ -38,7 +42,7 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
 
   app.register(notices, { identity: ctx.identity, now });
   app.register(contentTypes, { bodyLimit });
-  app.register(rateLimit, { limit: options.rateLimit ?? DEFAULT_RATE_LIMIT, now });
+  app.register(rateLimit, { limit: options.rateLimit ?? DEFAULT_RATE_LIMIT, requests: limits.requests, now });
   app.register(advertisementRoute, ctx);
   app.register(paymentRoute, ctx);
   app.register(whoamiRoute, ctx);

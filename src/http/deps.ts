@@ -3,6 +3,7 @@ import type { Mac } from '../gate/mac.ts';
 import type { GatewayApi } from '../engine/gateway-api.ts';
 import type { GatewayIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
+import type { HttpLimits } from './http-limits.ts';
 
 /** An answer already given to a payment, replayed byte for byte when the same payment returns. */
 export interface StoredAnswer {
@@ -60,6 +61,8 @@ export interface HttpOptions {
   trustedRelays?: readonly string[];
   /** Accepted distance between a payment event's created_at and now, in seconds (default 600). */
   eventWindowSeconds?: number;
+  /** Timeouts, connection caps and the per-client request budget (defaults: DEFAULT_HTTP_LIMITS). */
+  limits?: Partial<HttpLimits>;
   /** An existing pino logger; none by default. */
   logger?: FastifyBaseLogger;
 }

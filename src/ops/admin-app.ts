@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GatewayApi } from '../engine/gateway-api.ts';
 import { parseMac } from '../gate/mac.ts';
+import { capConnections, DEFAULT_HTTP_LIMITS, type HttpLimits, serverTimeouts } from '../http/http-limits.ts';
+import { TokenBuckets } from '../http/token-bucket.ts';
 import { isLoopback } from '../network/client-address.ts';
 import { tokensMatch } from './admin-token.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
@@ -12,6 +14,8 @@ export interface AdminDeps {
   /** Prometheus text; served without the token (it holds no secrets and the listener is loopback-only). */
   metrics: () => string;
   logger?: FastifyBaseLogger;
+  /** The same timeouts, caps and request budget as the customer listener (default DEFAULT_HTTP_LIMITS). */
+  limits?: Partial<HttpLimits>;
 }
 
 /**
@@ -19,10 +23,19 @@ export interface AdminDeps {
  * Bound to loopback by configuration; a request from any other peer is refused all the same.
  */
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
-  const app = Fastify(deps.logger ? { loggerInstance: deps.logger } : {}) as unknown as FastifyInstance;
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : {}),
+    ...serverTimeouts(limits),
+  }) as unknown as FastifyInstance;
+  capConnections(app.server, limits);
+  const budget = limits.requests ? new TokenBuckets(limits.requests, Date.now) : null;
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!isLoopback(request.socket.remoteAddress ?? '')) return reply.code(403).send({ error: 'the admin API answers loopback only' });
+    const peer = request.socket.remoteAddress ?? '';
+    if (!isLoopback(peer)) return reply.code(403).send({ error: 'the admin API answers loopback only' });
+    const wait = budget?.take(peer) ?? 0;
+    if (wait > 0) return reply.code(429).header('retry-after', String(Math.ceil(wait))).send({ error: 'too many requests' });
   });
 
   app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(deps.metrics()));

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { GatewayApi } from '../engine/gateway-api.ts';
 import type { Gate } from '../gate/gate.ts';
+import type { HttpLimits } from '../http/http-limits.ts';
 import type { Store } from '../store/store.ts';
 import { buildAdminApp } from './admin-app.ts';
 import { loadOrCreateAdminToken } from './admin-token.ts';
@@ -22,7 +23,7 @@ export interface Ops {
   measure(gate: Gate): MeasuredGate;
   onTick(tick: TickReport): void;
   /** Builds the admin app (not listening) once the engine and store exist. */
-  adminApp(deps: { gateway: Pick<GatewayApi, 'sessions' | 'close'>; store: Store }): FastifyInstance;
+  adminApp(deps: { gateway: Pick<GatewayApi, 'sessions' | 'close'>; store: Store; limits?: Partial<HttpLimits> }): FastifyInstance;
   /** The Prometheus text /metrics serves (after adminApp). */
   metricsText(): string;
 }
@@ -46,6 +47,7 @@ export function createOps(options: OpsOptions): Ops {
         gateway: deps.gateway,
         token: loadOrCreateAdminToken(options.dataDir),
         metrics: metricsText,
+        ...(deps.limits ? { limits: deps.limits } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
       });
     },

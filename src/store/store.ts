@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AnswersRepo } from './answers-repo.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -23,6 +24,7 @@ export interface Store {
 
 /** Opens (creating if needed) the SQLite file at `path` in WAL mode and brings its schema up to date. */
 export function openStore(path: string): Store {
+  if (path !== ':memory:') keepPrivate(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -45,4 +47,15 @@ export function openStore(path: string): Store {
       db.close();
     },
   };
+}
+
+/**
+ * The database holds the operator's ecash: owner-only, whatever the umask and whatever mode an
+ * older version left. SQLite gives its -wal and -shm files the main file's mode when it creates them.
+ */
+function keepPrivate(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
 }

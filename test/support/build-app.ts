@@ -81,7 +81,7 @@ export async function buildTestApp(setup: TestAppSetup = {}): Promise<TestApp> {
       pricing: () => TEST_PRICING,
       now: () => clock.now,
     },
-    { rateLimit: false, ...setup.options },
+    { rateLimit: false, ...setup.options, limits: { requests: false as const, ...setup.options?.limits } },
   );
   await app.ready();
   return {

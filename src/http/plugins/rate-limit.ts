@@ -7,24 +7,37 @@ import { TokenBuckets } from '../token-bucket.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Routes with this flag draw from the client's token bucket. */
+    /** Routes with this flag also draw from the client's payment bucket. */
     rateLimited?: boolean;
   }
 }
 
 export interface RateLimitPluginOptions {
+  /** The payment bucket, for routes flagged `rateLimited`. */
   limit: RateLimitOptions | false;
+  /** The budget every request draws from, unknown paths included. */
+  requests: RateLimitOptions | false;
   now: () => number;
 }
 
-/** Per-client token bucket, checked before the body is read so a flood costs little. */
+/**
+ * Per-client token buckets, checked before the body is read so a flood costs little. Beyond the
+ * request budget the answer is a plain 429 that costs no signature; beyond the (smaller) payment
+ * bucket a payment gets the signed rate-limited notice.
+ */
 async function rateLimit(app: FastifyInstance, options: RateLimitPluginOptions): Promise<void> {
-  const { limit } = options;
-  if (!limit) return;
-  const buckets = new TokenBuckets(limit, options.now);
+  const payments = options.limit ? new TokenBuckets(options.limit, options.now) : null;
+  const requests = options.requests ? new TokenBuckets(options.requests, options.now) : null;
+  if (!payments && !requests) return;
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.rateLimited !== true) return;
-    const wait = buckets.take(clientIpOf(request));
+    const client = clientIpOf(request);
+    const overBudget = requests?.take(client) ?? 0;
+    if (overBudget > 0) {
+      if (Number.isFinite(overBudget)) reply.header('retry-after', String(Math.ceil(overBudget)));
+      return reply.code(429).type('text/plain; charset=utf-8').send('rate-limited');
+    }
+    if (!payments || request.routeOptions.config.rateLimited !== true) return;
+    const wait = payments.take(client);
     if (wait === 0) return;
     if (Number.isFinite(wait)) reply.header('retry-after', String(Math.ceil(wait)));
     throw new Refusal('rate-limited', 'too many payment attempts from this device; retry later');

@@ -57,6 +57,53 @@ describe('parseConfig', () => {
     expect(problemsOf(() => parseConfig({}))).toEqual([{ key: 'mints', problem: 'is empty', expected: 'at least one accepted mint' }]);
   });
 
+  it('refuses unknown keys at every level, naming each by its path', () => {
+    const problems = problemsOf(() =>
+      parseConfig({
+        listen: { host: '0.0.0.0', bogus: 1 },
+        mints: [{ ...MINT, colour: 'red' }],
+        gate: { kind: 'ndsctl', command: ['ndsctl'], extra: true },
+        poll: { minMs: 50, tick: 1 },
+        rateLimit: { brust: 5 },
+        httpLimits: { requestTimeoutMs: 1000, headersTimeoutMs: 500, slowloris: 'no' },
+        log: { level: 'info', colour: true },
+        admin: { port: 1, tls: true },
+        liveView: { hots: '0.0.0.0' },
+      }),
+    );
+    expect(problems.map((p) => p.key).sort()).toEqual(
+      [
+        'listen.bogus',
+        'mints[0].colour',
+        'gate.extra',
+        'poll.tick',
+        'rateLimit.brust',
+        'httpLimits.slowloris',
+        'log.colour',
+        'admin.tls',
+        'liveView.hots',
+      ].sort(),
+    );
+    expect(problems.every((p) => p.problem === 'is not a known key')).toBe(true);
+    expect(problems.find((p) => p.key === 'rateLimit.brust')?.expected).toBe('one of burst, perSecond');
+  });
+
+  it('binds the live view beyond loopback only with allowRemote and a token', () => {
+    const token = 'x'.repeat(16);
+    const remote = problemsOf(() => parseConfig({ mints: [MINT], liveView: { enabled: true, host: '0.0.0.0', token } }));
+    expect(remote).toEqual([{ key: 'liveView.host', problem: 'is "0.0.0.0"', expected: expect.stringContaining('allowRemote') }]);
+    const tokenless = problemsOf(() => parseConfig({ mints: [MINT], liveView: { host: '192.168.1.1', allowRemote: true } }));
+    expect(tokenless.map((p) => p.key)).toEqual(['liveView.allowRemote']);
+    expect(parseConfig({ mints: [MINT], liveView: { enabled: true, host: '192.168.1.1', token, allowRemote: true } }).liveView.host).toBe('192.168.1.1');
+  });
+
+  it('reads the HTTP limits and keeps the header deadline within the request deadline', () => {
+    expect(parseConfig({ mints: [MINT] }).httpLimits).toEqual(DEFAULT_CONFIG.httpLimits);
+    expect(problemsOf(() => parseConfig({ mints: [MINT], httpLimits: { requestTimeoutMs: 1000, headersTimeoutMs: 2000 } }))).toEqual([
+      { key: 'httpLimits.headersTimeoutMs', problem: '2000 is above httpLimits.requestTimeoutMs', expected: 'headersTimeoutMs <= requestTimeoutMs' },
+    ]);
+  });
+
   it('accepts an IPv6 or named loopback admin host', () => {
     expect(parseConfig({ mints: [MINT], admin: { host: '::1', port: 0 } }).admin).toEqual({ host: '::1', port: 0 });
     expect(parseConfig({ mints: [MINT], admin: { host: 'localhost' } }).admin.host).toBe('localhost');
