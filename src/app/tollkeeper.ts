@@ -115,7 +115,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   gateway.start();
   // Sessions have taken in the gate's reading (and orphans are closed) before anyone asks.
   await gateway.startup;
-  const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile });
+  const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
   const app = buildApp(
     { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config) },
     {

@@ -9,6 +9,12 @@ export interface MacLookupOptions {
   leaseFiles?: readonly string[];
   /** Kernel neighbour table (`IP HWTYPE FLAGS MAC MASK DEVICE`). */
   arpFile?: string;
+  /** Where disagreements and unreadable files are reported. */
+  log?: LookupLog;
+}
+
+export interface LookupLog {
+  warn(details: object, message: string): void;
 }
 
 export interface MacLookup {
@@ -23,25 +29,47 @@ const NO_MAC = '00:00:00:00:00:00';
 /** ATF_COM: the ARP entry is complete. */
 const ATF_COM = 0x2;
 
+const NOT_FOUND = 'the gateway cannot find the MAC address of your device';
+
 /**
+ * The live neighbour table says which device holds an address now; a lease says which device was
+ * given it, and a device can release a victim's lease and lease its address. So the neighbour
+ * table wins, the lease serves when the kernel has no complete entry, and when both name a MAC and
+ * they differ the lookup is refused: paying for the wrong device is worse than not paying.
+ *
  * Leases and the ARP table change while the gateway runs: each lookup checks whether a file
  * changed (one stat) and parses it again only then (see ParsedFile).
  */
 export function createMacLookup(options: MacLookupOptions = {}): MacLookup {
   const leaseFiles = (options.leaseFiles ?? DEFAULT_LEASE_FILES).map((file) => new ParsedFile(file, leaseTable));
   const arpFile = new ParsedFile(options.arpFile ?? DEFAULT_ARP_FILE, (text) => text);
+  const log = options.log;
+  const readable = async <T>(file: ParsedFile<T>): Promise<T | null> => {
+    try {
+      return await file.get();
+    } catch (error) {
+      log?.warn({ file: file.path, err: error }, 'MAC lookup: file not usable');
+      return null;
+    }
+  };
   return {
     async lookup(address) {
       const ip = normalizeIp(address);
-      if (isIP(ip) !== 0) {
-        for (const file of leaseFiles) {
-          const mac = (await file.get()).get(ip);
-          if (mac) return mac;
-        }
-        const mac = macFromArp(await arpFile.get(), ip);
-        if (mac) return mac;
+      if (isIP(ip) === 0) throw new Refusal('mac-address-lookup-failed', NOT_FOUND);
+      const arp = await readable(arpFile);
+      const neighbour = arp === null ? null : macFromArp(arp, ip);
+      let leased: Mac | null = null;
+      for (const file of leaseFiles) {
+        leased = (await readable(file))?.get(ip) ?? null;
+        if (leased) break;
       }
-      throw new Refusal('mac-address-lookup-failed', 'the gateway cannot find the MAC address of your device');
+      if (neighbour && leased && neighbour !== leased) {
+        log?.warn({ ip, neighbour, lease: leased }, 'MAC lookup: the neighbour table and the DHCP lease name different devices; refused');
+        throw new Refusal('mac-address-lookup-failed', 'the gateway sees two devices claiming your address; reconnect to the network and retry');
+      }
+      const mac = neighbour ?? leased;
+      if (mac) return mac;
+      throw new Refusal('mac-address-lookup-failed', NOT_FOUND);
     },
   };
 }

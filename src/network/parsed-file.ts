@@ -1,5 +1,8 @@
-import { statSync, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants, lstatSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/** Larger than any leases file or neighbour table of a router (a lease line is about 80 bytes). */
+export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
  * A changing text file (a DHCP leases file) parsed once and re-parsed only when it changes, so a
@@ -11,6 +14,9 @@ import { readFile } from 'node:fs/promises';
  * "racily clean" index entries, a file modified within `racyMs` of being read is not trusted
  * and is read again on every call until it has been quiet that long.
  * Files without a size (procfs, like /proc/net/arp) are read every time.
+ *
+ * Only a regular file is read, never through a symbolic link, and never more than `maxBytes`:
+ * anything else throws, and the caller treats the file as unusable.
  */
 export class ParsedFile<T> {
   private cached: { key: string; value: T; trusted: boolean } | null = null;
@@ -20,7 +26,7 @@ export class ParsedFile<T> {
   constructor(
     readonly path: string,
     private readonly parse: (text: string) => T,
-    private readonly options: { racyMs?: number; now?: () => number } = {},
+    private readonly options: { racyMs?: number; now?: () => number; maxBytes?: number } = {},
   ) {}
 
   /** The parsed file; a missing file parses as empty text. */
@@ -29,7 +35,8 @@ export class ParsedFile<T> {
     if (!stats) return this.parse('');
     const key = `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
     if (this.cached?.trusted && this.cached.key === key) return this.cached.value;
-    const text = await readOptional(this.path);
+    if (!stats.isFile()) throw new Error(`${this.path} is not a regular file; it is not read`);
+    const text = await readCapped(this.path, this.options.maxBytes ?? DEFAULT_MAX_FILE_BYTES);
     this.reads += 1;
     const value = this.parse(text);
     const now = (this.options.now ?? Date.now)();
@@ -41,19 +48,38 @@ export class ParsedFile<T> {
 
 function statOptional(path: string): Stats | null {
   try {
-    return statSync(path);
+    return lstatSync(path);
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
   }
 }
 
-async function readOptional(path: string): Promise<string> {
+/** Opened without following a link and without blocking (a FIFO), then checked again on the open file. */
+async function readCapped(path: string, maxBytes: number): Promise<string> {
+  let handle;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if (isMissing(error)) return '';
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${path} is a symbolic link; it is not read`);
     throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error(`${path} is not a regular file; it is not read`);
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes; it is not read`);
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkfifo } from './mkfifo.ts';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,10 +48,40 @@ describe('createMacLookup', () => {
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  it('asks the leases before the ARP table, skips missing files and unmaps IPv4-mapped IPv6', async () => {
+  it('takes a lease when the neighbour table has no entry, skips missing files and unmaps IPv4-mapped IPv6', async () => {
     const lookup = createMacLookup({ leaseFiles: [join(dir, 'missing'), join(dir, 'leases')], arpFile: join(dir, 'arp') });
-    expect(await lookup.lookup('192.168.1.10')).toBe('aa:bb:cc:00:00:01');
+    expect(await lookup.lookup('192.168.1.11')).toBe('aa:bb:cc:00:00:02');
     expect(await lookup.lookup('::ffff:192.168.1.20')).toBe('aa:bb:cc:00:00:20');
+  });
+
+  it('refuses, and logs both, when the lease and the neighbour table name different devices', async () => {
+    // 192.168.1.10 is leased to :01 but the kernel sees :aa answering from it (a lease taken over by a released-and-re-leased address).
+    const warnings: Array<{ details: object; message: string }> = [];
+    const log = { warn: (details: object, message: string) => void warnings.push({ details, message }) };
+    const lookup = createMacLookup({ leaseFiles: [join(dir, 'leases')], arpFile: join(dir, 'arp'), log });
+    await expect(lookup.lookup('192.168.1.10')).rejects.toMatchObject({ code: 'mac-address-lookup-failed' });
+    expect(warnings).toEqual([
+      { details: { ip: '192.168.1.10', neighbour: 'aa:bb:cc:00:00:aa', lease: 'aa:bb:cc:00:00:01' }, message: expect.stringContaining('different devices') },
+    ]);
+  });
+
+  it('prefers the live neighbour table: a device the kernel sees at an address it was not leased is found by its own MAC', async () => {
+    await writeFile(join(dir, 'leases'), '1700000000 aa:bb:cc:00:00:20 192.168.1.20 phone *\n');
+    const lookup = createMacLookup({ leaseFiles: [join(dir, 'leases')], arpFile: join(dir, 'arp') });
+    expect(await lookup.lookup('192.168.1.20')).toBe('aa:bb:cc:00:00:20');
+  });
+
+  it('reads a lease file only when it is a regular file no larger than the cap', async () => {
+    const warnings: object[] = [];
+    const log = { warn: (details: object) => void warnings.push(details) };
+    await symlink(join(dir, 'leases'), join(dir, 'linked'));
+    await mkfifo(join(dir, 'fifo'));
+    await writeFile(join(dir, 'huge'), `${'#'.repeat(5 * 1024 * 1024)}\n1700000000 aa:bb:cc:00:00:11 192.168.1.11 big *\n`);
+    for (const name of ['linked', 'fifo', 'huge']) {
+      const lookup = createMacLookup({ leaseFiles: [join(dir, name)], arpFile: join(dir, 'missing-arp'), log });
+      await expect(lookup.lookup('192.168.1.11'), name).rejects.toMatchObject({ code: 'mac-address-lookup-failed' });
+    }
+    expect(warnings.map((w) => (w as { file: string }).file)).toEqual(['linked', 'fifo', 'huge'].map((name) => join(dir, name)));
   });
 
   it('sees a lease written after it was created', async () => {
