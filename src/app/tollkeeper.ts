@@ -12,6 +12,7 @@ import type { HttpLimits } from '../http/http-limits.ts';
 import { createMacLookup } from '../network/mac-lookup.ts';
 import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
+import { createOfflineCheck } from '../payment/offline-check.ts';
 import { createRedeemer, type MintRedeemer } from '../payment/redeemer.ts';
 import { createOperatorWallet } from '../payment/wallet.ts';
 import { createOps } from '../ops/ops.ts';
@@ -22,6 +23,9 @@ import { gateFromConfig } from './gate-from-config.ts';
 
 export const TIPS = ['1', '2'] as const;
 const RESOLVE_PENDING_EVERY_MS = 30_000;
+/** Stored payment answers and finished swaps are kept this long (docs/operating.md, "Threats and limits"). */
+export const RETENTION_MS = 7 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface TollkeeperOptions {
   config: Config;
@@ -117,7 +121,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   await gateway.startup;
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
   const app = buildApp(
-    { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config) },
+    { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config), offlineCheck: createOfflineCheck(config.mints) },
     {
       rateLimit: config.rateLimit,
       limits: httpLimitsOf(config),
@@ -136,6 +140,19 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     }
   };
   await creditRecovered().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
+  const prune = () => {
+    try {
+      const before = Date.now() - RETENTION_MS;
+      const answers = store.answers.prune(before);
+      const swaps = store.pendingSwaps.pruneFinished(before);
+      if (answers + swaps > 0) log.info({ answers, swaps }, 'pruned stored answers and finished swaps past retention');
+    } catch (err) {
+      log.error({ err }, 'pruning stored answers failed');
+    }
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+  pruneTimer.unref();
   const pendingTimer = setInterval(() => {
     creditRecovered().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   }, RESOLVE_PENDING_EVERY_MS);
@@ -183,6 +200,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     url,
     async close() {
       clearInterval(pendingTimer);
+      clearInterval(pruneTimer);
       await liveView?.close();
       stately?.stop();
       await app.close();

@@ -38,6 +38,7 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
     trustedRelays: new Set((options.trustedRelays ?? []).map(normalizeIp)),
     eventWindowSeconds: options.eventWindowSeconds ?? DEFAULT_EVENT_WINDOW_SECONDS,
     bodyLimit,
+    offlineCheck: deps.offlineCheck ?? (() => undefined),
   };
 
   app.register(notices, { identity: ctx.identity, now });

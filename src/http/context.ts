@@ -13,4 +13,5 @@ export interface HttpContext extends NoticeContext {
   trustedRelays: ReadonlySet<string>;
   eventWindowSeconds: number;
   bodyLimit: number;
+  offlineCheck: (token: string) => unknown;
 }

@@ -43,6 +43,11 @@ export interface HttpDeps {
   pricing: () => Pricing;
   /** ms since the epoch; defaults to Date.now. */
   now?: () => number;
+  /**
+   * Refuses (throws Refusal) a token for what can be told without its mint. A token it refuses
+   * reaches no session actor and no store: its answer is not kept for replay.
+   */
+  offlineCheck?: (token: string) => unknown;
 }
 
 export interface RateLimitOptions {

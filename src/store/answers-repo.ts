@@ -35,11 +35,16 @@ export class AnswersRepo {
   private readonly insert: Statement;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly commits: GroupCommit = new GroupCommit(db),
   ) {
     this.select = db.prepare('SELECT * FROM answers WHERE event_id = ?');
     this.insert = db.prepare('INSERT OR IGNORE INTO answers (event_id, status, body, created_at) VALUES (?, ?, ?, ?)');
+  }
+
+  /** Forgets answers given before `before` (ms); returns how many. A payment replayed later is answered from the ledger. */
+  prune(before: number): number {
+    return this.db.prepare('DELETE FROM answers WHERE created_at < ?').run(before).changes;
   }
 
   /** Committed answers only: one still waiting for its batch's commit is not returned. */

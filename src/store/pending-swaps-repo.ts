@@ -124,6 +124,14 @@ export class PendingSwapsRepo {
   }
 
   /** Swaps whose outcome is not known yet: sent before a crash, or without an answer. */
+  /**
+   * Forgets finished swaps (settled, failed, lost) last touched before `before` (ms); returns how
+   * many. The ledger keeps every credit, and a token refused again goes back to its mint.
+   */
+  pruneFinished(before: number): number {
+    return this.db.prepare(`DELETE FROM pending_swaps WHERE state IN ('settled', 'failed', 'lost') AND updated_at < ?`).run(before).changes;
+  }
+
   unresolved(): PendingSwap[] {
     return (
       this.db.prepare(`SELECT * FROM pending_swaps WHERE state IN ('sent', 'ambiguous') ORDER BY created_at`).all() as RawRow[]

@@ -94,6 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     leaseFiles: [leases],
     arpFile: join(dataDir, 'no-arp-table'),
     rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 },
+    httpLimits: { requestBurst: 100_000, requestsPerSecond: 100_000 },
     paymentTimeoutMs: options.paymentTimeoutMs ?? 5_000,
   });
   const gate = new SimulatedGate();

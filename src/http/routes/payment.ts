@@ -24,6 +24,8 @@ export default async function paymentRoute(app: FastifyInstance, ctx: HttpContex
   app.post('/', { config: { rateLimited: true }, bodyLimit: ctx.bodyLimit }, async (request, reply) => {
     const payment = readPayment(ctx, request.body as PostedBody | undefined);
     request.noticeRecipient = payment.request.customerPubkey ?? null;
+    // Thrown as a Refusal: answered by the error handler, stored nowhere.
+    ctx.offlineCheck(payment.request.token);
     const mac = await customerMac(ctx, request, payment.event);
     const answer = await ctx.answers.answer(answerKey(payment, mac), () => redeem(ctx, mac, payment.request));
     return reply.code(answer.status).type(JSON_TYPE).send(answer.body);

@@ -38,6 +38,7 @@ export async function startRunningGateway(options: { log?: Logger; admin?: boole
     leaseFiles: [leases],
     arpFile: join(dataDir, 'no-arp'),
     rateLimit: { burst: 1000, perSecond: 1000 },
+    httpLimits: { requestBurst: 100_000, requestsPerSecond: 100_000 },
   });
   const gate = new SimulatedGate();
   const tk = await startTollkeeper({ config, log: options.log ?? silentLog, gate, admin: options.admin ?? true });
