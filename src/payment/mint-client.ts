@@ -28,13 +28,19 @@ export class MintCallError extends Error {
 export const NUT_TOKEN_SPENT = 11001;
 export const NUT_OUTPUTS_ALREADY_SIGNED = 10002;
 
+/**
+ * Largest answer read from a mint. The biggest legitimate one is the full keyset list (about 5 KB
+ * a keyset); a mint that sends more is broken or hostile, and the rest is not read.
+ */
+export const MAX_MINT_ANSWER_BYTES = 1024 * 1024;
+
 const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 /**
  * A cashu-ts RequestFn with a per-request deadline and failures sorted into MintCallError kinds
  * (cashu-ts' own request reports timeouts and refused connections as the same NetworkError).
  */
-export function createMintRequest(timeoutMs: number): RequestFn {
+export function createMintRequest(timeoutMs: number, maxAnswerBytes = MAX_MINT_ANSWER_BYTES): RequestFn {
   return async <T>(args: RequestOptions): Promise<T> => {
     const body = args.requestBody ? JSONInt.stringify(args.requestBody) : undefined;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -48,8 +54,9 @@ export function createMintRequest(timeoutMs: number): RequestFn {
         signal,
       });
       status = res.status;
-      text = await res.text();
+      text = await cappedText(res, maxAnswerBytes);
     } catch (error) {
+      if (error instanceof MintCallError) throw error;
       throw classifyFetchError(error, args.endpoint, timeoutMs);
     }
     const parsed = parseJson(text);
@@ -63,6 +70,35 @@ export function createMintRequest(timeoutMs: number): RequestFn {
     if (parsed === undefined) throw new MintCallError('unreachable', `mint sent no JSON from ${args.endpoint}`, undefined, status);
     return parsed as T;
   };
+}
+
+/**
+ * The body as text, refused past `maxBytes` (declared or actually sent). The request was
+ * delivered and may have been acted on, so the failure is ambiguous (`reset`), like a dropped answer.
+ */
+async function cappedText(res: Response, maxBytes: number): Promise<string> {
+  const tooLarge = () => new MintCallError('reset', `mint answer from ${res.url} is larger than ${maxBytes} bytes`, undefined, res.status);
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let received = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function parseJson(text: string): unknown {

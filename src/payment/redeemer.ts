@@ -32,6 +32,8 @@ export interface RedeemerOptions {
   maxProofs?: number;
   /** How long a mint's keysets (and their input fees) are reused before being fetched again. Default 5 min. */
   keysetCacheMs?: number;
+  /** Shortest interval between two reloads forced by tokens naming unknown keysets. Default 10 s. */
+  keysetReloadMs?: number;
   log?: PaymentLog;
 }
 
@@ -66,7 +68,7 @@ class CashuRedeemer implements MintRedeemer {
   constructor(private readonly options: RedeemerOptions) {
     this.store = options.store;
     this.log = options.log ?? silentLog;
-    this.wallets = new MintWallets(options.timeoutMs, options.keysetCacheMs ?? 5 * 60_000);
+    this.wallets = new MintWallets(options.timeoutMs, options.keysetCacheMs ?? 5 * 60_000, options.keysetReloadMs);
     this.accepted = options.mints.map((m) => {
       const normalized = normalizeMintUrl(m.url);
       if (!normalized) throw new Error(`accepted mint URL is invalid: ${m.url}`);
@@ -202,9 +204,9 @@ class CashuRedeemer implements MintRedeemer {
       : new Refusal('payment-processing-failed', 'the mint did not confirm the payment; it will be credited if it went through');
   }
 
-  private async walletFor(url: string, unit: string): Promise<Wallet> {
+  private async walletFor(url: string, unit: string, forceRefresh = false): Promise<Wallet> {
     try {
-      return await this.wallets.get(url, unit);
+      return await this.wallets.get(url, unit, forceRefresh);
     } catch (error) {
       throw refusalForMintError(asMintCallError(error) ?? new MintCallError('unreachable', String(error)));
     }
@@ -212,7 +214,7 @@ class CashuRedeemer implements MintRedeemer {
 
   /**
    * Full decode (short keyset ids resolved against the mint's keysets); every keyset must be of the
-   * accepted unit. Unknown keysets trigger one refresh of the mint's keysets.
+   * accepted unit. Unknown keysets trigger a refresh of the mint's keysets (coalesced and rate-limited by MintWallets).
    */
   private async decodeAgainst(wallet: Wallet, url: string, token: string, unit: string): Promise<{ wallet: Wallet; proofs: Proof[] }> {
     const decode = (w: Wallet): Proof[] | null => {
@@ -226,9 +228,10 @@ class CashuRedeemer implements MintRedeemer {
     };
     const proofs = decode(wallet);
     if (proofs) return { wallet, proofs };
-    const fresh = await this.wallets.get(url, unit, true).catch(() => null);
-    const retried = fresh && decode(fresh);
-    if (!fresh || !retried) throw new Refusal('payment-error-invalid-token', 'token uses keysets this mint does not have for the unit');
+    // A reload that fails says nothing about the token: a 503 (not stored), never a final 402.
+    const fresh = await this.walletFor(url, unit, true);
+    const retried = decode(fresh);
+    if (!retried) throw new Refusal('payment-error-invalid-token', 'token uses keysets this mint does not have for the unit');
     return { wallet: fresh, proofs: retried };
   }
 }

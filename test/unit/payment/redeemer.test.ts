@@ -235,6 +235,25 @@ describe('mint trouble', () => {
     await expect(redeemer.redeem(payment(token))).resolves.toMatchObject({ amount: 8 });
   });
 
+  it('a keyset reload that fails is payment-processing-failed (503, not stored), not a final invalid-token', async () => {
+    const fixture = makeRedeemer([{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }], { keysetCacheMs: 300_000, keysetReloadMs: 0 });
+    cleanups.push(fixture.cleanup);
+    await fixture.redeemer.redeem(payment(await mint.mintToken(8)));
+    // A token naming a keyset the cached wallet does not know forces a reload, and the mint is down for it.
+    const unknownKeyset = getEncodedToken({
+      mint: mint.url,
+      unit: 'sat',
+      proofs: [{ id: '00ffffffffffffff', amount: 8, secret: 'c'.repeat(64), C: `02${'ab'.repeat(32)}` }],
+    } as unknown as Parameters<typeof getEncodedToken>[0]);
+    mint.setFault({ kind: 'down', mode: '503', paths: ['/v1/keysets', '/v1/keys', '/v1/info'] });
+    const refusal = await refusalOf(fixture.redeemer.redeem(payment(unknownKeyset)));
+    expect(refusal.code).toBe('payment-processing-failed');
+    expect(refusal.status).toBe(503);
+
+    mint.setFault(null);
+    expect((await refusalOf(fixture.redeemer.redeem(payment(unknownKeyset)))).code).toBe('payment-error-invalid-token');
+  });
+
   it('unreachable mint (nothing listening) → payment-processing-failed', async () => {
     const gone = await startTestMint();
     const token = await gone.mintToken(8);
