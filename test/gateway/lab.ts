@@ -56,6 +56,11 @@ export function bytesUrl(bytes: number, port: number = LAB_UPSTREAM.plainPort): 
   return `http://${LAB_UPSTREAM.ip}:${port}/bytes/${bytes}`;
 }
 
+/** `POST /sink` on the upstream web server: reads the whole body and answers with its length. */
+export function sinkUrl(port: number = LAB_UPSTREAM.plainPort): string {
+  return `http://${LAB_UPSTREAM.ip}:${port}/sink`;
+}
+
 /** The mint's URL when it runs in tk-up: `ip netns exec tk-up tsx test/support/test-mint/main.ts --host 198.19.0.2 --port 3338`. */
 export const LAB_MINT_URL = `http://${LAB_UPSTREAM.ip}:${LAB_UPSTREAM.mintPort}`;
 
