@@ -13,7 +13,7 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
-import { GATE_COMMAND, IPTABLES_COMMAND, LAB_GATEWAY, bytesUrl, labClient } from '../../test/gateway/lab.ts';
+import { GATE_COMMAND, LAB_COUNTER_SOURCE, LAB_GATEWAY, bytesUrl, labClient } from '../../test/gateway/lab.ts';
 import { deauthAllClients, mintTokens, payFromClient, startLabMint } from '../../test/gateway/tollkeeper-lab.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median } from '../lib/stats.ts';
@@ -102,7 +102,7 @@ async function rawOpening(gate: NdsctlGate): Promise<RawOpening> {
 
 async function run(): Promise<BenchRow[]> {
   const repeats = Number(process.env.BENCH_LAB_REPEATS ?? 7);
-  const gate = new NdsctlGate({ command: [...GATE_COMMAND], iptablesCommand: [...IPTABLES_COMMAND], counters: 'iptables' });
+  const gate = new NdsctlGate({ command: [...GATE_COMMAND], counters: LAB_COUNTER_SOURCE });
   const mint = await startLabMint();
   const openings: Opening[] = [];
   const raw: RawOpening[] = [];

@@ -15,7 +15,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
-import { GATE_COMMAND, IPTABLES_COMMAND, bytesUrl, labUp, ndsctl } from '../../test/gateway/lab.ts';
+import { GATE_COMMAND, LAB_COUNTER_SOURCE, bytesUrl, labUp, ndsctl } from '../../test/gateway/lab.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median } from '../lib/stats.ts';
 import { msSpread, withLab } from './lab-bench.ts';
@@ -175,7 +175,7 @@ function gateCallRows(calls: GateCalls): BenchRow[] {
 async function run(): Promise<BenchRow[]> {
   const list = sizes();
   const largest = list.at(-1)!;
-  const gate = new NdsctlGate({ command: [...GATE_COMMAND], iptablesCommand: [...IPTABLES_COMMAND], counters: 'iptables', listTimeoutMs: 600_000 });
+  const gate = new NdsctlGate({ command: [...GATE_COMMAND], counters: LAB_COUNTER_SOURCE, listTimeoutMs: 600_000 });
   await execa('bash', [MACVLAN_SCRIPT, 'up', String(largest)], { stdio: ['ignore', 'inherit', 'inherit'] });
   const results: Measured[] = [];
   let gateCalls: GateCalls | undefined;

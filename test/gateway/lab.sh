@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # Real-gateway lab: Debian's OpenNDS in network namespaces, for tollkeeper's end-to-end tests.
+# Two flavours, chosen with LAB_OPENNDS:
+#   9   (default) Debian bookworm's OpenNDS 9.10 from the host, on iptables-legacy
+#   10  Debian trixie's OpenNDS 10.3 on nftables, as OpenWrt 22.03+ runs it: from a trixie root
+#       (debootstrap, cached in LAB_OPENNDS10_ROOT), chroot'ed inside tk-gw
 #
 #   lab.sh install            apt-get the Debian packages the lab needs (OpenNDS is never started on the host)
 #   lab.sh up                 build the namespaces and start OpenNDS; idempotent
@@ -7,6 +11,7 @@
 #   lab.sh status             what is up, and OpenNDS's client list
 #   lab.sh restart-opennds    kill OpenNDS and start it again (it forgets every client), as a crash would
 #   lab.sh exec NS CMD...     run CMD in namespace NS (tk-gw, tk-up, tk-c1, tk-c2, ...)
+#   lab.sh gw CMD...          run a gateway tool as tollkeeper does (ndsctl, nft, iptables: in tk-gw, in the OpenNDS 10 root)
 #
 # Topology (only 198.18.0.0/15, never anything outside the namespaces made here):
 #   tk-cN  eth0 198.18.0.1N/24, MAC 02:74:6b:00:00:0N ─veth─┐
@@ -24,15 +29,34 @@
 # ndsctl hard-code them) and /tmp/dhcp.leases (OpenNDS refuses a client IP without a lease line).
 # `up` refuses when any of them exists and is not the lab's; `down` removes them.
 #
-# Settings: LAB_DIR (state dir, default /run/tollkeeper-lab), LAB_CLIENTS (default 2, at most 9),
-# LAB_SHAPE (tbf rate on the LAN side, default 80mbit; "off" for none), LAB_ENGINE_PORT (default 2121).
+# OpenNDS 10 (LAB_OPENNDS=10): its glibc is newer than bookworm's, so it runs from a Debian trixie
+# root built by `install` with debootstrap (minbase + opennds, nftables, procps, iproute2) and kept
+# in LAB_OPENNDS10_ROOT (default /var/cache/tollkeeper-lab/opennds10-root, ~210 MB; delete it to
+# rebuild). The daemon runs `chroot ROOT /usr/bin/opennds` inside tk-gw in a private mount namespace
+# (`unshare --mount`) where /proc, /sys (tk-gw's) and /dev are bound into the root: those mounts die
+# with the daemon and the host never sees them. Its /tmp paths (ndsctl.sock, dhcp.leases, ndscids…)
+# are ROOT/tmp, not the host's; its settings are OpenWrt's UCI file ROOT/etc/config/opennds, which
+# `up` writes. ndsctl and nft run the same way: `ip netns exec tk-gw chroot ROOT ndsctl|nft …`.
+# `down` empties ROOT/tmp and removes the UCI file; nothing else of the host is touched.
+#
+# Settings: LAB_OPENNDS (9 or 10, default 9), LAB_DIR (state dir, default /run/tollkeeper-lab),
+# LAB_CLIENTS (default 2, at most 9), LAB_SHAPE (tbf rate on the LAN side, default 80mbit; "off" for
+# none), LAB_ENGINE_PORT (default 2121), LAB_OPENNDS10_ROOT, LAB_DEBIAN_MIRROR (for debootstrap,
+# default http://deb.debian.org/debian).
 set -euo pipefail
 
 LAB_DIR=${LAB_DIR:-/run/tollkeeper-lab}
 LAB_CLIENTS=${LAB_CLIENTS:-2}
 LAB_SHAPE=${LAB_SHAPE:-80mbit}
 LAB_ENGINE_PORT=${LAB_ENGINE_PORT:-2121}
+LAB_OPENNDS=${LAB_OPENNDS:-9}
+LAB_OPENNDS10_ROOT=${LAB_OPENNDS10_ROOT:-/var/cache/tollkeeper-lab/opennds10-root}
+LAB_DEBIAN_MIRROR=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT10=$LAB_OPENNDS10_ROOT
+# What the trixie root holds besides minbase; a root built with another list is rebuilt.
+ROOT10_PACKAGES=opennds,nftables,procps,iproute2,libmicrohttpd12t64
+ROOT10_STAMP=$ROOT10/.tollkeeper-lab-packages
 
 GW=tk-gw
 UP=tk-up
@@ -59,9 +83,13 @@ need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
 
 apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; }
 
+flavour_ok() { [[ $LAB_OPENNDS == 9 || $LAB_OPENNDS == 10 ]] || die "LAB_OPENNDS must be 9 or 10, not $LAB_OPENNDS"; }
+
 cmd_install() {
   need_root
+  flavour_ok
   local pkgs=(opennds iptables iproute2 iputils-ping curl procps)
+  if [[ $LAB_OPENNDS == 10 ]]; then pkgs=(debootstrap iproute2 iputils-ping curl procps util-linux); fi
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -69,6 +97,7 @@ cmd_install() {
   command -v node >/dev/null || die "node is needed for the upstream web server and is not on PATH"
   if ((${#missing[@]} == 0)); then
     log "already installed: ${pkgs[*]}"
+    if [[ $LAB_OPENNDS == 10 ]]; then build_root10; fi
     return 0
   fi
   log "installing: ${missing[*]}"
@@ -86,9 +115,33 @@ cmd_install() {
   apt_install "${missing[@]}" || { DEBIAN_FRONTEND=noninteractive apt-get update && apt_install "${missing[@]}"; } || rc=$?
   if ((made_policy)); then rm -f "$policy"; fi
   ((rc == 0)) || die "apt-get install failed ($rc)"
+  if [[ $LAB_OPENNDS == 10 ]]; then build_root10; return 0; fi
   if [[ -d /run/systemd/system ]]; then
     systemctl disable --now opennds.service >/dev/null 2>&1 || true
   fi
+}
+
+# The trixie root for OpenNDS 10. debootstrap mounts /proc and /sys inside the root while it works:
+# in a private mount namespace, so that no mount reaches the host even if it fails half way. Nothing
+# in the root is started (Debian's opennds has only a systemd unit, and no systemd runs in there).
+build_root10() {
+  if [[ -f $ROOT10_STAMP && $(cat "$ROOT10_STAMP") == "$ROOT10_PACKAGES" ]]; then
+    log "OpenNDS 10 root: $ROOT10 ($(chroot "$ROOT10" dpkg-query -W -f='${Version}' opennds))"
+    return 0
+  fi
+  local staging=$ROOT10.building
+  log "building the OpenNDS 10 root (debootstrap trixie from $LAB_DEBIAN_MIRROR) into $ROOT10"
+  mkdir -p "$(dirname "$ROOT10")"
+  rm -rf -- "$staging"
+  unshare --mount --propagation private \
+    debootstrap --variant=minbase --include="$ROOT10_PACKAGES" trixie "$staging" "$LAB_DEBIAN_MIRROR" \
+    >"$staging.log" 2>&1 || die "debootstrap failed; see $staging.log"
+  rm -f "$staging"/var/cache/apt/archives/*.deb
+  echo "$ROOT10_PACKAGES" >"$staging/.tollkeeper-lab-packages"
+  rm -rf -- "$ROOT10"
+  mv "$staging" "$ROOT10"
+  rm -f "$staging.log"
+  log "OpenNDS 10 root ready: $(chroot "$ROOT10" dpkg-query -W -f='${Version}' opennds)"
 }
 
 # ---- state ------------------------------------------------------------------------------------
@@ -114,12 +167,24 @@ stop_pidfile() {
   rm -f "$file"
 }
 
-nds_json() { ip netns exec "$GW" ndsctl json "$@" 2>/dev/null; }
+# The flavour this command acts on: `up` brings up LAB_OPENNDS; the others act on the lab that is up.
+ACTIVE=$LAB_OPENNDS
+lab_flavour() { cat "$LAB_DIR/flavour" 2>/dev/null || echo "$LAB_OPENNDS"; }
+
+# A gateway tool (ndsctl, nft, iptables) as tollkeeper runs it: in tk-gw, and in OpenNDS 10's root.
+gw_tool() {
+  if [[ $ACTIVE == 10 ]]; then
+    ip netns exec "$GW" chroot "$ROOT10" "$@"
+  else
+    ip netns exec "$GW" "$@"
+  fi
+}
+nds_json() { gw_tool ndsctl json "$@" 2>/dev/null; }
 # Checks read all of nds_json with `grep -c`, not `grep -q`: with many clients ndsctl is still
 # writing when `grep -q` exits, dies of SIGPIPE, and pipefail would call the lab down.
 
 is_up() {
-  pid_alive "$LAB_DIR/opennds.pid" && pid_alive "$LAB_DIR/upstream.pid" &&
+  [[ $(lab_flavour) == "$ACTIVE" ]] && pid_alive "$LAB_DIR/opennds.pid" && pid_alive "$LAB_DIR/upstream.pid" &&
     nds_json | grep -c client_list_length >/dev/null
 }
 
@@ -147,12 +212,28 @@ cmd_down() {
     done
   fi
   rm -rf -- "$LAB_DIR"
+  clean_root10
+}
+
+# What OpenNDS 10 and `up` leave in the trixie root: its /tmp, its UCI file. A mount left under the
+# root (there should be none: they live in the daemon's own mount namespace) is detached.
+clean_root10() {
+  [[ -d $ROOT10 ]] || return 0
+  local mount
+  for mount in $(awk -v root="$ROOT10/" 'index($2, root) == 1 {print $2}' /proc/self/mounts | sort -r); do
+    log "detaching $mount"
+    umount -l "$mount" || true
+  done
+  find "$ROOT10/tmp" -mindepth 1 -delete 2>/dev/null || true
+  rm -f "$ROOT10/etc/config/opennds"
 }
 
 # ---- up -----------------------------------------------------------------------------------------
 check_free() {
-  local path
-  for path in "$LEASES" "$NDS_SOCK" "$NDS_LOCK" "$NETNS_ETC"; do
+  local path paths=("$LEASES" "$NDS_SOCK" "$NDS_LOCK" "$NETNS_ETC")
+  # OpenNDS 10's /tmp is the root's own; the host's /tmp and /etc are not used.
+  if [[ $ACTIVE == 10 ]]; then paths=(); fi
+  for path in "${paths[@]}"; do
     [[ -e $path ]] && die "$path exists and is not this lab's (another OpenNDS or lab on this host?)"
   done
   local pid
@@ -187,11 +268,16 @@ own_side_paths() {
 }
 
 write_leases() {
-  local expiry i
+  local expiry i leases=$LEASES
   expiry=$(($(date +%s) + 365 * 24 * 3600))
-  : >"$LEASES" && own "$LEASES"
+  if [[ $ACTIVE == 10 ]]; then
+    leases=$ROOT10$LEASES
+    : >"$leases"
+  else
+    : >"$leases" && own "$leases"
+  fi
   for ((i = 1; i <= LAB_CLIENTS; i++)); do
-    echo "$expiry $(client_mac "$i") $(client_ip "$i") tk-c$i *" >>"$LEASES"
+    echo "$expiry $(client_mac "$i") $(client_ip "$i") tk-c$i *" >>"$leases"
   done
 }
 
@@ -215,6 +301,28 @@ FirewallRuleSet users-to-router {
     FirewallRule allow udp port 67
     FirewallRule allow tcp port $LAB_ENGINE_PORT
 }
+EOF
+}
+
+# OpenNDS 10 takes its settings from OpenWrt's UCI file (its helper script reads it with grep and
+# awk where `uci` is missing); the rule sets are UCI lists there.
+write_opennds10_uci() {
+  mkdir -p "$ROOT10/etc/config"
+  cat >"$ROOT10/etc/config/opennds" <<EOF
+config opennds 'setup'
+	option enabled '1'
+	option gatewayinterface '$BRIDGE'
+	option gatewayname 'tollkeeper-lab'
+	option gatewayport '2050'
+	option checkinterval '5'
+	option allow_preemptive_authentication '1'
+	option gatewayfqdn 'disable'
+	option dhcp_default_url_enable '0'
+	option debuglevel '1'
+	list users_to_router 'allow udp port 53'
+	list users_to_router 'allow tcp port 53'
+	list users_to_router 'allow udp port 67'
+	list users_to_router 'allow tcp port $LAB_ENGINE_PORT'
 EOF
 }
 
@@ -268,13 +376,31 @@ write_shims() {
   chmod 755 "$LAB_DIR/bin/systemctl"
 }
 
-start_opennds() {
-  own "$NDS_SOCK"
-  own "$NDS_LOCK"
-  write_shims
-  ip netns exec "$GW" env PATH="$LAB_DIR/bin:$PATH" setsid opennds -f -c "$LAB_DIR/opennds.conf" \
-    >"$LAB_DIR/opennds.log" 2>&1 </dev/null &
+# Every process here execs the next, so the pid recorded is the daemon's own.
+launch_opennds() {
+  if [[ $ACTIVE == 10 ]]; then
+    ip netns exec "$GW" setsid unshare --mount --propagation private bash -c '
+      root=$1
+      mount -t proc proc "$root/proc" && mount --rbind /sys "$root/sys" && mount --rbind /dev "$root/dev" || exit 1
+      exec chroot "$root" /usr/bin/opennds -f -d 1' opennds10 "$ROOT10" \
+      >>"$LAB_DIR/opennds.log" 2>&1 </dev/null &
+  else
+    ip netns exec "$GW" env PATH="$LAB_DIR/bin:$PATH" setsid opennds -f -c "$LAB_DIR/opennds.conf" \
+      >>"$LAB_DIR/opennds.log" 2>&1 </dev/null &
+  fi
   echo $! >"$LAB_DIR/opennds.pid"
+}
+
+start_opennds() {
+  if [[ $ACTIVE == 10 ]]; then
+    write_opennds10_uci
+  else
+    own "$NDS_SOCK"
+    own "$NDS_LOCK"
+    write_shims
+  fi
+  : >"$LAB_DIR/opennds.log"
+  launch_opennds
 }
 
 wait_until() {
@@ -296,6 +422,18 @@ opennds_answers() {
   nds_json | grep -c client_list_length >/dev/null
 }
 
+# OpenNDS 10 answers `ndsctl json` while its start-up scripts still run, and refuses `ndsctl auth`
+# until they are done (measured: the first auth after `up` failed, the next one passed).
+opennds10_authorises() {
+  local mac
+  mac=$(client_mac 1)
+  if gw_tool ndsctl auth "$mac" 0 0 0 0 0 labprobe 2>/dev/null | grep -c authenticated >/dev/null; then
+    gw_tool ndsctl deauth "$mac" >/dev/null 2>&1
+    return 0
+  fi
+  return 1
+}
+
 cmd_up() {
   need_root
   [[ $LAB_CLIENTS =~ ^[1-9]$ ]] || die "LAB_CLIENTS must be 1..9"
@@ -305,12 +443,14 @@ cmd_up() {
   fi
   cmd_down
   check_free
+  if [[ $ACTIVE == 10 && ! -f $ROOT10_STAMP ]]; then die "no OpenNDS 10 root at $ROOT10: run LAB_OPENNDS=10 lab.sh install"; fi
   mkdir -p "$LAB_DIR"
   : >"$LAB_DIR/owned"
-  own_side_paths
+  echo "$ACTIVE" >"$LAB_DIR/flavour"
+  if [[ $ACTIVE == 9 ]]; then own_side_paths; fi
   trap 'log "up failed; tearing down"; cmd_down' EXIT
   build_namespaces
-  write_legacy_alternatives
+  if [[ $ACTIVE == 9 ]]; then write_legacy_alternatives; fi
   write_leases
   write_opennds_conf
   start_upstream
@@ -322,14 +462,16 @@ cmd_up() {
   for ((i = 1; i <= LAB_CLIENTS; i++)); do
     ip netns exec "$(client_ns "$i")" ping -c 1 -W 1 "$GW_LAN_IP" >/dev/null 2>&1 || true
   done
+  if [[ $ACTIVE == 10 ]]; then wait_until "opennds 10 to authorise a client" 100 opennds10_authorises; fi
   trap - EXIT
-  log "up: gateway $GW ($GW_LAN_IP, $GW_WAN_IP), upstream $UP ($UP_IP:80), $LAB_CLIENTS clients"
+  log "up: OpenNDS $ACTIVE$( [[ $ACTIVE == 10 ]] && echo " (root $ROOT10)"), gateway $GW ($GW_LAN_IP, $GW_WAN_IP), upstream $UP ($UP_IP:80), $LAB_CLIENTS clients"
 }
 
 # Same daemon, same config, as `systemctl restart opennds` would: SIGTERM, then the start sequence
 # of `up`. Every client comes back unauthenticated.
 cmd_restart_opennds() {
   need_root
+  ACTIVE=$(lab_flavour)
   is_up || die "the lab is not up"
   local pid i
   pid=$(cat "$LAB_DIR/opennds.pid")
@@ -339,14 +481,17 @@ cmd_restart_opennds() {
   # Its SIGTERM cleanup leaves chains behind (the new daemon then fails on "Chain already exists");
   # the lab itself puts no rules in tk-gw, so everything there is OpenNDS's.
   local table
-  for table in filter nat mangle; do
-    ip netns exec "$GW" iptables -t "$table" -F
-    ip netns exec "$GW" iptables -t "$table" -X
-  done
-  rm -f "$NDS_SOCK" "$NDS_LOCK"
-  ip netns exec "$GW" env PATH="$LAB_DIR/bin:$PATH" setsid opennds -f -c "$LAB_DIR/opennds.conf" \
-    >>"$LAB_DIR/opennds.log" 2>&1 </dev/null &
-  echo $! >"$LAB_DIR/opennds.pid"
+  if [[ $ACTIVE == 10 ]]; then
+    # OpenNDS 10 deletes its own tables when it starts; only its socket and lock are stale.
+    rm -f "$ROOT10$NDS_SOCK" "$ROOT10$NDS_LOCK"
+  else
+    for table in filter nat mangle; do
+      ip netns exec "$GW" iptables -t "$table" -F
+      ip netns exec "$GW" iptables -t "$table" -X
+    done
+    rm -f "$NDS_SOCK" "$NDS_LOCK"
+  fi
+  launch_opennds
   wait_until "opennds to answer ndsctl json" 150 opennds_answers
   local i
   for ((i = 1; i <= LAB_CLIENTS; i++)); do
@@ -359,7 +504,9 @@ cmd_restart_opennds() {
 cmd_status() {
   need_root
   local i
+  ACTIVE=$(lab_flavour)
   if is_up; then echo "state: up"; else echo "state: down"; fi
+  echo "opennds flavour: $ACTIVE$( [[ $ACTIVE == 10 ]] && echo " (root $ROOT10)")"
   echo "dir: $LAB_DIR"
   echo "namespaces: $(ip netns list | awk '{print $1}' | grep -E '^tk-' | tr '\n' ' ')"
   for ((i = 1; i <= LAB_CLIENTS; i++)); do
@@ -382,12 +529,21 @@ cmd_exec() {
   exec ip netns exec "$ns" "$@"
 }
 
+# A gateway tool as tollkeeper runs it: `lab.sh gw ndsctl json`, `lab.sh gw nft list ruleset`.
+cmd_gw() {
+  need_root
+  (($# >= 1)) || die "usage: lab.sh gw CMD..."
+  ACTIVE=$(lab_flavour)
+  gw_tool "$@"
+}
+
 case "${1:-}" in
   install) shift; cmd_install "$@" ;;
-  up) cmd_up ;;
+  up) flavour_ok; cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   restart-opennds) cmd_restart_opennds ;;
   exec) shift; cmd_exec "$@" ;;
-  *) die "usage: lab.sh install|up|down|status|restart-opennds|exec NS CMD..." ;;
+  gw) shift; cmd_gw "$@" ;;
+  *) die "usage: lab.sh install|up|down|status|restart-opennds|exec NS CMD...|gw CMD..." ;;
 esac

@@ -5,6 +5,7 @@ import {
   downloadDetail,
   gateClient,
   labClient,
+  LAB_OPENNDS_VERSION,
   labDown,
   labInstall,
   labSkipReason,
@@ -26,7 +27,7 @@ async function downloadedKiB(mac: typeof c1.mac): Promise<number> {
   return Number(client.download_this_session);
 }
 
-describe.skipIf(skipReason !== null)('gateway lab: real OpenNDS 9.10 in namespaces', () => {
+describe.skipIf(skipReason !== null)(`gateway lab: real OpenNDS ${LAB_OPENNDS_VERSION} in namespaces`, () => {
   beforeAll(async () => {
     await labInstall();
     await labUp({ fresh: true });
@@ -39,8 +40,9 @@ describe.skipIf(skipReason !== null)('gateway lab: real OpenNDS 9.10 in namespac
     const plain = await downloadDetail(1, bytesUrl(1000), { maxTimeSeconds: 5 });
     expect(plain.bytes).toBe(0);
     expect(plain.httpCode).toBe(0);
-    // Port 80 is intercepted: the client gets OpenNDS's redirect, not the upstream's bytes.
-    const intercepted = await downloadDetail(1, bytesUrl(1000, 80), { maxTimeSeconds: 5 });
+    // Port 80 is intercepted: the client gets OpenNDS's redirect, not the upstream's bytes. OpenNDS
+    // 10 runs its shell helper scripts before it answers (seconds on a busy machine): wait for it.
+    const intercepted = await downloadDetail(1, bytesUrl(1000, 80), { maxTimeSeconds: 30 });
     expect(intercepted.httpCode).toBe(307);
   });
 

@@ -1,12 +1,33 @@
 /**
- * The real-gateway lab (test/gateway/lab.sh) from vitest: Debian's OpenNDS 9.10 in network
- * namespaces. One lab per machine; needs root. Addresses are all inside 198.18.0.0/15.
+ * The real-gateway lab (test/gateway/lab.sh) from vitest: Debian's OpenNDS in network namespaces,
+ * 9.10 on iptables-legacy or, with LAB_OPENNDS=10 in the environment, 10.3 on nftables from a
+ * Debian trixie root. One lab per machine; needs root. Addresses are all inside 198.18.0.0/15.
  */
 import { execa, type Options, type Result, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { parseMac, type Mac } from '../../src/gate/mac.ts';
 
 export const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
+
+export type LabFlavour = '9' | '10';
+
+function flavourFromEnv(value: string | undefined): LabFlavour {
+  if (value === undefined || value === '' || value === '9') return '9';
+  if (value === '10') return '10';
+  throw new Error(`LAB_OPENNDS must be 9 or 10, not ${JSON.stringify(value)}`);
+}
+
+/** Which OpenNDS the lab runs (lab.sh reads the same LAB_OPENNDS). */
+export const LAB_OPENNDS: LabFlavour = flavourFromEnv(process.env.LAB_OPENNDS);
+
+/** Where lab.sh keeps the trixie root OpenNDS 10 runs from (lab.sh's LAB_OPENNDS10_ROOT). */
+export const OPENNDS10_ROOT = process.env.LAB_OPENNDS10_ROOT || '/var/cache/tollkeeper-lab/opennds10-root';
+
+/** The version the lab's OpenNDS reports, for test names and bench rows. */
+export const LAB_OPENNDS_VERSION = LAB_OPENNDS === '10' ? '10.3' : '9.10';
+
+/** Where the gateway's tools run inside tk-gw: the host's for 9.10, the trixie root's for 10. */
+const TOOL_PREFIX: readonly string[] = LAB_OPENNDS === '10' ? ['chroot', OPENNDS10_ROOT] : [];
 
 export interface LabClient {
   /** 1-based index, as in `tk-c1`. */
@@ -64,11 +85,17 @@ export function sinkUrl(port: number = LAB_UPSTREAM.plainPort): string {
 /** The mint's URL when it runs in tk-up: `ip netns exec tk-up tsx test/support/test-mint/main.ts --host 198.19.0.2 --port 3338`. */
 export const LAB_MINT_URL = `http://${LAB_UPSTREAM.ip}:${LAB_UPSTREAM.mintPort}`;
 
-/** Command prefix for tollkeeper's OpenNDS gate: runs ndsctl next to the daemon. */
-export const GATE_COMMAND: readonly string[] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, 'ndsctl'];
+/** tollkeeper's `gate.command` when it runs inside tk-gw (counter reads go through the same prefix). */
+export const GATE_COMMAND_IN_GATEWAY: readonly string[] = [...TOOL_PREFIX, 'ndsctl'];
 
-/** Command prefix for reading the firewall counters (iptables-legacy inside tk-gw). */
-export const IPTABLES_COMMAND: readonly string[] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, 'iptables'];
+/** Command prefix for tollkeeper's OpenNDS gate from the host: runs ndsctl next to the daemon. */
+export const GATE_COMMAND: readonly string[] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, ...GATE_COMMAND_IN_GATEWAY];
+
+/** Where the lab's OpenNDS keeps its firewall counters: iptables-legacy (9.10), nftables (10). */
+export const LAB_COUNTER_SOURCE: 'iptables' | 'nft' = LAB_OPENNDS === '10' ? 'nft' : 'iptables';
+
+/** The DHCP leases OpenNDS reads (and tollkeeper finds MACs in): OpenNDS 10's /tmp is its root's. */
+export const LAB_LEASES_FILE = LAB_OPENNDS === '10' ? `${OPENNDS10_ROOT}/tmp/dhcp.leases` : '/tmp/dhcp.leases';
 
 /** Why the lab cannot run here, or null when it can. */
 export function labSkipReason(): string | null {
@@ -108,10 +135,15 @@ export async function inClient(n: number, argv: readonly string[], options: Opti
   return execa(file!, args, { reject: false, stdin: 'ignore', ...options });
 }
 
-/** Runs argv inside the gateway namespace (where `iptables` is iptables-legacy) and waits for it. */
+/** Runs argv inside the gateway namespace (where `iptables` is iptables-legacy) and waits for it. Not in OpenNDS 10's root: see `inGatewayTools`. */
 export async function inGateway(argv: readonly string[], options: Options = {}): Promise<Result> {
   const [file, ...args] = ['ip', 'netns', 'exec', LAB_GATEWAY.ns, ...argv];
   return execa(file!, args, { reject: false, stdin: 'ignore', ...options });
+}
+
+/** Runs a gateway tool (ndsctl, nft, iptables) where the lab's OpenNDS has it: tk-gw, and OpenNDS 10's root. */
+export async function inGatewayTools(argv: readonly string[], options: Options = {}): Promise<Result> {
+  return inGateway([...TOOL_PREFIX, ...argv], options);
 }
 
 /**

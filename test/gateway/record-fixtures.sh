@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Records real OpenNDS 9.10 answers into test/fixtures/gate/real-opennds-9.10/ (see its README.md).
-# Runs the lab from scratch (`lab.sh down; lab.sh up`) and leaves it down. Needs root.
+# Records real OpenNDS answers into test/fixtures/gate/real-opennds-9.10/ (the default lab) or, with
+# LAB_OPENNDS=10, real-opennds-10.3/ (see their README.md). Runs the lab from scratch
+# (`lab.sh down; lab.sh up`) and leaves it down. Needs root.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB="$HERE/lab.sh"
 lab() { bash "$LAB" "$@"; }
-OUT=${1:-"$HERE/../fixtures/gate/real-opennds-9.10"}
+LAB_OPENNDS=${LAB_OPENNDS:-9}
+export LAB_OPENNDS
+if [[ $LAB_OPENNDS == 10 ]]; then VERSION=10.3; else VERSION=9.10; fi
+OUT=${1:-"$HERE/../fixtures/gate/real-opennds-$VERSION"}
 MAC1=02:74:6b:00:00:01
 MAC2=02:74:6b:00:00:02
 UNKNOWN=02:74:6b:00:00:99
@@ -24,9 +28,9 @@ record() {
   "$@" >"$OUT/$name.txt" 2>"$OUT/.stderr" || rc=$?
   echo "$name $rc" >>"$OUT/exit-codes.txt"
 }
-gw() { lab exec tk-gw "$@"; }
+gw() { lab gw "$@"; }
 client() { local n=$1; shift; lab exec "tk-c$n" "$@"; }
-fetch() { client "$1" curl -s -o /dev/null -w "$CURL_FORMAT" --max-time 3 "$2"; }
+fetch() { client "$1" curl -s -o /dev/null -w "$CURL_FORMAT" --max-time "${3:-3}" "$2"; }
 
 lab down
 lab up
@@ -49,13 +53,28 @@ head -c 1000000 /dev/zero >"$OUT/.upload"
 record c2-upload-1000000 client 2 curl -s --max-time 5 --data-binary "@$OUT/.upload" "$DROPPED/sink"
 record json-c1-after-c2-traffic gw ndsctl json "$MAC1"
 record json-2-clients-after-traffic gw ndsctl json
-record iptables-mangle-ndsINC gw iptables -t mangle -L ndsINC -v -x -n
-record iptables-mangle-ndsOUT gw iptables -t mangle -L ndsOUT -v -x -n
+if [[ $LAB_OPENNDS == 10 ]]; then
+  record nft-mangle-ndsINC gw nft list chain ip nds_mangle ndsINC
+  record nft-mangle-ndsOUT gw nft list chain ip nds_mangle ndsOUT
+  record nft-json-mangle-ndsINC gw nft -j list chain ip nds_mangle ndsINC
+  record nft-json-mangle-ndsOUT gw nft -j list chain ip nds_mangle ndsOUT
+else
+  record iptables-mangle-ndsINC gw iptables -t mangle -L ndsINC -v -x -n
+  record iptables-mangle-ndsOUT gw iptables -t mangle -L ndsOUT -v -x -n
+fi
 
 record deauth-c1 gw ndsctl deauth "$MAC1"
 record deauth-unknown-mac gw ndsctl deauth "$UNKNOWN"
 record json-c1-after-deauth gw ndsctl json "$MAC1"
 record deauthed-c1-port8080 fetch 1 "$DROPPED/bytes/1000"
-record deauthed-c1-port80 fetch 1 "$UPSTREAM/bytes/1000"
+# OpenNDS 10 answers the splash redirect after its helper scripts ran: seconds on a busy machine.
+record deauthed-c1-port80 fetch 1 "$UPSTREAM/bytes/1000" 30
 record json-c1-after-port80-redirect gw ndsctl json "$MAC1"
+if [[ $LAB_OPENNDS == 10 ]]; then
+  # A restart: OpenNDS 10 forgets the authenticated c2 and its counter rules (restart detection).
+  record json-before-restart gw ndsctl json
+  lab restart-opennds
+  record json-after-restart gw ndsctl json
+  record nft-mangle-ndsOUT-after-restart gw nft list chain ip nds_mangle ndsOUT
+fi
 rm -f "$OUT/.stderr" "$OUT/.upload"

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { finalizeEvent, generateSecretKey, type NostrEvent } from 'nostr-tools/pure';
 import type { Mac } from '../../src/gate/mac.ts';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { bytesUrl, downloadDetail, type DownloadResult, inClient, LAB_CLIENTS, LAB_GATEWAY, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labUp, ndsctl } from './lab.ts';
+import {
+  bytesUrl, downloadDetail, type DownloadResult, GATE_COMMAND_IN_GATEWAY, inClient, LAB_CLIENTS, LAB_GATEWAY, LAB_LEASES_FILE, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labUp, ndsctl,
+} from './lab.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NODE_TSX = ['node', '--import', 'tsx'];
@@ -87,7 +89,7 @@ export interface LabTollkeeperConfig {
   minSteps?: number;
   /** Tick policy; {minMs: 2000, maxMs: 2000} is the reference gateway's fixed 2 s tick. */
   poll?: { minMs: number; maxMs: number };
-  /** Counter source; `auto` (the default) finds iptables in the lab. */
+  /** Counter source; `auto` (the default) finds iptables (OpenNDS 9.10) or nft (10) in the lab. */
   counters?: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
   /** Reuse the dir (config and data) of an earlier, killed tollkeeper instead of a fresh one: a restart. */
   dir?: string;
@@ -113,11 +115,11 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
     JSON.stringify({
       listen: { host: LAB_GATEWAY.lanIp, port: LAB_GATEWAY.enginePort },
       dataDir: join(dir, 'data'),
-      gate: { kind: 'ndsctl', command: ['ndsctl'], counters: settings.counters ?? 'auto' },
+      gate: { kind: 'ndsctl', command: [...GATE_COMMAND_IN_GATEWAY], counters: settings.counters ?? 'auto' },
       metric: settings.metric,
       stepSize: settings.stepSize,
       mints: [{ url: LAB_MINT_URL, unit: 'sat', pricePerStep: settings.pricePerStep ?? 1, minSteps: settings.minSteps ?? 1 }],
-      leaseFiles: ['/tmp/dhcp.leases'],
+      leaseFiles: [LAB_LEASES_FILE],
       // Each test pays several times from one client within seconds.
       rateLimit: { burst: 50, perSecond: 10 },
       ...(settings.poll ? { poll: settings.poll } : {}),

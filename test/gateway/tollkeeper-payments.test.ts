@@ -1,7 +1,7 @@
 // tollkeeper on the real OpenNDS: customers in tk-c1/tk-c2 pay with curl and browse through the gate.
 import type { NostrEvent } from 'nostr-tools/pure';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { bytesUrl, download, downloadDetail, gateClient, labClient, labSkipReason } from './lab.ts';
+import { bytesUrl, download, downloadDetail, gateClient, LAB_OPENNDS_VERSION, labClient, labSkipReason } from './lab.ts';
 import {
   MiB,
   mintTokens,
@@ -36,7 +36,7 @@ async function expectBlocked(n: number): Promise<void> {
   expect((await gateClient(labClient(n).mac))?.state).not.toBe('Authenticated');
 }
 
-describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: paying customers', () => {
+describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_VERSION}: paying customers`, () => {
   const lab = useLabSuite();
   let tollkeeper: LabTollkeeper;
   beforeEach(async () => {

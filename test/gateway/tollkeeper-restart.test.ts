@@ -2,7 +2,7 @@
 // both leave the customer with exactly what was bought.
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { bytesUrl, downloadDetail, gateClient, LAB_SH, labClient, labSkipReason } from './lab.ts';
+import { bytesUrl, downloadDetail, gateClient, LAB_OPENNDS_VERSION, LAB_SH, labClient, labSkipReason } from './lab.ts';
 import {
   buy,
   downloadUntilCut,
@@ -35,7 +35,7 @@ async function expectCutOff(): Promise<void> {
   expect(await usageOf(1)).toBeNull();
 }
 
-describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: restarts', () => {
+describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_VERSION}: restarts`, () => {
   const { start } = useLabSuite();
   const settings = { metric: 'bytes', stepSize: MiB } as const;
 

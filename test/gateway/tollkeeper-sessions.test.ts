@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bytesUrl, download, downloadDetail, gateClient, inClient, labClient, labSkipReason, sinkUrl } from './lab.ts';
+import { bytesUrl, download, downloadDetail, gateClient, inClient, LAB_OPENNDS_VERSION, labClient, labSkipReason, sinkUrl } from './lab.ts';
 import {
   buy,
   downloadUntilCut,
@@ -44,7 +44,7 @@ async function expectClosedAfterSession(n: number): Promise<void> {
   expect(await usageOf(n)).toBeNull();
 }
 
-describe.skipIf(skipReason !== null)('tollkeeper on real OpenNDS 9.10: sessions', () => {
+describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_VERSION}: sessions`, () => {
   const { start } = useLabSuite();
 
   it('data session: the customer downloads about what was bought, then the gate closes', async () => {
