@@ -131,7 +131,7 @@ async function run(): Promise<BenchRow[]> {
       note: `of which ndsctl auth as tollkeeper ran it ${msSpread(openings.map((o) => o.authMs), 0)}, baseline read ${msSpread(openings.map((o) => o.baselineMs), 0)}`,
     },
     {
-      what: 'raw ndsctl auth + one counters read (iptables), same lab, alternating',
+      what: `raw ndsctl auth + one counters read (${LAB_COUNTER_SOURCE}), same lab, alternating`,
       command: COMMAND,
       figure: `${rawMs.toFixed(0)} ms`,
       goal: '—',

@@ -3,7 +3,7 @@
  * machine that cannot run it gets a row saying so instead of figures.
  */
 import { execa } from 'execa';
-import { LAB_GATEWAY, LAB_SH, labDown, labInstall, labSkipReason, labUp } from '../../test/gateway/lab.ts';
+import { LAB_GATEWAY, LAB_OPENNDS, LAB_OPENNDS_VERSION, LAB_SH, labDown, labInstall, labSkipReason, labUp } from '../../test/gateway/lab.ts';
 import type { BenchRow } from '../lib/row.ts';
 
 async function labIsUp(): Promise<boolean> {
@@ -38,10 +38,19 @@ export async function withLab(bench: string, body: () => Promise<BenchRow[]>): P
     return [skipRow(bench, `the lab could not come up: ${reason}`)];
   }
   try {
-    return await body();
+    return (await body()).map(labelled);
   } finally {
     if (broughtUp) await labDown();
   }
+}
+
+/** Which OpenNDS the row was measured on, and the command that measures it there. */
+function labelled(row: BenchRow): BenchRow {
+  return {
+    ...row,
+    what: `${row.what} [OpenNDS ${LAB_OPENNDS_VERSION}]`,
+    command: LAB_OPENNDS === '10' ? `LAB_OPENNDS=10 ${row.command}` : row.command,
+  };
 }
 
 export function skipRow(bench: string, reason: string): BenchRow {

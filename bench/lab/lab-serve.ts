@@ -1,6 +1,7 @@
 // tollkeeper `serve` in the lab's gateway namespace, as the lab tests start it,
 // with the bench's settings; its pino JSON lines are parsed for timestamps.
 import { ENGINE_URL, startLabTollkeeper } from '../../test/gateway/tollkeeper-lab.ts';
+import { LAB_COUNTER_SOURCE } from '../../test/gateway/lab.ts';
 
 export interface BenchServeSettings {
   stepSize: number;
@@ -15,7 +16,7 @@ export interface BenchServe {
 }
 
 export async function startBenchServe(settings: BenchServeSettings): Promise<BenchServe> {
-  const serve = await startLabTollkeeper({ metric: 'bytes', counters: 'iptables', ...settings });
+  const serve = await startLabTollkeeper({ metric: 'bytes', counters: LAB_COUNTER_SOURCE, ...settings });
   return {
     logLines: () =>
       serve

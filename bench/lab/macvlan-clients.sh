@@ -12,7 +12,8 @@
 # those of the bridge's first subnet (its rules match on MAC and IP, not on the subnet). Endpoint K: interface mvK, MAC 02:6d:76:00:HH:LL, IP 198.18.1.(K+1).
 # Per /work/shared/notes/opennds.md: macvlan endpoints on one link need source routing (one table
 # per endpoint) and arp_ignore=1 / arp_announce=2, otherwise every IP answers with the first MAC.
-# OpenNDS refuses an IP without a lease line, so each endpoint gets one in /tmp/dhcp.leases.
+# OpenNDS refuses an IP without a lease line, so each endpoint gets one in /tmp/dhcp.leases (the
+# OpenNDS 10 lab's is in its root: run with LAB_OPENNDS=10, as lab.sh).
 set -euo pipefail
 
 GW=tk-gw
@@ -23,6 +24,7 @@ SUBNET=198.18.1
 GW_IP=198.18.1.1
 GW_WAN_IP=198.19.0.1
 LEASES=/tmp/dhcp.leases
+if [[ ${LAB_OPENNDS:-9} == 10 ]]; then LEASES=${LAB_OPENNDS10_ROOT:-/var/cache/tollkeeper-lab/opennds10-root}$LEASES; fi
 TABLE_BASE=1000
 
 log() { printf 'macvlan-clients: %s\n' "$*" >&2; }

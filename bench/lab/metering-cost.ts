@@ -7,7 +7,7 @@
 // For each size N the first N are authorised (ndsctl auth, as tollkeeper does) and keep fetching a
 // few KB every 2 s (bench/lab/trickle.ts), so every open session's counters move; then one tick is
 // timed three ways:
-//   - tollkeeper's tick: NdsctlGate.readAll() from the firewall's counters (iptables -L ndsINC/ndsOUT)
+//   - tollkeeper's tick: NdsctlGate.readAll() from the firewall's counters (iptables -L / nft list chain ndsINC, ndsOUT)
 //   - one batched `ndsctl json` (every client in one call)
 //   - the reference way: `ndsctl json MAC` once per open session
 // Last, 10 % of the largest size go offline (link down, neighbour entry deleted: a sleeping phone)
