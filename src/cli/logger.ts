@@ -31,8 +31,9 @@ export const REDACT_CENSOR = '[redacted]';
 export async function createLogger(log: Config['log'], destination?: NodeJS.WritableStream): Promise<Logger> {
   const options = { level: log.level, redact: { paths: REDACTED_PATHS, censor: REDACT_CENSOR } };
   if (log.pretty) {
-    const { PinoPretty } = await import('pino-pretty');
-    return pino(options, PinoPretty({ colorize: process.stderr.isTTY === true, destination: destination ?? 2, sync: true }));
+    // The default export: the named one is lost when the bundle wraps this CommonJS module.
+    const { default: pinoPretty } = await import('pino-pretty');
+    return pino(options, pinoPretty({ colorize: process.stderr.isTTY === true, destination: destination ?? 2, sync: true }));
   }
   return destination ? pino(options, destination) : pino(options);
 }
