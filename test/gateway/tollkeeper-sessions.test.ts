@@ -110,39 +110,54 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
   it('time session: 20 s bought, traffic flows, and stops at the deadline', async () => {
     await start({ metric: 'milliseconds', stepSize: 1_000 });
     const [token] = await mintTokens([20]);
+    const paidAt = Date.now();
     const answer = await payFromClient(1, token!);
     const answeredAt = Date.now();
     expect(answer.status, answer.body).toBe(200);
     const session = JSON.parse(answer.body) as NostrEvent;
     expect(tagOf(session, 'metric')).toBe('milliseconds');
     expect(tagOf(session, 'allotment')).toBe('20000');
-    const deadline = answeredAt + 20_000;
+    // The session's deadline is 20 s after its gate opened, which is after the payment was sent
+    // and before its answer arrived.
+    const earliestDeadline = paidAt + 20_000;
+    const latestDeadline = answeredAt + 20_000;
 
     expect(await download(1, PROBE, { maxTimeSeconds: 2 })).toBe(1000);
     expect(await download(1, bytesUrl(5_000_000))).toBe(5_000_000);
 
-    await sleep(Math.max(0, deadline - 3_000 - Date.now()));
-    // Short probes around the deadline: the last one that got through and the first one refused.
+    await sleep(Math.max(0, earliestDeadline - 3_000 - Date.now()));
+    // Short probes around the deadline: the last one that got through, and the first of two refused
+    // in a row (one refused probe can be a lost packet, not the gate).
     let lastOpen: number | null = null;
     let firstBlocked: number | null = null;
-    while (Date.now() < deadline + 5_000) {
+    let blockedInARow = 0;
+    while (Date.now() < latestDeadline + 5_000) {
       const startedAt = Date.now();
       const got = await download(1, PROBE, { maxTimeSeconds: 0.5 });
       if (got === 1000) {
         lastOpen = startedAt;
+        firstBlocked = null;
+        blockedInARow = 0;
       } else {
-        firstBlocked = startedAt;
-        break;
+        firstBlocked ??= startedAt;
+        blockedInARow += 1;
+        if (blockedInARow === 2) break;
       }
       await sleep(50);
     }
+    console.log(
+      `time session: answer took ${answeredAt - paidAt} ms; last open probe ${lastOpen! - latestDeadline} ms from the latest deadline, first of two blocked probes ${firstBlocked! - earliestDeadline} ms from the earliest (200 answer + 20 s, payment sent + 20 s)`,
+    );
     expect(lastOpen, 'traffic flowed in the last 3 s before the deadline').not.toBeNull();
-    expect(firstBlocked, 'blocked within 5 s after the deadline').not.toBeNull();
-    const cutOffset = firstBlocked! - deadline;
-    const openOffset = lastOpen! - deadline;
-    console.log(`time session: last open probe ${openOffset} ms, first blocked probe ${cutOffset} ms from the deadline (200 answer + 20 s)`);
-    expect(openOffset).toBeGreaterThanOrEqual(-1_500);
-    expect(cutOffset).toBeLessThanOrEqual(1_500);
+    expect(blockedInARow, 'blocked within 5 s after the deadline').toBe(2);
+    // The deadline is a timer armed for the absolute endsAt, and the close is one `ndsctl deauth`
+    // (~90 ms). Not cut early: no probe refused that started before the deadline, less 0.2 s for
+    // the probe in flight when the gate closed. Cut in time: no probe got through that started
+    // more than 1 s after it. 1 s leaves the deauth 10 times its usual time on a loaded 2-core
+    // machine, and still fails a cut by a 2 s meter tick in half its runs and a timer 1 s late
+    // in all of them.
+    expect(firstBlocked! - earliestDeadline).toBeGreaterThanOrEqual(-200);
+    expect(lastOpen! - latestDeadline).toBeLessThanOrEqual(1_000);
     await expectClosedAfterSession(1);
   });
 
