@@ -94,7 +94,7 @@ export function inspectToken(token: string, maxProofs = DEFAULT_MAX_PROOFS): Tok
 }
 
 /** NUT-10 secrets are JSON arrays `[kind, {nonce, data, tags}]`; plain secrets are hex/random strings. */
-function isSpendingCondition(secret: string): boolean {
+export function isSpendingCondition(secret: string): boolean {
   if (!secret.trimStart().startsWith('[')) return false;
   try {
     const parsed: unknown = JSON.parse(secret);

@@ -11,6 +11,7 @@ import { MintWallets } from './mint-wallets.ts';
 import { inputFee, stepsFor } from './pricing.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
 import { settleSwap } from './settle.ts';
+import { swapInputs } from './swap-inputs.ts';
 import { resolveSwap, type Resolution } from './swap-recovery.ts';
 import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './cashu-token.ts';
 
@@ -161,7 +162,7 @@ class CashuRedeemer implements MintRedeemer {
 
     let received: Proof[];
     try {
-      const { signatures } = await wallet.mint.swap({ inputs: preview.inputs, outputs: outputs.map((o) => o.blindedMessage) });
+      const { signatures } = await wallet.mint.swap({ inputs: swapInputs(preview.inputs), outputs: outputs.map((o) => o.blindedMessage) });
       if (signatures.length !== outputs.length) throw new Error(`mint returned ${signatures.length} signatures for ${outputs.length} outputs`);
       received = outputs.map((o, i) => o.toProof(signatures[i]!, wallet.getKeyset(signatures[i]!.id)));
     } catch (error) {

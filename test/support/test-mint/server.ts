@@ -8,6 +8,8 @@ export interface LoggedRequest {
   path: string;
   at: number;
   fault?: string;
+  /** The parsed JSON body of a POST, as the mint received it. */
+  body?: Json;
 }
 
 class HttpError extends Error {
@@ -43,8 +45,10 @@ async function handle(
   const method = req.method ?? 'GET';
   const path = new URL(req.url ?? '/', 'http://mint').pathname;
   const fault = faults.take(method, path);
-  log.push({ method, path, at: Date.now(), ...(fault ? { fault: fault.kind } : {}) });
+  const entry: LoggedRequest = { method, path, at: Date.now(), ...(fault ? { fault: fault.kind } : {}) };
+  log.push(entry);
   const body = method === 'POST' ? await readJson(req) : {};
+  if (method === 'POST') entry.body = body;
 
   if (fault?.kind === 'slow') await delay(fault.ms);
   if (fault?.kind === 'down') {

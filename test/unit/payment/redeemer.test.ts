@@ -166,6 +166,25 @@ describe('redeem', () => {
   });
 });
 
+describe('what the mint is told', () => {
+  it('a swap input carries amount, id, secret and C only: not the customer\'s DLEQ proof with its blinding factor', async () => {
+    const { redeemer } = setup({ pricePerStep: 1 });
+    const token = await mint.mintToken(21, { denominations: [16, 4, 1] });
+    // The customer's wallet kept the mint's DLEQ proofs (with r) in the token: there is something to leak.
+    expect(getDecodedToken(token, []).proofs.every((p) => p.dleq?.r !== undefined)).toBe(true);
+    const before = mint.requests.length;
+
+    await redeemer.redeem(payment(token));
+
+    const swaps = mint.requests.slice(before).filter((r) => r.method === 'POST' && r.path === '/v1/swap');
+    expect(swaps).toHaveLength(1);
+    const inputs = swaps[0]!.body!.inputs as Array<Record<string, unknown>>;
+    expect(inputs).toHaveLength(3);
+    for (const input of inputs) expect(Object.keys(input).sort()).toEqual(['C', 'amount', 'id', 'secret']);
+    expect(inputs.map((i) => i.secret).sort()).toEqual(secretsOf(token).sort());
+  });
+});
+
 describe('the same token twice', () => {
   it('posted twice at once yields one credit and one token-spent', async () => {
     const { redeemer, store } = setup({ pricePerStep: 1 });
