@@ -1,20 +1,33 @@
 import { Mint, Wallet } from '@cashu/cashu-ts';
+import { MintKeyPoints } from './blind-signatures.ts';
 import { asMintCallError, createMintRequest, MintCallError } from './mint-client.ts';
 
 /** A forced reload (a token naming a keyset we do not know) is not repeated sooner than this. */
 export const MIN_RELOAD_MS = 10_000;
 
+/** A cashu-ts wallet with its keysets loaded, and the mint's keys decoded beside it. */
+export interface LoadedMint {
+  wallet: Wallet;
+  keys: MintKeyPoints;
+}
+
+interface Entry {
+  loaded?: { mint: LoadedMint; loadedAt: number };
+  /** The load under way; every caller that needs one joins it. */
+  loading?: Promise<LoadedMint>;
+}
+
 /**
- * cashu-ts wallets per (mint, unit) with their keysets loaded, reused for `cacheMs`
- * so a payment normally costs the mint one swap request, not four.
+ * cashu-ts wallets per (mint, unit) with their keysets loaded, so a payment normally costs the mint
+ * one swap request, not four. One load at a time per mint: concurrent first payments share it.
+ * Once `cacheMs` has passed, callers keep getting the loaded wallet while a new one loads in the
+ * background; a failed background load leaves the old wallet in use, and the next call tries again.
  *
- * A LAN device can name keysets the mint never had, each one asking for a reload: concurrent
- * loads of one mint share a request, and a forced reload within `minReloadMs` of the last load
- * gives the wallet already loaded.
+ * A LAN device can name keysets the mint never had, each one asking for a reload: a forced reload
+ * joins a load under way, and within `minReloadMs` of the last load gives the wallet already loaded.
  */
 export class MintWallets {
-  private readonly cache = new Map<string, { wallet: Wallet; loadedAt: number }>();
-  private readonly loading = new Map<string, Promise<Wallet>>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly timeoutMs: number,
@@ -22,28 +35,53 @@ export class MintWallets {
     private readonly minReloadMs = MIN_RELOAD_MS,
   ) {}
 
-  /** @throws MintCallError */
-  async get(mintUrl: string, unit: string, forceRefresh = false): Promise<Wallet> {
+  /**
+   * `forceRefresh`: the caller saw a keyset the loaded wallet does not know; waits for a load
+   * unless the last one is younger than `minReloadMs`. @throws MintCallError
+   */
+  async get(mintUrl: string, unit: string, forceRefresh = false): Promise<LoadedMint> {
     const key = `${unit} ${mintUrl}`;
-    const cached = this.cache.get(key);
-    const age = cached ? Date.now() - cached.loadedAt : Number.POSITIVE_INFINITY;
-    if (cached && age < (forceRefresh ? this.minReloadMs : this.cacheMs)) return cached.wallet;
-    const pending = this.loading.get(key);
-    if (pending) return pending;
-    const load = this.load(key, mintUrl, unit).finally(() => this.loading.delete(key));
-    this.loading.set(key, load);
-    return load;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = {};
+      this.entries.set(key, entry);
+    }
+    const loaded = entry.loaded;
+    if (loaded) {
+      const age = Date.now() - loaded.loadedAt;
+      if (!forceRefresh) {
+        if (age >= this.cacheMs) this.load(entry, mintUrl, unit).catch(() => undefined);
+        return loaded.mint;
+      }
+      if (age < this.minReloadMs) return loaded.mint;
+    }
+    return this.load(entry, mintUrl, unit);
   }
 
-  private async load(key: string, mintUrl: string, unit: string): Promise<Wallet> {
-    const mint = new Mint(mintUrl, { customRequest: createMintRequest(this.timeoutMs) });
-    const wallet = new Wallet(mint, { unit });
-    try {
-      await wallet.loadMint(true);
-    } catch (error) {
-      throw asMintCallError(error) ?? new MintCallError('unreachable', `mint keysets unusable: ${String(error)}`);
-    }
-    this.cache.set(key, { wallet, loadedAt: Date.now() });
-    return wallet;
+  private load(entry: Entry, mintUrl: string, unit: string): Promise<LoadedMint> {
+    if (entry.loading) return entry.loading;
+    const loading = loadMint(mintUrl, unit, this.timeoutMs).then(
+      (mint) => {
+        entry.loaded = { mint, loadedAt: Date.now() };
+        entry.loading = undefined;
+        return mint;
+      },
+      (error: unknown) => {
+        entry.loading = undefined;
+        throw error;
+      },
+    );
+    entry.loading = loading;
+    return loading;
   }
+}
+
+async function loadMint(mintUrl: string, unit: string, timeoutMs: number): Promise<LoadedMint> {
+  const wallet = new Wallet(new Mint(mintUrl, { customRequest: createMintRequest(timeoutMs) }), { unit });
+  try {
+    await wallet.loadMint(true);
+  } catch (error) {
+    throw asMintCallError(error) ?? new MintCallError('unreachable', `mint keysets unusable: ${String(error)}`);
+  }
+  return { wallet, keys: new MintKeyPoints((id) => wallet.getKeyset(id).keys) };
 }

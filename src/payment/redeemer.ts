@@ -1,13 +1,14 @@
-import { getDecodedToken, OutputData, type Proof, type Wallet } from '@cashu/cashu-ts';
+import { getDecodedToken, OutputData, type Proof } from '@cashu/cashu-ts';
 import type { Credit, Metric, PaymentRequest, RedeemInput, Redeemer } from '../../machines/domain.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
+import { proofFromSignature } from './blind-signatures.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { silentLog, type PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError } from './mint-client.ts';
 import { refusalForMintError } from './mint-refusal.ts';
 import { normalizeMintUrl } from './mint-url.ts';
-import { MintWallets } from './mint-wallets.ts';
+import { MintWallets, type LoadedMint } from './mint-wallets.ts';
 import { inputFee, stepsFor } from './pricing.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
 import { settleSwap } from './settle.ts';
@@ -126,7 +127,8 @@ class CashuRedeemer implements MintRedeemer {
     summary: TokenSummary,
     mint: AcceptedMint & { normalized: string },
   ): Promise<Credit> {
-    const { wallet, proofs } = await this.decodeAgainst(await this.walletFor(mint.normalized, mint.unit), mint.normalized, payment.token, mint.unit);
+    const { loaded, proofs } = await this.decodeAgainst(await this.walletFor(mint.normalized, mint.unit), mint.normalized, payment.token, mint.unit);
+    const { wallet } = loaded;
     const fee = inputFee(proofs.map((p) => wallet.getKeyset(p.id).fee));
     const steps = stepsFor(summary.amount - fee, mint.pricePerStep);
     if (steps < Math.max(1, mint.minSteps)) {
@@ -135,7 +137,9 @@ class CashuRedeemer implements MintRedeemer {
         `${summary.amount} ${mint.unit} minus a ${fee} fee buys ${steps} steps; at least ${Math.max(1, mint.minSteps)} needed`,
       );
     }
-    const preview = await wallet.prepareSwapToReceive(proofs).catch((error: unknown) => {
+    // The customer's DLEQ proofs are left out: they cannot go to the mint (see swapInputs), and the
+    // mint checks every input's signature as it swaps, so checking them here first proves nothing more.
+    const preview = await wallet.prepareSwapToReceive(swapInputs(proofs)).catch((error: unknown) => {
       throw new Refusal('payment-error-invalid-token', `token cannot be swapped: ${String(error)}`);
     });
     const outputs = [...(preview.keepOutputs ?? []), ...(preview.sendOutputs ?? [])];
@@ -164,16 +168,16 @@ class CashuRedeemer implements MintRedeemer {
     try {
       const { signatures } = await wallet.mint.swap({ inputs: swapInputs(preview.inputs), outputs: outputs.map((o) => o.blindedMessage) });
       if (signatures.length !== outputs.length) throw new Error(`mint returned ${signatures.length} signatures for ${outputs.length} outputs`);
-      received = outputs.map((o, i) => o.toProof(signatures[i]!, wallet.getKeyset(signatures[i]!.id)));
+      received = outputs.map((o, i) => proofFromSignature(o, signatures[i], loaded.keys.keyset(signatures[i]!.id)));
     } catch (error) {
-      return this.afterFailedSwap(swap, wallet, error);
+      return this.afterFailedSwap(swap, loaded, error);
     }
     const credit = settleSwap(this.store, swap, received, 'credited');
     this.log.info({ paymentId: payment.id, mac, mint: mint.normalized, amount: credit.amount, fee: credit.fee, allotment: credit.allotment }, 'payment redeemed');
     return credit;
   }
 
-  private async afterFailedSwap(swap: PendingSwap, wallet: Wallet, error: unknown): Promise<Credit> {
+  private async afterFailedSwap(swap: PendingSwap, loaded: LoadedMint, error: unknown): Promise<Credit> {
     const mintError = asMintCallError(error);
     if (mintError && !mintError.ambiguous) {
       // The mint answered (or was never reached): nothing was spent by this swap.
@@ -182,17 +186,17 @@ class CashuRedeemer implements MintRedeemer {
     }
     this.store.pendingSwaps.setState(swap.tokenHash, 'ambiguous', mintError?.message ?? String(error));
     this.log.warn({ tokenHash: swap.tokenHash, paymentId: swap.paymentId, error: String(error) }, 'swap outcome unknown; resolving');
-    return this.answerFromResolution(await resolveSwap(this.store, wallet, this.store.pendingSwaps.get(swap.tokenHash)!, this.log), mintError);
+    return this.answerFromResolution(await resolveSwap(this.store, loaded, this.store.pendingSwaps.get(swap.tokenHash)!, this.log), mintError);
   }
 
   private async resolve(swap: PendingSwap): Promise<Resolution> {
-    let wallet: Wallet;
+    let loaded: LoadedMint;
     try {
-      wallet = await this.wallets.get(swap.mint, swap.unit);
+      loaded = await this.wallets.get(swap.mint, swap.unit);
     } catch (error) {
       return { outcome: 'unresolved', error: asMintCallError(error) ?? new MintCallError('unreachable', String(error)) };
     }
-    return resolveSwap(this.store, wallet, swap, this.log);
+    return resolveSwap(this.store, loaded, swap, this.log);
   }
 
   private answerFromResolution(resolution: Resolution, original?: MintCallError): Credit {
@@ -205,7 +209,7 @@ class CashuRedeemer implements MintRedeemer {
       : new Refusal('payment-processing-failed', 'the mint did not confirm the payment; it will be credited if it went through');
   }
 
-  private async walletFor(url: string, unit: string, forceRefresh = false): Promise<Wallet> {
+  private async walletFor(url: string, unit: string, forceRefresh = false): Promise<LoadedMint> {
     try {
       return await this.wallets.get(url, unit, forceRefresh);
     } catch (error) {
@@ -217,8 +221,8 @@ class CashuRedeemer implements MintRedeemer {
    * Full decode (short keyset ids resolved against the mint's keysets); every keyset must be of the
    * accepted unit. Unknown keysets trigger a refresh of the mint's keysets (coalesced and rate-limited by MintWallets).
    */
-  private async decodeAgainst(wallet: Wallet, url: string, token: string, unit: string): Promise<{ wallet: Wallet; proofs: Proof[] }> {
-    const decode = (w: Wallet): Proof[] | null => {
+  private async decodeAgainst(loaded: LoadedMint, url: string, token: string, unit: string): Promise<{ loaded: LoadedMint; proofs: Proof[] }> {
+    const decode = ({ wallet: w }: LoadedMint): Proof[] | null => {
       try {
         const proofs = getDecodedToken(token.trim(), w.keyChain.getAllKeysetIds()).proofs;
         const ids = new Set(w.keyChain.getKeysets().filter((k) => k.unit === unit).map((k) => k.id));
@@ -227,12 +231,12 @@ class CashuRedeemer implements MintRedeemer {
         return null;
       }
     };
-    const proofs = decode(wallet);
-    if (proofs) return { wallet, proofs };
+    const proofs = decode(loaded);
+    if (proofs) return { loaded, proofs };
     // A reload that fails says nothing about the token: a 503 (not stored), never a final 402.
     const fresh = await this.walletFor(url, unit, true);
     const retried = decode(fresh);
     if (!retried) throw new Refusal('payment-error-invalid-token', 'token uses keysets this mint does not have for the unit');
-    return { wallet: fresh, proofs: retried };
+    return { loaded: fresh, proofs: retried };
   }
 }

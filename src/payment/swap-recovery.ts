@@ -1,8 +1,10 @@
-import { Amount, hashToCurve, OutputData, type Proof, type SerializedBlindedSignature, type Wallet } from '@cashu/cashu-ts';
+import { Amount, hashToCurve, OutputData, type Proof, type SerializedBlindedSignature } from '@cashu/cashu-ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
+import { proofFromSignature } from './blind-signatures.ts';
 import type { PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_OUTPUTS_ALREADY_SIGNED, NUT_TOKEN_SPENT } from './mint-client.ts';
+import type { LoadedMint } from './mint-wallets.ts';
 import { settleSwap } from './settle.ts';
 import type { Credit } from '../../machines/domain.ts';
 
@@ -18,7 +20,8 @@ export type Resolution =
  * NUT-07 checkstate on the inputs; spent → NUT-09 restore of our outputs; unspent → send the very
  * same swap again (same outputs, so a late first attempt and the retry cannot both succeed).
  */
-export async function resolveSwap(store: Store, wallet: Wallet, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+export async function resolveSwap(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  const { wallet } = loaded;
   try {
     const ys = swap.inputs.map((p) => hashToCurve(new TextEncoder().encode(p.secret)).toHex(true));
     const { states } = await wallet.mint.check({ Ys: ys });
@@ -27,28 +30,28 @@ export async function resolveSwap(store: Store, wallet: Wallet, swap: PendingSwa
     if (stateList.some((s) => s === 'PENDING' || s === undefined)) {
       return keepWaiting(store, swap, new MintCallError('timeout', 'inputs are pending at the mint'));
     }
-    if (stateList.every((s) => s === 'UNSPENT')) return await retrySwap(store, wallet, swap, log);
-    return await restoreOutputs(store, wallet, swap, log);
+    if (stateList.every((s) => s === 'UNSPENT')) return await retrySwap(store, loaded, swap, log);
+    return await restoreOutputs(store, loaded, swap, log);
   } catch (error) {
     const mintError = asMintCallError(error) ?? new MintCallError('reset', String(error));
     return keepWaiting(store, swap, mintError);
   }
 }
 
-async function retrySwap(store: Store, wallet: Wallet, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+async function retrySwap(store: Store, { wallet, keys }: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
   const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
   try {
     const { signatures } = await wallet.mint.swap({
       inputs: swap.inputs.map((p) => ({ ...p, amount: Amount.from(p.amount) })),
       outputs: outputs.map((o) => o.blindedMessage),
     });
-    const proofs = outputs.map((o, i) => o.toProof(signatures[i]!, wallet.getKeyset(o.blindedMessage.id)));
+    const proofs = outputs.map((o, i) => proofFromSignature(o, signatures[i], keys.keyset(o.blindedMessage.id)));
     log.info({ tokenHash: swap.tokenHash }, 'ambiguous swap retried successfully');
     return { outcome: 'credited', credit: settleSwap(store, swap, proofs, 'recovered') };
   } catch (error) {
     const mintError = asMintCallError(error);
     if (mintError?.code === NUT_TOKEN_SPENT || mintError?.code === NUT_OUTPUTS_ALREADY_SIGNED) {
-      return restoreOutputs(store, wallet, swap, log);
+      return restoreOutputs(store, { wallet, keys }, swap, log);
     }
     if (mintError?.kind === 'rejected') {
       store.pendingSwaps.setState(swap.tokenHash, 'failed', mintError.message);
@@ -58,7 +61,7 @@ async function retrySwap(store: Store, wallet: Wallet, swap: PendingSwap, log: P
   }
 }
 
-async function restoreOutputs(store: Store, wallet: Wallet, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+async function restoreOutputs(store: Store, { wallet, keys }: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
   const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
   const answer = await wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
   const signatureByB = new Map<string, SerializedBlindedSignature>();
@@ -69,7 +72,7 @@ async function restoreOutputs(store: Store, wallet: Wallet, swap: PendingSwap, l
   const proofs: Proof[] = [];
   for (const output of outputs) {
     const signature = signatureByB.get(output.blindedMessage.B_);
-    if (signature) proofs.push(output.toProof(signature, wallet.getKeyset(signature.id)));
+    if (signature) proofs.push(proofFromSignature(output, signature, keys.keyset(signature.id)));
   }
   if (proofs.length === 0) {
     // Inputs spent, but not by our swap: the customer spent the token elsewhere meanwhile.

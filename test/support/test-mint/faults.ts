@@ -5,7 +5,9 @@ export type MintFault =
   | { kind: 'down'; mode: 'reset' | '503'; paths?: string[]; times?: number }
   | { kind: 'rate-limit'; paths?: string[]; times?: number }
   /** POST /v1/swap is applied (inputs spent, outputs signed) but the connection is closed instead of answering. */
-  | { kind: 'drop-swap-response'; times?: number };
+  | { kind: 'drop-swap-response'; times?: number }
+  /** POST /v1/swap and /v1/restore act as usual, but each signature's DLEQ proof in the answer is wrong (its s is changed). */
+  | { kind: 'bad-dleq'; times?: number };
 
 /**
  * The faults in force: a queue whose head applies to matching requests until its `times` are used up
@@ -31,5 +33,6 @@ export class FaultSwitch {
 
 function applies(fault: MintFault, method: string, path: string): boolean {
   if (fault.kind === 'drop-swap-response') return method === 'POST' && path === '/v1/swap';
+  if (fault.kind === 'bad-dleq') return method === 'POST' && (path === '/v1/swap' || path === '/v1/restore');
   return !fault.paths || fault.paths.some((p) => path.startsWith(p));
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultSwitch } from './faults.ts';
+import type { WireSignature } from './keyset.ts';
 import { MintCore, MintError, type WireOutput, type WireProof } from './mint-core.ts';
 
 export interface LoggedRequest {
@@ -70,6 +71,7 @@ async function handle(
   }
   // The swap has been applied; the customer never hears about it.
   if (fault?.kind === 'drop-swap-response') return void req.socket.destroy();
+  if (fault?.kind === 'bad-dleq') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(withWrongDleq) };
   if (!res.destroyed) send(res, 200, answer);
 }
 
@@ -136,6 +138,14 @@ function fakeInvoice(sat: number): string {
   // 'n' is 1e-9 BTC = 0.1 sat; the data part avoids '1', the bech32 separator.
   return `lnbcrt${sat * 10}n1pqqqqqqsp5testmnt`;
 }
+
+/** The same signature with s + 1 in its DLEQ proof: a proof that no longer verifies. */
+function withWrongDleq(signature: WireSignature): WireSignature {
+  const s = ((BigInt(`0x${signature.dleq.s}`) + 1n) % SECP256K1_ORDER).toString(16).padStart(64, '0');
+  return { ...signature, dleq: { ...signature.dleq, s } };
+}
+
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 async function readJson(req: IncomingMessage): Promise<Json> {
   const chunks: Buffer[] = [];

@@ -1,4 +1,5 @@
-import { getDecodedToken } from '@cashu/cashu-ts';
+import { getDecodedToken, Wallet } from '@cashu/cashu-ts';
+import { createOperatorWallet } from '../../../src/payment/wallet.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedeemer } from '../../../src/payment/redeemer.ts';
 import { Refusal } from '../../../src/nostr/notice-codes.ts';
@@ -121,5 +122,51 @@ describe('a swap that times out', () => {
     expect(store.ledger.all()).toHaveLength(1);
     expect(store.proofs.balances()).toEqual([{ mint: mint.url, unit: 'sat', amount: 8, proofs: 1 }]);
     expect(await redeemer.resolvePending()).toEqual([]);
+  });
+});
+
+describe('a mint whose signatures fail their DLEQ check (NUT-12)', () => {
+  it('is not credited: the swap stays unresolved and the answer is 503, nothing stored', async () => {
+    const { redeemer, store } = setup();
+    const token = await mint.mintToken(12, { denominations: [4, 8] });
+    mint.setFault({ kind: 'bad-dleq' });
+
+    await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-processing-failed' });
+    expect(store.ledger.all()).toEqual([]);
+    expect(store.proofs.all()).toEqual([]);
+    expect(store.pendingSwaps.byState('ambiguous')).toHaveLength(1);
+    expect(await redeemer.resolvePending()).toEqual([]);
+    expect(store.ledger.all()).toEqual([]);
+  });
+});
+
+describe('the proofs the gateway stores', () => {
+  it('are spent again at the mint: swapped directly, restored, and retried ones alike', async () => {
+    const { redeemer, store } = setup();
+    await redeemer.redeem(payment(await mint.mintToken(21, { denominations: [16, 4, 1] })));
+    mint.setFault({ kind: 'drop-swap-response', times: 1 });
+    await redeemer.redeem(payment(await mint.mintToken(12, { denominations: [4, 8] })));
+    mint.setFault([{ kind: 'slow', ms: 400, paths: ['/v1/swap'], times: 1 }]);
+    const retried = makeRedeemer([{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }], { timeoutMs: 100 });
+    cleanups.push(retried.cleanup);
+    // The swap times out; the same swap is sent again (now or by resolvePending) and that one is booked.
+    await retried.redeemer.redeem(payment(await mint.mintToken(6, { denominations: [2, 4] }))).catch((error: unknown) => expect(error).toBeInstanceOf(Refusal));
+    mint.setFault(null);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await retried.redeemer.resolvePending();
+    expect(retried.store.ledger.all().map((r) => r.status)).toEqual(['recovered']);
+    expect(store.ledger.all().map((r) => r.status).sort()).toEqual(['credited', 'recovered']);
+
+    for (const [held, amount] of [[store, 33], [retried.store, 6]] as const) {
+      const drained = createOperatorWallet(held).drain(mint.url)!;
+      expect(drained.amount).toBe(amount);
+      const customer = new Wallet(mint.url);
+      await customer.loadMint();
+      const received = await customer.receive(drained.token);
+      expect(received.reduce((a, p) => a + p.amount.toNumber(), 0)).toBe(amount);
+      expect(getDecodedToken(drained.token, []).proofs.map((p) => mint.stateOf(p.secret))).toEqual(
+        getDecodedToken(drained.token, []).proofs.map(() => 'SPENT'),
+      );
+    }
   });
 });
