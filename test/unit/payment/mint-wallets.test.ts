@@ -17,6 +17,10 @@ afterEach(() => {
 /** Requests that load keys: every wallet load asks for the keysets and the keys. */
 const keyLoads = (since: number) => mint.requests.slice(since).filter((r) => r.path === '/v1/keysets').length;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+/** Waits (up to 5 s, for a loaded machine) until `seen()` holds. */
+async function until(seen: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !seen(); i += 1) await settle();
+}
 
 describe('MintWallets', () => {
   it('concurrent first callers share one load', async () => {
@@ -28,22 +32,24 @@ describe('MintWallets', () => {
   });
 
   it('a stale wallet is answered without waiting for keys and reloaded in the background, once for many callers', async () => {
-    const wallets = new MintWallets(2_000, 100);
+    const wallets = new MintWallets(2_000, 500);
     const first = await wallets.get(mint.url, 'sat');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 550));
     // The mint gives no keys now: a caller that waited for them would get an error.
     mint.setFault({ kind: 'down', mode: 'reset', paths: ['/v1/keysets', '/v1/keys', '/v1/info'] });
     const before = mint.requests.length;
     const stale = await Promise.all(Array.from({ length: 8 }, () => wallets.get(mint.url, 'sat')));
     expect(new Set(stale)).toEqual(new Set([first]));
+    await until(() => keyLoads(before) > 0);
     await settle();
     expect(keyLoads(before)).toBe(1);
     // With the mint back, the next caller sets off a load; later callers get the new wallet.
     mint.setFault(null);
     const again = mint.requests.length;
-    for (let i = 0; i < 40 && (await wallets.get(mint.url, 'sat')) === first; i += 1) await settle();
-    expect(await wallets.get(mint.url, 'sat')).not.toBe(first);
+    for (let i = 0; i < 100 && (await wallets.get(mint.url, 'sat')) === first; i += 1) await settle();
+    // Counted when the new wallet is first seen (it is fresh for 500 ms, so nothing else reloads).
     expect(keyLoads(again)).toBe(1);
+    expect(await wallets.get(mint.url, 'sat')).not.toBe(first);
   });
 
   it('a failed background load keeps the old wallet; a failed first load fails every caller and is tried again', async () => {
