@@ -18,7 +18,6 @@ export function makeRedeemer(mints: AcceptedMint[], overrides: Partial<RedeemerO
     metric: 'milliseconds',
     stepSize: STEP_MS,
     timeoutMs: 2_000,
-    keysetCacheMs: 0,
     ...overrides,
   });
   return {
