@@ -1,10 +1,12 @@
 // npm run bench                 the default benches (none needs the lab)
 // npm run bench -- payments     one bench by name (several names allowed; actors-persisted only so)
 // npm run bench -- footprint    start time, RSS and install size: compiled, tsx and a bare node server
+// npm run bench -- hostile     attacks from the LAN against a real `tollkeeper serve`, a customer paying alongside
 // npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open), only when named
 // Prints figures only; nothing here asserts a time.
 import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
 import { footprintBench } from './footprint/footprint.bench.ts';
+import { hostileBench } from './hostile/hostile.bench.ts';
 import { loadLine, machineLine, treeLine } from './lib/machine.ts';
 import type { Bench, BenchRow } from './lib/row.ts';
 import { markdownTable } from './lib/table.ts';
@@ -14,7 +16,7 @@ import { labOvershootBench } from './lab/overshoot.ts';
 import { paymentsBench } from './payments/payments.bench.ts';
 import { persistenceBench } from './persistence/persistence.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, labMeteringBench, labOvershootBench, labGateOpenBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, labMeteringBench, labOvershootBench, labGateOpenBench];
 /** Names that stand for several benches. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name] };
 
