@@ -1,4 +1,4 @@
-import { type ActorRefFrom, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { type ActorRefFrom, assertEvent, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { sessionMachine } from '../session/session.machine.ts';
 import type { SessionContext, SessionEvent } from '../session/session.types.ts';
 import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
@@ -52,7 +52,8 @@ export const gatewayMachine = setup({
   },
   actions: {
     ensureSession: assign(({ context, event, spawn }) => {
-      if (event.type !== 'session.pay' || context.sessions[event.mac]) return {};
+      assertEvent(event, 'session.pay');
+      if (context.sessions[event.mac]) return {};
       const ref = spawn('session', {
         id: sessionSystemId(event.mac),
         systemId: sessionSystemId(event.mac),
@@ -61,7 +62,7 @@ export const gatewayMachine = setup({
       return { sessions: { ...context.sessions, [event.mac]: ref } };
     }),
     forwardPayment: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'session.pay') return;
+      assertEvent(event, 'session.pay');
       const ref = context.sessions[event.mac];
       if (!ref) return;
       const catchUp = catchUpFor(context, event.mac, ref);
@@ -69,7 +70,7 @@ export const gatewayMachine = setup({
       enqueue.sendTo(ref, { type: 'payment.received', payment: event.payment });
     }),
     forwardClose: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'session.close') return;
+      assertEvent(event, 'session.close');
       const ref = context.sessions[event.mac];
       if (!ref) return;
       const catchUp = catchUpFor(context, event.mac, ref);
@@ -81,7 +82,7 @@ export const gatewayMachine = setup({
      * gateway.fanout.ts). Sessions waiting out a backoff to open their gate retry now: the gate answers.
      */
     distributeReading: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'meter.reading') return;
+      assertEvent(event, 'meter.reading');
       const { clients, at, source } = event.reading;
       const entries = Object.entries(context.sessions);
       // Refreshes go round: each reading starts where the previous one ran out of its budget.
@@ -120,7 +121,7 @@ export const gatewayMachine = setup({
       }
     }),
     recordReading: assign(({ context, event }) => {
-      if (event.type !== 'meter.reading') return {};
+      assertEvent(event, 'meter.reading');
       const reading: MeterReading = event.reading;
       return {
         lastReading: { at: reading.at, source: reading.source, clients: Object.keys(reading.clients).length },
@@ -133,7 +134,7 @@ export const gatewayMachine = setup({
     }),
     countMeterFailure: assign(({ context }) => ({ meterFailures: context.meterFailures + 1 })),
     retireSettledSessions: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'sessions.sweep') return;
+      assertEvent(event, 'sessions.sweep');
       const retired = Object.entries(context.sessions).filter(([, ref]) => isRetirable(ref, event.now, context.retireAfterMs));
       if (retired.length === 0) return;
       for (const [, ref] of retired) enqueue.stopChild(ref);

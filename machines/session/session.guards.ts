@@ -1,15 +1,16 @@
+import { assertEvent } from 'xstate';
 import { applyTopUp, backstopEndsFirst, isUsedUp, sameCounterSource, usageAfterReport } from './session.logic.ts';
-import type { FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
 import type { Credit } from '../domain.ts';
+import type { Clock, FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
 
 type GuardArgs = { context: SessionContext; event: SessionEvent };
 
 /** Gate operations are retried this many times before the session gives up on them. */
 export const MAX_GATE_ATTEMPTS = 5;
 /**
- * Re-opening the gate for a customer it lost (an OpenNDS restart) is tried for longer, about 16 s
- * of backoff, since the gate may take a while to come back; besides, each reading that shows the
- * gate answering again makes a waiting session retry at once.
+ * Re-opening the gate for a customer it lost (an OpenNDS restart) is tried for longer, since the
+ * gate may take a while to come back; besides, each reading that shows the gate answering again
+ * makes a waiting session retry at once.
  */
 export const MAX_REOPEN_ATTEMPTS = 8;
 
@@ -17,42 +18,49 @@ function reportUsesUp(context: SessionContext, report: UsageReport): boolean {
   return context.metric === 'bytes' && usageAfterReport(context, report).used >= context.allotment;
 }
 
-export const sessionGuards = {
-  allotmentUsedUp: ({ context }: GuardArgs) => isUsedUp(context, Date.now()),
+/** The session machine's guards; those that depend on the time read it from `now`. */
+export function sessionGuards(now: Clock) {
+  return {
+    allotmentUsedUp: ({ context }: GuardArgs) => isUsedUp(context, now()),
 
-  /** Guards run before assign: the report is applied here to decide. */
-  reportUsesUpAllotment: ({ context, event }: GuardArgs) =>
-    event.type === 'usage.reported' && reportUsesUp(context, event.report),
+    /** Guards run before assign: the report is applied here to decide. */
+    reportUsesUpAllotment: ({ context, event }: GuardArgs) => {
+      assertEvent(event, 'usage.reported');
+      return reportUsesUp(context, event.report);
+    },
 
-  /** The counters read as the gate closed for a backstop renewal show the allotment used up. */
-  finalReadingUsesUpAllotment: ({ context }: GuardArgs, params: { reading: FinalReading | null }) =>
-    params.reading !== null && sameCounterSource(context, params.reading.source) && reportUsesUp(context, params.reading),
+    /** The counters read as the gate closed for a backstop renewal show the allotment used up. */
+    finalReadingUsesUpAllotment: ({ context }: GuardArgs, params: { reading: FinalReading | null }) =>
+      params.reading !== null && sameCounterSource(context, params.reading.source) && reportUsesUp(context, params.reading),
 
-  /** After this top-up the gate's own limits would cut the customer off before the allotment ends. */
-  topUpOutrunsBackstop: ({ context }: GuardArgs, params: { credit: Credit }) => {
-    const now = Date.now();
-    return backstopEndsFirst({ ...context, ...applyTopUp(context, params.credit, now) }, now);
-  },
+    /** After this top-up the gate's own limits would cut the customer off before the allotment ends. */
+    topUpOutrunsBackstop: ({ context }: GuardArgs, params: { credit: Credit }) => {
+      const at = now();
+      return backstopEndsFirst({ ...context, ...applyTopUp(context, params.credit, at) }, at);
+    },
 
-  /** A reading taken before the gate last (re)opened says nothing about this session. */
-  readingIsStale: ({ context, event }: GuardArgs) => {
-    const at = event.type === 'usage.reported' ? event.report.at : event.type === 'client.missing' ? event.at : Infinity;
-    return context.openedAt === null || at < context.openedAt;
-  },
+    /** A reading taken before the gate last (re)opened says nothing about this session. */
+    readingIsStale: ({ context, event }: GuardArgs) => {
+      assertEvent(event, ['usage.reported', 'client.missing']);
+      const at = event.type === 'usage.reported' ? event.report.at : event.at;
+      return context.openedAt === null || at < context.openedAt;
+    },
 
-  paymentIsKnown: ({ context, event }: GuardArgs) =>
-    event.type === 'payment.received' &&
-    (context.payments.some((p) => p.id === event.payment.id) ||
-      context.credits.some((c) => c.paymentId === event.payment.id)),
+    paymentIsKnown: ({ context, event }: GuardArgs) => {
+      assertEvent(event, 'payment.received');
+      const id = event.payment.id;
+      return context.payments.some((p) => p.id === id) || context.credits.some((c) => c.paymentId === id);
+    },
 
-  hasQueuedPayment: ({ context }: GuardArgs) => context.payments.length > 0,
+    hasQueuedPayment: ({ context }: GuardArgs) => context.payments.length > 0,
 
-  neverOpened: ({ context }: GuardArgs) => context.startedAt === null,
+    neverOpened: ({ context }: GuardArgs) => context.startedAt === null,
 
-  closeRequested: ({ context }: GuardArgs) => context.closeReason !== null,
+    closeRequested: ({ context }: GuardArgs) => context.closeReason !== null,
 
-  canRetryGate: ({ context }: GuardArgs) => context.attempts + 1 < MAX_GATE_ATTEMPTS,
+    canRetryGate: ({ context }: GuardArgs) => context.attempts + 1 < MAX_GATE_ATTEMPTS,
 
-  canRetryOpening: ({ context }: GuardArgs) =>
-    context.attempts + 1 < (context.startedAt === null ? MAX_GATE_ATTEMPTS : MAX_REOPEN_ATTEMPTS),
-};
+    canRetryOpening: ({ context }: GuardArgs) =>
+      context.attempts + 1 < (context.startedAt === null ? MAX_GATE_ATTEMPTS : MAX_REOPEN_ATTEMPTS),
+  };
+}

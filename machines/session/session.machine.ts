@@ -1,20 +1,9 @@
-import { assign, emit, setup } from 'xstate';
-import { sessionActors } from './session.actors.ts';
-import { creditFirstPayment, describeError, freshSession, initialSessionContext } from './session.context.ts';
-import { sessionGuards } from './session.guards.ts';
-import type { GateOpened } from './session.actors.ts';
-import { applyTopUp, backstopFor, delayUntilDeadline, remainingAt, retryDelay, sameCounterSource, usageAfterReport } from './session.logic.ts';
-import type { CloseReason, Credit, PaymentRequest } from '../domain.ts';
-import type {
-  Baseline,
-  FinalReading,
-  SessionContext,
-  SessionEmitted,
-  SessionEvent,
-  SessionInput,
-  UsageReport,
-} from './session.types.ts';
-import type { SessionTag } from './session.tags.ts';
+import { assertEvent } from 'xstate';
+import { headPayment, initialSessionContext } from './session.context.ts';
+import { backstopFor } from './session.logic.ts';
+import { sessionSetup } from './session.setup.ts';
+import type { Credit, Metric, PaymentRequest, RedeemInput } from '../domain.ts';
+import type { Clock, FinalReading, SessionContext, SessionEvent } from './session.types.ts';
 
 /**
  * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
@@ -22,116 +11,30 @@ import type { SessionTag } from './session.tags.ts';
  */
 export const SESSION_MACHINE_VERSION = 2;
 
-const REFUSAL_CODE_FALLBACK = 'payment-processing-failed';
-
-function refusalCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[a-z][a-z-]*$/.test(code) ? code : REFUSAL_CODE_FALLBACK;
+/** What the payment at the head of the queue is redeemed with (a first payment or a top-up). */
+function redeemInput({ context }: { context: SessionContext }): RedeemInput & { metric: Metric } {
+  return { mac: context.mac, sessionId: context.sessionId ?? '', metric: context.metric, payment: headPayment(context) };
 }
 
-/** A counter report taken in: the latest report, and for a data session the usage it shows. */
-function recordedReport(context: SessionContext, report: UsageReport): Partial<SessionContext> {
-  if (context.metric !== 'bytes') return { lastReport: report };
-  return { ...usageAfterReport(context, report), lastReport: report };
+/** The counters read as the gate closed for a backstop renewal, for the guard and the action that take them. */
+function finalReadingOf({ event }: { event: { output: FinalReading | null } }): { reading: FinalReading | null } {
+  return { reading: event.output };
 }
 
-function headPayment(context: SessionContext): PaymentRequest {
-  const head = context.payments[0];
-  if (!head) throw new Error('no payment is queued');
-  return head;
+function paymentOf(event: SessionEvent): PaymentRequest {
+  assertEvent(event, 'payment.received');
+  return event.payment;
 }
 
-export const sessionSetup = setup({
-  types: {
-    context: {} as SessionContext,
-    events: {} as SessionEvent,
-    input: {} as SessionInput,
-    emitted: {} as SessionEmitted,
-    tags: {} as SessionTag,
-  },
-  actors: sessionActors,
-  guards: sessionGuards,
-  delays: {
-    untilDeadline: ({ context }) => delayUntilDeadline(context, Date.now()),
-    gateRetryBackoff: ({ context }) => retryDelay(context.attempts),
-    slowCloseRetry: 30_000,
-  },
-  actions: {
-    enqueuePayment: assign(({ context }, params: { payment: PaymentRequest }) => ({
-      payments: [...context.payments, params.payment],
-    })),
-    startSession: assign(({ context }) => freshSession(context)),
-    creditFirstPayment: assign(({ context }, params: { credit: Credit }) => creditFirstPayment(context, params.credit)),
-    creditTopUp: assign(({ context }, params: { credit: Credit }) => ({
-      ...applyTopUp(context, params.credit, Date.now()),
-      credits: [...context.credits, params.credit],
-      payments: context.payments.slice(1),
-    })),
-    announceCredit: emit((_, params: { credit: Credit }) => ({
-      type: 'payment.credited' as const,
-      paymentId: params.credit.paymentId,
-      credit: params.credit,
-    })),
-    refuseHeadPayment: emit(({ context }, params: { error: unknown }) => ({
-      type: 'payment.refused' as const,
-      refusal: { paymentId: headPayment(context).id, code: refusalCode(params.error), message: describeError(params.error) },
-    })),
-    dropHeadPayment: assign(({ context }) => ({ payments: context.payments.slice(1) })),
-    recordGateOpened: assign(({ context }, params: { baseline: Baseline }) => {
-      const now = Date.now();
-      const startedAt = context.startedAt ?? now;
-      const endsAt = context.metric === 'milliseconds' ? (context.endsAt ?? now + context.allotment) : null;
-      return { baseline: params.baseline, lastReport: null, openedAt: now, startedAt, endsAt, attempts: 0, lastError: null };
-    }),
-    announceGateOpened: emit(({ context }) => ({ type: 'gate.opened' as const, sessionId: context.sessionId ?? '' })),
-    answerAwaitingPayment: emit(({ context }) => {
-      const credit = context.credits.find((c) => c.paymentId === context.awaitingGate);
-      return credit
-        ? { type: 'payment.credited' as const, paymentId: credit.paymentId, credit }
-        : { type: 'gate.opened' as const, sessionId: context.sessionId ?? '' };
-    }),
-    clearAwaitingPayment: assign({ awaitingGate: null }),
-    refuseAwaitingPayment: emit(({ context }) => ({
-      type: 'payment.refused' as const,
-      refusal: {
-        paymentId: context.awaitingGate ?? '',
-        code: 'session-error',
-        message: 'the payment was credited but the gate could not be opened; the credit is kept for this device',
-      },
-    })),
-    recordUsage: assign(({ context, event }) => (event.type === 'usage.reported' ? recordedReport(context, event.report) : {})),
-    // An already-open client keeps the limits the gate gave it before.
-    recordBackstop: assign((_, params: { opened: GateOpened }) =>
-      params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : {},
-    ),
-    recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) =>
-      params.reading && sameCounterSource(context, params.reading.source) ? recordedReport(context, params.reading) : {},
-    ),
-    noteGateError: assign((_, params: { error: unknown }) => ({ lastError: describeError(params.error) })),
-    carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),
-    countAttempt: assign(({ context }, params: { error: unknown }) => ({
-      attempts: context.attempts + 1,
-      lastError: describeError(params.error),
-    })),
-    resetAttempts: assign({ attempts: 0 }),
-    requestClose: assign(({ context, event }) =>
-      event.type === 'session.close' && context.closeReason === null ? { closeReason: event.reason } : {},
-    ),
-    markClosing: assign((_, params: { reason: CloseReason }) => ({ closeReason: params.reason })),
-    keepUndeliveredCredit: assign(({ context }) => ({ unspent: remainingAt(context, Date.now()) })),
-    announceExhausted: emit(({ context }) => ({
-      type: 'session.ended' as const,
-      sessionId: context.sessionId ?? '',
-      reason: 'exhausted' as const,
-    })),
-    announceClosed: emit(({ context }) => ({
-      type: 'session.ended' as const,
-      sessionId: context.sessionId ?? '',
-      reason: context.closeReason ?? 'operator',
-    })),
-    markSettled: assign({ settledAt: () => Date.now() }),
-  },
-});
+const creditTopUpFromOutput = [
+  { type: 'creditTopUp' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
+  { type: 'announceCredit' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
+];
+
+const enqueueFromEvent = {
+  type: 'enqueuePayment' as const,
+  params: ({ event }: { event: SessionEvent }) => ({ payment: paymentOf(event) }),
+};
 
 /** A gate operation failed: wait and retry while attempts remain, otherwise give up. */
 function retryOrGiveUp<W extends string, G extends string>(waiting: W, givenUp: G, canRetry: 'canRetryGate' | 'canRetryOpening' = 'canRetryGate') {
@@ -186,7 +89,7 @@ function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
             {
               target: '#session.paying',
               actions: [
-                { type: 'enqueuePayment' as const, params: ({ event }: { event: SessionEvent }) => ({ payment: paymentOf(event) }) },
+                enqueueFromEvent,
                 'startSession' as const,
               ],
             },
@@ -197,190 +100,178 @@ function closingGateStates(announce: 'announceExhausted' | 'announceClosed') {
   };
 }
 
-function paymentOf(event: SessionEvent): PaymentRequest {
-  if (event.type !== 'payment.received') throw new Error(`${event.type} carries no payment`);
-  return event.payment;
+/** The session machine reading the time from `now` (ms since the epoch): the engine hands it the system clock. */
+export function createSessionMachine(now: Clock) {
+  return sessionSetup(now).createMachine({
+    id: 'session',
+    context: ({ input }) => initialSessionContext(input),
+    initial: 'idle',
+    on: {
+      'payment.received': [{ guard: 'paymentIsKnown' }, { actions: enqueueFromEvent }],
+      'session.close': { actions: 'requestClose' },
+    },
+    states: {
+      idle: {
+        tags: 'settled',
+        entry: 'markSettled',
+        always: { guard: 'hasQueuedPayment', target: 'paying', actions: 'startSession' },
+        on: {
+          'payment.received': { target: 'paying', actions: [enqueueFromEvent, 'startSession'] },
+        },
+      },
+      paying: {
+        tags: ['holdsGate', 'redeeming'],
+        invoke: {
+          id: 'redeemPayment',
+          src: 'redeemPayment',
+          input: redeemInput,
+          onDone: { target: 'open', actions: { type: 'creditFirstPayment', params: ({ event }) => ({ credit: event.output }) } },
+          onError: {
+            target: 'idle',
+            actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
+          },
+        },
+      },
+      open: {
+        tags: ['holdsGate', 'opening'],
+        initial: 'authorizing',
+        states: {
+          authorizing: {
+            invoke: {
+              id: 'openGate',
+              src: 'openGate',
+              input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, now()) }),
+              onDone: {
+                target: 'measuringBaseline',
+                actions: ['resetAttempts', { type: 'recordBackstop', params: ({ event }) => ({ opened: event.output }) }],
+              },
+              onError: retryOrGiveUp('waitingToAuthorize', 'failed', 'canRetryOpening'),
+            },
+          },
+          waitingToAuthorize: { tags: 'waitingToOpen', ...waitToRetry('authorizing') },
+          measuringBaseline: {
+            invoke: {
+              id: 'readBaseline',
+              src: 'readBaseline',
+              input: ({ context }) => ({ mac: context.mac }),
+              onDone: { target: '#session.polling', actions: { type: 'recordGateOpened', params: ({ event }) => ({ baseline: event.output }) } },
+              onError: retryOrGiveUp('waitingToMeasure', 'failed', 'canRetryOpening'),
+            },
+          },
+          waitingToMeasure: { tags: 'waitingToOpen', ...waitToRetry('measuringBaseline') },
+          /** The gate could not be opened (or reopened) for a credited session: close it, keeping the credit. */
+          failed: {
+            always: [
+              {
+                guard: 'neverOpened',
+                target: '#session.closed',
+                actions: ['keepUndeliveredCredit', 'refuseAwaitingPayment', 'clearAwaitingPayment', { type: 'markClosing', params: { reason: 'gate-error' } }],
+              },
+              { target: '#session.closed', actions: ['keepUndeliveredCredit', { type: 'markClosing', params: { reason: 'gate-lost-client' } }] },
+            ],
+          },
+        },
+      },
+      polling: {
+        tags: ['holdsGate', 'metered'],
+        entry: ['answerAwaitingPayment', 'clearAwaitingPayment'],
+        initial: 'metering',
+        states: {
+          metering: {
+            always: [
+              { guard: 'closeRequested', target: '#session.closed' },
+              { guard: 'allotmentUsedUp', target: '#session.exhausted' },
+              { guard: 'hasQueuedPayment', target: 'toppingUp' },
+            ],
+            after: { untilDeadline: { target: 'metering', reenter: true } },
+            on: {
+              'usage.reported': [
+                { guard: 'readingIsStale' },
+                { guard: 'reportUsesUpAllotment', target: '#session.exhausted', actions: 'recordUsage' },
+                { actions: 'recordUsage' },
+              ],
+              'client.missing': [{ guard: 'readingIsStale' }, { target: '#session.open', actions: 'carryUsageAcrossReopen' }],
+              /** Re-arms the deadline timer a restored snapshot lacks, and checks the deadline now. */
+              'session.resume': { target: 'metering', reenter: true },
+              'session.close': {
+                target: '#session.closed',
+                actions: { type: 'markClosing', params: ({ event }) => ({ reason: event.reason }) },
+              },
+              'payment.received': [
+                { guard: 'paymentIsKnown' },
+                { guard: 'allotmentUsedUp', target: '#session.exhausted', actions: enqueueFromEvent },
+                { target: 'toppingUp', actions: enqueueFromEvent },
+              ],
+            },
+          },
+          /** Metering goes on while a top-up is redeemed; running out waits for the payment's outcome. */
+          toppingUp: {
+            tags: 'redeeming',
+            invoke: {
+              id: 'redeemTopUp',
+              src: 'redeemPayment',
+              input: redeemInput,
+              onDone: [
+                {
+                  guard: { type: 'topUpOutrunsBackstop', params: ({ event }) => ({ credit: event.output }) },
+                  target: 'renewingBackstop',
+                  actions: creditTopUpFromOutput,
+                },
+                { target: 'metering', actions: creditTopUpFromOutput },
+              ],
+              onError: {
+                target: 'metering',
+                actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
+              },
+            },
+            on: {
+              'usage.reported': [{ guard: 'readingIsStale' }, { actions: 'recordUsage' }],
+            },
+          },
+          /**
+           * The gate cannot change a client's limits, and the ones it was given would cut the customer
+           * off before the top-up is used: read the counters, close the gate and open it again with
+           * new limits. The bytes between that reading and the close go uncounted.
+           */
+          renewingBackstop: {
+            invoke: {
+              id: 'closeGateToRenew',
+              src: 'readAndCloseGate',
+              input: ({ context }) => ({ mac: context.mac }),
+              onDone: [
+                {
+                  guard: 'closeRequested',
+                  target: '#session.closed',
+                  actions: { type: 'recordFinalReading', params: finalReadingOf },
+                },
+                {
+                  guard: { type: 'finalReadingUsesUpAllotment', params: finalReadingOf },
+                  target: '#session.exhausted',
+                  actions: { type: 'recordFinalReading', params: finalReadingOf },
+                },
+                {
+                  target: '#session.open',
+                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'carryUsageAcrossReopen'],
+                },
+              ],
+              // The gate keeps its old limits: it cuts the customer off there, and the lost client is re-opened.
+              onError: { target: 'metering', actions: { type: 'noteGateError', params: ({ event }) => ({ error: event.error }) } },
+            },
+          },
+        },
+      },
+      exhausted: closingGateStates('announceExhausted'),
+      closed: closingGateStates('announceClosed'),
+    },
+  });
 }
 
-const creditTopUpFromOutput = [
-  { type: 'creditTopUp' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
-  { type: 'announceCredit' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
-];
+function noClock(): number {
+  throw new Error('the session machine was given no clock: build it with createSessionMachine(now)');
+}
 
-const enqueueFromEvent = {
-  type: 'enqueuePayment' as const,
-  params: ({ event }: { event: SessionEvent }) => ({ payment: paymentOf(event) }),
-};
-
-export const sessionMachine = sessionSetup.createMachine({
-  id: 'session',
-  context: ({ input }) => initialSessionContext(input),
-  initial: 'idle',
-  on: {
-    'payment.received': [{ guard: 'paymentIsKnown' }, { actions: enqueueFromEvent }],
-    'session.close': { actions: 'requestClose' },
-  },
-  states: {
-    idle: {
-      tags: 'settled',
-      entry: 'markSettled',
-      always: { guard: 'hasQueuedPayment', target: 'paying', actions: 'startSession' },
-      on: {
-        'payment.received': { target: 'paying', actions: [enqueueFromEvent, 'startSession'] },
-      },
-    },
-    paying: {
-      tags: ['holdsGate', 'redeeming'],
-      invoke: {
-        id: 'redeemPayment',
-        src: 'redeemPayment',
-        input: ({ context }) => ({
-          mac: context.mac,
-          sessionId: context.sessionId ?? '',
-          metric: context.metric,
-          payment: headPayment(context),
-        }),
-        onDone: { target: 'open', actions: { type: 'creditFirstPayment', params: ({ event }) => ({ credit: event.output }) } },
-        onError: {
-          target: 'idle',
-          actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
-        },
-      },
-    },
-    open: {
-      tags: ['holdsGate', 'opening'],
-      initial: 'authorizing',
-      states: {
-        authorizing: {
-          invoke: {
-            id: 'openGate',
-            src: 'openGate',
-            input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, Date.now()) }),
-            onDone: {
-              target: 'measuringBaseline',
-              actions: ['resetAttempts', { type: 'recordBackstop', params: ({ event }) => ({ opened: event.output }) }],
-            },
-            onError: retryOrGiveUp('waitingToAuthorize', 'failed', 'canRetryOpening'),
-          },
-        },
-        waitingToAuthorize: { tags: 'waitingToOpen', ...waitToRetry('authorizing') },
-        measuringBaseline: {
-          invoke: {
-            id: 'readBaseline',
-            src: 'readBaseline',
-            input: ({ context }) => ({ mac: context.mac }),
-            onDone: { target: '#session.polling', actions: { type: 'recordGateOpened', params: ({ event }) => ({ baseline: event.output }) } },
-            onError: retryOrGiveUp('waitingToMeasure', 'failed', 'canRetryOpening'),
-          },
-        },
-        waitingToMeasure: { tags: 'waitingToOpen', ...waitToRetry('measuringBaseline') },
-        /** The gate could not be opened (or reopened) for a credited session: close it, keeping the credit. */
-        failed: {
-          always: [
-            {
-              guard: 'neverOpened',
-              target: '#session.closed',
-              actions: ['keepUndeliveredCredit', 'refuseAwaitingPayment', 'clearAwaitingPayment', { type: 'markClosing', params: { reason: 'gate-error' } }],
-            },
-            { target: '#session.closed', actions: ['keepUndeliveredCredit', { type: 'markClosing', params: { reason: 'gate-lost-client' } }] },
-          ],
-        },
-      },
-    },
-    polling: {
-      tags: ['holdsGate', 'metered'],
-      entry: ['answerAwaitingPayment', 'clearAwaitingPayment'],
-      initial: 'metering',
-      states: {
-        metering: {
-          always: [
-            { guard: 'closeRequested', target: '#session.closed' },
-            { guard: 'allotmentUsedUp', target: '#session.exhausted' },
-            { guard: 'hasQueuedPayment', target: 'toppingUp' },
-          ],
-          after: { untilDeadline: { target: 'metering', reenter: true } },
-          on: {
-            'usage.reported': [
-              { guard: 'readingIsStale' },
-              { guard: 'reportUsesUpAllotment', target: '#session.exhausted', actions: 'recordUsage' },
-              { actions: 'recordUsage' },
-            ],
-            'client.missing': [{ guard: 'readingIsStale' }, { target: '#session.open', actions: 'carryUsageAcrossReopen' }],
-            /** Re-arms the deadline timer a restored snapshot lacks, and checks the deadline now. */
-            'session.resume': { target: 'metering', reenter: true },
-            'session.close': {
-              target: '#session.closed',
-              actions: { type: 'markClosing', params: ({ event }) => ({ reason: event.reason }) },
-            },
-            'payment.received': [
-              { guard: 'paymentIsKnown' },
-              { guard: 'allotmentUsedUp', target: '#session.exhausted', actions: enqueueFromEvent },
-              { target: 'toppingUp', actions: enqueueFromEvent },
-            ],
-          },
-        },
-        /** Metering goes on while a top-up is redeemed; running out waits for the payment's outcome. */
-        toppingUp: {
-          tags: 'redeeming',
-          invoke: {
-            id: 'redeemTopUp',
-            src: 'redeemPayment',
-            input: ({ context }) => ({
-              mac: context.mac,
-              sessionId: context.sessionId ?? '',
-              metric: context.metric,
-              payment: headPayment(context),
-            }),
-            onDone: [
-              {
-                guard: { type: 'topUpOutrunsBackstop', params: ({ event }) => ({ credit: event.output }) },
-                target: 'renewingBackstop',
-                actions: creditTopUpFromOutput,
-              },
-              { target: 'metering', actions: creditTopUpFromOutput },
-            ],
-            onError: {
-              target: 'metering',
-              actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
-            },
-          },
-          on: {
-            'usage.reported': [{ guard: 'readingIsStale' }, { actions: 'recordUsage' }],
-          },
-        },
-        /**
-         * The gate cannot change a client's limits, and the ones it was given would cut the customer
-         * off before the top-up is used: read the counters, close the gate and open it again with
-         * new limits. The bytes between that reading and the close go uncounted.
-         */
-        renewingBackstop: {
-          invoke: {
-            id: 'closeGateToRenew',
-            src: 'readAndCloseGate',
-            input: ({ context }) => ({ mac: context.mac }),
-            onDone: [
-              {
-                guard: 'closeRequested',
-                target: '#session.closed',
-                actions: { type: 'recordFinalReading', params: ({ event }) => ({ reading: event.output }) },
-              },
-              {
-                guard: { type: 'finalReadingUsesUpAllotment', params: ({ event }) => ({ reading: event.output }) },
-                target: '#session.exhausted',
-                actions: { type: 'recordFinalReading', params: ({ event }) => ({ reading: event.output }) },
-              },
-              {
-                target: '#session.open',
-                actions: [{ type: 'recordFinalReading', params: ({ event }) => ({ reading: event.output }) }, 'carryUsageAcrossReopen'],
-              },
-            ],
-            // The gate keeps its old limits: it cuts the customer off there, and the lost client is re-opened.
-            onError: { target: 'metering', actions: { type: 'noteGateError', params: ({ event }) => ({ error: event.error }) } },
-          },
-        },
-      },
-    },
-    exhausted: closingGateStates('announceExhausted'),
-    closed: closingGateStates('announceClosed'),
-  },
-});
+/**
+ * The session machine's definition, for what does not run it: the visualizer, restoring a snapshot's
+ * state, types. Running one needs a clock: `createSessionMachine(now)`.
+ */
+export const sessionMachine = createSessionMachine(noClock);

@@ -84,3 +84,6 @@ export type SessionEmitted =
   | { type: 'payment.refused'; refusal: PaymentRefused }
   | { type: 'gate.opened'; sessionId: string }
   | { type: 'session.ended'; sessionId: string; reason: CloseReason | 'exhausted' };
+
+/** The time in milliseconds since the epoch, as the machine is handed it. */
+export type Clock = () => number;

@@ -4,7 +4,7 @@ import { DEFAULT_FAN_OUT, latestUsed, withLatestCounters } from '../../machines/
 import type { FanOutPolicy } from '../../machines/gateway/gateway.types.ts';
 import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
-import { sessionMachine } from '../../machines/session/session.machine.ts';
+import { createSessionMachine, type sessionMachine } from '../../machines/session/session.machine.ts';
 import type { SessionContext } from '../../machines/session/session.types.ts';
 import type { Gate, GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
@@ -125,7 +125,7 @@ export class Gateway implements GatewayApi {
     });
     this.readAll = readAll;
     this.redeemer = new ReplayRedeemer(guardedRedeemer(options.redeemer, this.operations), options.persistence?.bookedCredit);
-    const session = sessionMachine.provide({
+    const session = createSessionMachine(() => Date.now()).provide({
       actors: sessionEffects({ gate: this.gate, redeemer: this.redeemer, readAll }),
     });
     const meter = meterActor({

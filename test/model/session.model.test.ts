@@ -7,9 +7,9 @@ import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import { DeferredGate } from '../support/deferred-gate.ts';
 import { DeferredRedeemer } from '../support/deferred-redeemer.ts';
 import { silentLog } from '../support/silent-log.ts';
+import type { Metric, PaymentRequest } from '../../machines/domain.ts';
 import { BIG_TOP_UP, MAC, MODEL_EPOCH, type ModelEvent, STEP_ALLOTMENT, clockAdvance, sessionModelPaths } from './session.paths.ts';
 import { CoverageRecorder, definedTransitions } from './transition-coverage.ts';
-import type { Metric } from '../../machines/domain.ts';
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
 
@@ -43,66 +43,72 @@ class Harness {
   }
 
   async perform(event: ModelEvent): Promise<void> {
-    const type = event.type;
     const before = this.snapshot();
     const advance = before ? clockAdvance(before, event, Date.now()) : 0;
-    if (type === 'payment.received' && 'payment' in event) {
-      // A late payment arrives after the deadline, before the deadline's timer has run.
-      if (advance > 0) vi.setSystemTime(Date.now() + advance);
-      void this.gateway.pay(MAC as Mac, event.payment).catch(() => undefined);
-    } else if (type.startsWith('xstate.done.actor.redeem')) {
-      this.redeemer.credit(event.variant === 'big' ? BIG_TOP_UP * STEP_ALLOTMENT[this.metric] : STEP_ALLOTMENT[this.metric]);
-    } else if (type.startsWith('xstate.error.actor.redeem')) {
-      this.redeemer.refuse('payment-error-token-spent');
-    } else if (type === 'xstate.done.actor.openGate') {
-      this.gate.release('authorize');
-      this.counter = 0;
-    } else if (type === 'xstate.error.actor.openGate') {
-      this.gate.release('authorize', { fail: 'failed' });
-    } else if (type === 'xstate.done.actor.readBaseline') {
-      this.gate.release('readAll');
-    } else if (type === 'xstate.error.actor.readBaseline') {
-      this.gate.release('readAll', { fail: 'timeout' });
-    } else if (type === 'xstate.done.actor.closeGate') {
-      this.gate.release('deauthorize');
-    } else if (type === 'xstate.error.actor.closeGate') {
-      this.gate.release('deauthorize', { fail: 'busy' });
-    } else if (type === 'xstate.done.actor.closeGateToRenew' && 'output' in event) {
-      const reading = event.output as { download: number };
-      this.sim.addTraffic(MAC, reading.download - this.counter);
-      this.counter = reading.download;
-      this.gate.release('readAll');
-      await vi.advanceTimersByTimeAsync(advance);
-      this.gate.release('deauthorize');
-    } else if (type === 'xstate.error.actor.closeGateToRenew') {
-      this.gate.release('readAll', { fail: 'timeout' });
-    } else if (type.startsWith('xstate.after.')) {
-      await vi.advanceTimersByTimeAsync(advance);
-    } else if (type === 'usage.reported' && 'report' in event) {
-      if (event.variant !== 'stale') {
-        this.sim.addTraffic(MAC, event.report.download - this.counter);
-        this.counter = event.report.download;
-      }
-      await this.readGate(event.variant === 'stale' ? { at: 0 } : {});
-    } else if (type === 'client.missing') {
-      if (event.variant === 'stale') return this.readGate({ at: 0, without: [MAC] });
-      this.sim.forget(MAC);
-      await this.readGate({});
-    } else if (type === 'session.close') {
-      void this.gateway.close(MAC as Mac).catch(() => undefined);
-    } else if (type === 'session.resume') {
-      this.gateway.sessionRef(MAC)?.send({ type: 'session.resume' });
-    } else {
-      throw new Error(`the harness cannot perform ${type}`);
-    }
+    const step = STEPS[event.type] ?? (event.type.startsWith('xstate.after.') ? letDelayFire : undefined);
+    if (!step) throw new Error(`the harness cannot perform ${event.type}`);
+    await step(this, event, advance);
   }
 
-  private async readGate(options: { at?: number; without?: string[] }): Promise<void> {
+  async readGate(options: { at?: number; without?: string[] }): Promise<void> {
     void this.gateway.meterNow().catch(() => undefined);
     await vi.advanceTimersByTimeAsync(0);
     this.gate.release('readAll', options);
   }
 }
+
+/** How the harness brings each model event about on the real engine; `advance` is how far the clock moves. */
+type Step = (h: Harness, event: ModelEvent, advance: number) => void | Promise<void>;
+
+const credit: Step = (h, event) =>
+  void h.redeemer.credit(event.variant === 'big' ? BIG_TOP_UP * STEP_ALLOTMENT[h.metric] : STEP_ALLOTMENT[h.metric]);
+const refuse: Step = (h) => h.redeemer.refuse('payment-error-token-spent');
+const letDelayFire: Step = (_, __, advance) => vi.advanceTimersByTimeAsync(advance).then(() => undefined);
+
+const STEPS: Record<string, Step> = {
+  'payment.received': (h, event, advance) => {
+    // A late payment arrives after the deadline, before the deadline's timer has run.
+    if (advance > 0) vi.setSystemTime(Date.now() + advance);
+    void h.gateway.pay(MAC as Mac, (event as { payment: PaymentRequest }).payment).catch(() => undefined);
+  },
+  'xstate.done.actor.redeemPayment': credit,
+  'xstate.done.actor.redeemTopUp': credit,
+  'xstate.error.actor.redeemPayment': refuse,
+  'xstate.error.actor.redeemTopUp': refuse,
+  'xstate.done.actor.openGate': (h) => {
+    h.gate.release('authorize');
+    h.counter = 0;
+  },
+  'xstate.error.actor.openGate': (h) => h.gate.release('authorize', { fail: 'failed' }),
+  'xstate.done.actor.readBaseline': (h) => h.gate.release('readAll'),
+  'xstate.error.actor.readBaseline': (h) => h.gate.release('readAll', { fail: 'timeout' }),
+  'xstate.done.actor.closeGate': (h) => h.gate.release('deauthorize'),
+  'xstate.error.actor.closeGate': (h) => h.gate.release('deauthorize', { fail: 'busy' }),
+  'xstate.done.actor.closeGateToRenew': async (h, event, advance) => {
+    const reading = (event as { output: { download: number } }).output;
+    h.sim.addTraffic(MAC, reading.download - h.counter);
+    h.counter = reading.download;
+    h.gate.release('readAll');
+    await vi.advanceTimersByTimeAsync(advance);
+    h.gate.release('deauthorize');
+  },
+  'xstate.error.actor.closeGateToRenew': (h) => h.gate.release('readAll', { fail: 'timeout' }),
+  'usage.reported': (h, event) => {
+    const report = (event as { report: { download: number } }).report;
+    if (event.variant === 'stale') return h.readGate({ at: 0 });
+    h.sim.addTraffic(MAC, report.download - h.counter);
+    h.counter = report.download;
+    return h.readGate({});
+  },
+  'client.missing': (h, event) => {
+    if (event.variant === 'stale') return h.readGate({ at: 0, without: [MAC] });
+    h.sim.forget(MAC);
+    return h.readGate({});
+  },
+  'session.close': (h) => void h.gateway.close(MAC as Mac).catch(() => undefined),
+  'session.resume': (h) => h.gateway.sessionRef(MAC)?.send({ type: 'session.resume' }),
+};
+
 
 function expectGateMatches(h: Harness, expected: Snapshot): void {
   const real = h.snapshot();

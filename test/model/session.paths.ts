@@ -1,6 +1,6 @@
 import type { AnyActorLogic, SnapshotFrom } from 'xstate';
 import { TestModel } from 'xstate/graph';
-import { sessionMachine } from '../../machines/session/session.machine.ts';
+import { createSessionMachine, type sessionMachine } from '../../machines/session/session.machine.ts';
 import { backstopFor, delayUntilDeadline, retryDelay } from '../../machines/session/session.logic.ts';
 import type { SessionEvent } from '../../machines/session/session.types.ts';
 import type { Metric } from '../../machines/domain.ts';
@@ -32,7 +32,7 @@ export function clockAdvance(snapshot: Snapshot, event: ModelEvent, now: number)
 
 let paymentSerial = 0;
 
-function candidateEvents(snapshot: Snapshot, metric: Metric): ModelEvent[] {
+function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): ModelEvent[] {
   const context = snapshot.context;
   const baseline = context.baseline ?? { download: 0, upload: 0 };
   const lastDownload = context.lastReport?.download ?? baseline.download;
@@ -48,7 +48,7 @@ function candidateEvents(snapshot: Snapshot, metric: Metric): ModelEvent[] {
     // More than the gate's backstop was sized for at authorisation: the gate must be given new limits.
     { type: 'xstate.done.actor.redeemTopUp', variant: 'big', output: { ...credit, allotment: BIG_TOP_UP * credit.allotment } },
     { type: 'xstate.error.actor.redeemTopUp', error: refusal },
-    { type: 'xstate.done.actor.openGate', output: { outcome: 'authorized', backstop: { ...backstopFor(context, Date.now()), since: Date.now() } } },
+    { type: 'xstate.done.actor.openGate', output: { outcome: 'authorized', backstop: { ...backstopFor(context, now), since: now } } },
     { type: 'xstate.error.actor.openGate', error: new Error('gate failed') },
     { type: 'xstate.done.actor.readBaseline', output: { download: 0, upload: 0 } },
     { type: 'xstate.error.actor.readBaseline', error: new Error('gate failed') },
@@ -135,36 +135,31 @@ function modelTime(snapshot: Snapshot): number {
 }
 
 /**
- * The session machine under a model clock: time moves only when an event says it does (a delay
- * fired, a payment arrived late), by the same amount the real run's fake timers are advanced.
+ * The session machine is handed a model clock: time moves only when an event says it does (a delay
+ * fired, a payment arrived late), by the same amount the real run's fake timers are advanced. The
+ * traversal takes each event as it is handed out and transitions on it at once, so the clock is set
+ * for that event just before it goes.
  */
-function clockedLogic(clock: { now: number }): AnyActorLogic {
-  const logic = Object.create(sessionMachine) as typeof sessionMachine;
-  logic.transition = (snapshot, event, scope) => {
-    clock.now = modelTime(snapshot) + clockAdvance(snapshot, event as ModelEvent, modelTime(snapshot));
-    const next = sessionMachine.transition(snapshot, event, scope);
-    snapshotTimes.set(next, clock.now);
-    return next;
-  };
-  return logic as unknown as AnyActorLogic;
-}
-
 export function sessionModelPaths(metric: Metric) {
   const clock = { now: MODEL_EPOCH };
-  const realNow = Date.now;
-  Date.now = () => clock.now;
-  try {
-    const model = new TestModel(clockedLogic(clock), {
-      input: { mac: MAC, metric },
-      events: (snapshot: Snapshot) => {
-        clock.now = modelTime(snapshot);
-        return candidateEvents(snapshot, metric) as SessionEvent[];
-      },
-      serializeState: (snapshot: Snapshot, event: SessionEvent | undefined, previous?: Snapshot) =>
-        serialize(snapshot, event as ModelEvent | undefined, previous),
-    } as never);
-    return model.getShortestPaths() as unknown as { steps: { event: ModelEvent; state: Snapshot }[] }[];
-  } finally {
-    Date.now = realNow;
+  const machine = createSessionMachine(() => clock.now);
+  function* eventsAt(snapshot: Snapshot): Generator<SessionEvent> {
+    const at = modelTime(snapshot);
+    for (const event of candidateEvents(snapshot, metric, at)) {
+      clock.now = at + clockAdvance(snapshot, event, at);
+      yield event as SessionEvent;
+    }
   }
+  const model = new TestModel(machine as unknown as AnyActorLogic, {
+    input: { mac: MAC, metric },
+    events: eventsAt,
+    serializeState: (snapshot: Snapshot, event: SessionEvent | undefined, previous?: Snapshot) => {
+      if (previous && event && !snapshotTimes.has(snapshot)) {
+        const at = modelTime(previous);
+        snapshotTimes.set(snapshot, at + clockAdvance(previous, event as ModelEvent, at));
+      }
+      return serialize(snapshot, event as ModelEvent | undefined, previous);
+    },
+  } as never);
+  return model.getShortestPaths() as unknown as { steps: { event: ModelEvent; state: Snapshot }[] }[];
 }

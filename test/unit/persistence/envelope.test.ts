@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { SESSION_MACHINE_VERSION, sessionMachine } from '../../../machines/session/session.machine.ts';
+import { SESSION_MACHINE_VERSION, createSessionMachine } from '../../../machines/session/session.machine.ts';
 import {
   envelopeToRow,
   type PersistedSession,
@@ -10,6 +10,7 @@ import {
 } from '../../../src/engine/persistence/envelope.ts';
 
 const MAC = 'aa:bb:cc:00:00:01';
+const sessionMachine = createSessionMachine(() => Date.now());
 
 function persistedIdleSession(): PersistedSession {
   const actor = createActor(sessionMachine, { input: { mac: MAC, metric: 'bytes' } }).start();
