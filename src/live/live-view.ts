@@ -6,6 +6,7 @@ import { sessionMachine } from '../../machines/session/session.machine.ts';
 import { describeMachine } from '../statechart/describe-machine.ts';
 import { toDot } from '../statechart/to-dot.ts';
 import { dotToSvg } from '../statechart/to-svg.ts';
+import { sendEvent } from './event-stream.ts';
 import { createFeedReader, type FeedEntry } from './feed.ts';
 import type { InspectionHub } from './inspection-hub.ts';
 import { LIVE_COOKIE, MIN_TOKEN_LENGTH, presentedToken, tokenMatches } from './live-auth.ts';
@@ -43,7 +44,9 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
   const streams = new Set<ServerResponse>();
   const backlog: FeedEntry[] = [];
 
-  const send = (stream: ServerResponse, event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (stream: ServerResponse, event: string, data: unknown) => {
+    if (!sendEvent(stream, event, data)) streams.delete(stream);
+  };
   const broadcast = (event: string, data: unknown) => {
     for (const stream of streams) send(stream, event, data);
   };
