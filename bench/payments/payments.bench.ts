@@ -1,17 +1,11 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { startTollkeeper } from '../../src/app/tollkeeper.ts';
 import type { Config } from '../../src/config/config.ts';
 import { parseConfig } from '../../src/config/parse-config.ts';
-import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
-import { mintTokenAt } from '../../test/support/test-mint/index.ts';
 import { runChild } from '../lib/child.ts';
-import { ownCpuMs, processCpuMs } from '../lib/cpu.ts';
+import { ownCpuMs } from '../lib/cpu.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { round } from '../lib/stats.ts';
 import type { LoadRequest, LoadResult, LoadSpec } from '../load/load-spec.ts';
@@ -19,12 +13,12 @@ import { benchCustomers, writeLeases, type BenchCustomer } from './customers.ts'
 import { fakeToken } from './fake-token.ts';
 import { startBareFastify } from './bare-fastify.ts';
 import { startInstantTollkeeper } from './instant-tollkeeper.ts';
+import { runViaTestMint, viaTestMintRows } from './via-test-mint.ts';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 /** Each run stops after `maxMs` of measuring, so a slow or busy machine still ends in time. */
 const INSTANT = { warmup: 500, measured: 20_000, maxMs: 15_000 };
-const MINT = { warmup: 10, measured: 150, maxMs: 15_000, mintConcurrency: 8 };
 /** 21 sat: three proofs (16 + 4 + 1), like a small real purchase. */
 const TOKEN_AMOUNTS = [16, 4, 1];
 const FAKE_MINT_URL = 'http://127.0.0.1:3338';
@@ -96,54 +90,6 @@ async function instantRun(dir: string, customers: BenchCustomer[]): Promise<{ re
   }
 }
 
-/** The loopback test mint in its own process, as a real mint is not in the gateway's process. */
-async function startMintProcess(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/test-mint/main.ts', '--port', '0'], {
-    cwd: new URL('../../', import.meta.url),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  return {
-    url: line.trim(),
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
-async function mintTokens(url: string, count: number): Promise<string[]> {
-  const tokens: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next++ < count) tokens.push(await mintTokenAt(url, 'sat', 21, { denominations: TOKEN_AMOUNTS }));
-  };
-  await Promise.all(Array.from({ length: MINT.mintConcurrency }, worker));
-  return tokens;
-}
-
-async function mintRun(dir: string, customers: BenchCustomer[]): Promise<{ result: Driven; mintedPerSecond: number; mintCpuMsPerPayment: number }> {
-  const mint = await startMintProcess();
-  try {
-    const started = performance.now();
-    const tokens = await mintTokens(mint.url, MINT.warmup + MINT.measured);
-    const mintedPerSecond = (tokens.length / (performance.now() - started)) * 1000;
-    const tk = await startTollkeeper({ config: benchConfig(dir, 'mint', mint.url), log: silent, gate: new SimulatedGate() });
-    try {
-      const requests = tokens.map((token, i) => payment(customers[i % customers.length]!, token));
-      const mintCpuBefore = processCpuMs(mint.pid);
-      const result = await drive(dir, tk.url!, requests, MINT.warmup, MINT.maxMs);
-      const mintCpuMsPerPayment = (processCpuMs(mint.pid) - mintCpuBefore) / (result.sent + MINT.warmup);
-      return { result, mintedPerSecond, mintCpuMsPerPayment };
-    } finally {
-      await tk.close();
-    }
-  } finally {
-    await mint.stop();
-  }
-}
-
 const ms = (value: number) => `${round(value, 2)} ms`;
 
 export const paymentsBench: Bench = {
@@ -155,7 +101,13 @@ export const paymentsBench: Bench = {
       const customers = benchCustomers(CUSTOMERS);
       await writeLeases(join(dir, 'dhcp.leases'), customers);
       const instant = await instantRun(dir, customers);
-      const viaMint = await mintRun(dir, customers);
+      const viaMint = await runViaTestMint({
+        dir,
+        config: (mintUrl) => benchConfig(dir, 'mint', mintUrl),
+        log: silent,
+        amounts: TOKEN_AMOUNTS,
+        payment: (i, token) => payment(customers[i % customers.length]!, token),
+      });
       const command = 'npm run bench -- payments';
       const conditions = `${CUSTOMERS} leased customers (X-Real-IP from loopback), ${CONCURRENCY} keep-alive connections, load generator in its own process`;
       return [
@@ -184,23 +136,7 @@ export const paymentsBench: Bench = {
           met: instant.result.gatewayCpuMsPerPayment / instant.floor.gatewayCpuMsPerPayment <= PAYMENT_OVER_BARE_GOAL,
           note: `bare Fastify: ${ms(instant.floor.gatewayCpuMsPerPayment)} of CPU per request, ${Math.round(instant.floor.perSecond)}/s, the same ${instant.floor.sent} requests and load generator just before; ${PAYMENT_GOAL_WHY}`,
         },
-        {
-          what: 'payments/s over HTTP, loopback test mint + real redeemer',
-          command,
-          figure: `${round(viaMint.result.perSecond, 1)}/s`,
-          goal: '—',
-          met: null,
-          note: `${viaMint.result.sent} pre-minted 21-sat tokens (3 proofs) in ${round(viaMint.result.elapsedMs / 1000, 1)} s after ${MINT.warmup} warm-up; test mint in its own process; ${statusNote(viaMint.result)}; ratio to instant ${round(viaMint.result.perSecond / instant.result.perSecond, 3)}; tokens minted at ${round(viaMint.mintedPerSecond, 1)}/s beforehand`,
-        },
-        { what: '  latency p50 / p99, test mint', command, figure: `${ms(viaMint.result.p50Ms)} / ${ms(viaMint.result.p99Ms)}`, goal: '—', met: null, note: `max ${ms(viaMint.result.maxMs)}` },
-        {
-          what: '  CPU per payment: gateway / test mint',
-          command,
-          figure: `${ms(viaMint.result.gatewayCpuMsPerPayment)} / ${ms(viaMint.mintCpuMsPerPayment)}`,
-          goal: '—',
-          met: null,
-          note: 'gateway: real redeemer (swap, DLEQ and bookkeeping); the mint process: its swap handling',
-        },
+        ...viaTestMintRows(viaMint, command, '21-sat tokens (3 proofs: 16 + 4 + 1)'),
       ];
     } finally {
       await rm(dir, { recursive: true, force: true });
