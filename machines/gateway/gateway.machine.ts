@@ -3,17 +3,17 @@ import { sessionMachine } from '../session/session.machine.ts';
 import type { SessionContext, SessionEvent } from '../session/session.types.ts';
 import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
 import { sessionSystemId } from './gateway.ids.ts';
-import type { GatewayEvent, GatewayInput, MeterClientReading, MeterReading } from './gateway.types.ts';
+import type { GatewayEvent, GatewayInput, MeterReading } from './gateway.types.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
 
 export interface GatewayContext extends GatewayInput {
   sessions: Record<string, SessionRef>;
-  lastReading: { at: number; source: string; clients: number } | null;
-  /** The latest reading's counters by MAC: what sessions not woken by it are measured against. */
-  counters: Record<string, MeterClientReading>;
-  countersAt: number | null;
-  countersSource: string | null;
+  /**
+   * The latest reading of the gate's counters, the engine's one copy of it: what sessions not woken
+   * by it are measured against, and what `/usage`, the tick policy and reconciliation read.
+   */
+  reading: MeterReading | null;
   /** Where in the sessions the next reading's refreshes start. */
   refreshFrom: number;
   /** Readings received so far. */
@@ -31,10 +31,11 @@ function isRetirable(ref: SessionRef, now: number, retireAfterMs: number): boole
 
 /** The latest counters a polling session has not yet seen, as the event that brings them. */
 function catchUpFor(context: GatewayContext, mac: string, ref: SessionRef): SessionEvent | null {
-  if (context.countersAt === null || context.countersSource === null) return null;
+  const { reading } = context;
+  if (reading === null) return null;
   const snapshot = ref.getSnapshot();
   if (!snapshot.hasTag('metered')) return null;
-  return catchUpEvent(snapshot.context, context.counters[mac], context.countersAt, context.countersSource);
+  return catchUpEvent(snapshot.context, reading.clients[mac], reading.at, reading.source);
 }
 
 export const gatewayMachine = setup({
@@ -48,6 +49,10 @@ export const gatewayMachine = setup({
     /** Reads the gate's counters once per tick and sends `meter.reading`; supplied by the engine. */
     meter: fromCallback<GatewayEvent>(() => {
       throw new Error('the gateway machine\'s "meter" actor must be supplied with machine.provide()');
+    }),
+    /** Sends `sessions.sweep` with the time every few seconds, so settled sessions are retired; supplied by the engine. */
+    sweepTimer: fromCallback<GatewayEvent>(() => {
+      throw new Error('the gateway machine\'s "sweepTimer" actor must be supplied with machine.provide()');
     }),
   },
   actions: {
@@ -122,15 +127,7 @@ export const gatewayMachine = setup({
     }),
     recordReading: assign(({ context, event }) => {
       assertEvent(event, 'meter.reading');
-      const reading: MeterReading = event.reading;
-      return {
-        lastReading: { at: reading.at, source: reading.source, clients: Object.keys(reading.clients).length },
-        counters: reading.clients,
-        countersAt: reading.at,
-        countersSource: reading.source,
-        readings: context.readings + 1,
-        meterFailures: 0,
-      };
+      return { reading: event.reading, readings: context.readings + 1, meterFailures: 0 };
     }),
     countMeterFailure: assign(({ context }) => ({ meterFailures: context.meterFailures + 1 })),
     retireSettledSessions: enqueueActions(({ context, event, enqueue }) => {
@@ -145,15 +142,18 @@ export const gatewayMachine = setup({
   },
 }).createMachine({
   id: 'gateway',
-  context: ({ input }) => ({ ...input, sessions: {}, lastReading: null, counters: {}, countersAt: null, countersSource: null, refreshFrom: 0, readings: 0, meterFailures: 0 }),
+  context: ({ input }) => ({ ...input, sessions: {}, reading: null, refreshFrom: 0, readings: 0, meterFailures: 0 }),
   initial: 'running',
   states: {
     running: {
-      invoke: {
-        id: 'meter',
-        src: 'meter',
-        onError: { target: 'running', reenter: true, actions: 'countMeterFailure' },
-      },
+      invoke: [
+        {
+          id: 'meter',
+          src: 'meter',
+          onError: { target: 'running', reenter: true, actions: 'countMeterFailure' },
+        },
+        { id: 'sweepTimer', src: 'sweepTimer' },
+      ],
     },
   },
   on: {

@@ -109,14 +109,14 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs, linkRate: config.poll.linkRate },
     onTick: ops.onTick,
     ...(hub ? { inspect: hub.inspect } : {}),
-    // Sessions survive restarts and crashes: restored here, reconciled with the gate once started.
+    // Sessions survive restarts and crashes: restored and reconciled with the gate by start().
     persistence: { snapshots: store.snapshots, bookedCredit: (paymentId, mac) => store.ledger.creditFor(paymentId, mac) },
   });
+  gateway.start();
   if (gateway.restoreReport && (gateway.restoreReport.restored > 0 || gateway.restoreReport.failed.length > 0)) {
     const { restored, failed, ms } = gateway.restoreReport;
     log.info({ restored, failed: failed.length, ms: Math.round(ms) }, 'sessions restored');
   }
-  gateway.start();
   // Sessions have taken in the gate's reading (and orphans are closed) before anyone asks.
   await gateway.startup;
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });

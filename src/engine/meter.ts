@@ -7,7 +7,6 @@ export interface MeterDeps {
   /** Milliseconds until the next read, or null when no session needs metering. */
   nextDelay: () => number | null;
   idleMs: number;
-  sweepEveryMs: number;
   /** false: read only when asked (`meter.tick`); for tests that step time by hand. */
   autoTick?: boolean;
   onTick?: (tick: { durationMs: number; clients: number; source: string }) => void;
@@ -27,7 +26,6 @@ export function meterActor(deps: MeterDeps) {
   return fromCallback<GatewayEvent>(({ sendBack, receive }) => {
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
-    let lastSweep = Date.now();
 
     let lastReadAt = performance.now();
     /** When the armed timer fires (performance.now() time). */
@@ -60,10 +58,6 @@ export function meterActor(deps: MeterDeps) {
     };
 
     const readOnce = async (forced: boolean) => {
-      if (Date.now() - lastSweep >= deps.sweepEveryMs) {
-        lastSweep = Date.now();
-        sendBack({ type: 'sessions.sweep', now: lastSweep });
-      }
       if (!forced && deps.nextDelay() === null) return schedule(deps.idleMs);
       const started = performance.now();
       lastReadAt = started;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/engine/gateway.ts';
+import { waitFor } from 'xstate';
 import { startTestMint } from '../support/test-mint/index.ts';
 import { CUSTOMERS, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
@@ -110,7 +110,7 @@ describe('top-up of an open session', () => {
 
     const second = expectSession(await h.inject(await h.mint.mintToken(6), { ip: alice.ip }), pubkey, alice.mac, 'bytes');
     expect(second.allotment).toBe(10_000);
-    await waitFor(h.tk.gateway.sessionRef(alice.mac)!, (s) => s.matches({ polling: 'metering' }) && h!.authorizeCalls(alice.mac) === 2, 2_000);
+    await waitFor(h.tk.gateway.sessionRef(alice.mac)!, (s) => s.matches({ polling: 'metering' }) && h!.authorizeCalls(alice.mac) === 2, { timeout: 2_000 });
     expect(h.gate.limitsOf(alice.mac)?.downloadQuotaKB).toBe(15); // (10 000 − 2 500) × 2, in 1000-byte units
     expect(await h.usage(alice.ip)).toBe('2500/10000');
 
@@ -156,7 +156,7 @@ describe('payments around a session’s life', () => {
     expect(await h.usage(alice.ip)).toBe('0/8000');
     expect(h.tk.gateway.sessions()).toHaveLength(1);
     // Whichever was credited second, the gate's own quota lets the customer use all 8000 bytes.
-    await waitFor(h.tk.gateway.sessionRef(alice.mac)!, (s) => s.matches({ polling: 'metering' }), 2_000);
+    await waitFor(h.tk.gateway.sessionRef(alice.mac)!, (s) => s.matches({ polling: 'metering' }), { timeout: 2_000 });
     expect(h.gate.limitsOf(alice.mac)!.downloadQuotaKB * 1000).toBeGreaterThanOrEqual(8000);
     expect(h.balance()).toBe(8);
   });

@@ -39,15 +39,21 @@ export const gatewayMachine = createMachine({
   },
   states: {
     running: {
-      invoke: {
-        id: 'meter',
-        src: 'meter',
-        onError: {
-          target: 'running',
-          actions: 'countMeterFailure',
-          reenter: true,
+      invoke: [
+        {
+          id: 'meter',
+          src: 'meter',
+          onError: {
+            target: 'running',
+            actions: 'countMeterFailure',
+            reenter: true,
+          },
         },
-      },
+        {
+          id: 'sweepTimer',
+          src: 'sweepTimer',
+        },
+      ],
     },
   },
 });

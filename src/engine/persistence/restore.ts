@@ -76,3 +76,30 @@ export function rootSnapshotWithSessions<TLogic extends AnyActorLogic>(
   }
   return { ...base, context: { ...base.context, sessions }, children };
 }
+
+export interface RestoreReport {
+  restored: number;
+  failed: Array<{ mac: string; problem: string }>;
+  ms: number;
+}
+
+export interface RestoredRoot {
+  /** The root's snapshot with every usable session as its child; undefined when there is none. */
+  snapshot: unknown;
+  macs: Set<string>;
+  inFlight: LoadedSessions['inFlight'];
+  report: RestoreReport;
+}
+
+/** Loads the persisted sessions into a snapshot of the root `logic` that restores them all at once. */
+export function restoreRoot(logic: AnyActorLogic, input: unknown, repo: SnapshotsRepo, log: Logger, metric: string): RestoredRoot {
+  const started = performance.now();
+  const loaded = loadSessions(repo, log, metric);
+  const usable = loaded.envelopes;
+  return {
+    snapshot: usable.length > 0 ? rootSnapshotWithSessions(logic, input, usable) : undefined,
+    macs: new Set(usable.map((envelope) => envelope.mac)),
+    inFlight: loaded.inFlight,
+    report: { restored: usable.length, failed: loaded.failed, ms: performance.now() - started },
+  };
+}

@@ -4,7 +4,8 @@ import { usedWith } from '../../../machines/gateway/gateway.fanout.ts';
 import type { FanOutPolicy } from '../../../machines/gateway/gateway.types.ts';
 import { initialSessionContext } from '../../../machines/session/session.context.ts';
 import { usageAfterReport } from '../../../machines/session/session.logic.ts';
-import { Gateway, waitFor } from '../../../src/engine/gateway.ts';
+import { waitFor } from 'xstate';
+import { Gateway } from '../../../src/engine/gateway.ts';
 import { parseMac } from '../../../src/gate/mac.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
 import { InstantRedeemer, testPayment } from '../../support/instant-redeemer.ts';
@@ -58,7 +59,7 @@ describe('meter readings reach the sessions that must change', () => {
     const { gate, gateway } = await paidAndReadOnce();
     gate.addTraffic(A, 9_200);
     await gateway.meterNow();
-    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), { timeout: 2_000 });
     expect(ended.context.used).toBe(10_200);
     expect(gate.isOpen(A)).toBe(false);
   });
@@ -70,13 +71,13 @@ describe('meter readings reach the sessions that must change', () => {
     expect(recordedUsed(gateway, A)).toBe(1_000);
     gate.forget(A);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling'), 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling'), { timeout: 2_000 });
     expect(gate.isOpen(A)).toBe(true);
     expect(gateway.usage(A)?.used).toBe(6_000);
     // 4,000 more bytes use up what was bought; a session that lost the unsent reading would allow 9,000.
     gate.addTraffic(A, 4_000);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), { timeout: 2_000 });
     expect(gate.isOpen(A)).toBe(false);
   });
 
@@ -105,14 +106,14 @@ describe('meter readings reach the sessions that must change', () => {
     gate.counterSource = 'ndsctl-json';
     gate.addTraffic(A, 500);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling') && s.context.baseline?.source === 'ndsctl-json', 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling') && s.context.baseline?.source === 'ndsctl-json', { timeout: 2_000 });
     expect(gate.isOpen(A)).toBe(true);
     expect(gate.callsOf('deauthorize')).toHaveLength(0);
     // What the old source counted stays counted; the 500 bytes between its last reading and the new baseline cannot be told.
     expect(gateway.usage(A)?.used).toBe(3_000);
     gate.addTraffic(A, 7_000);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), { timeout: 2_000 });
     expect(gate.isOpen(A)).toBe(false);
   });
 

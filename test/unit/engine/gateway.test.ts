@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_REOPEN_ATTEMPTS } from '../../../machines/session/session.guards.ts';
-import { Gateway, waitFor } from '../../../src/engine/gateway.ts';
+import { waitFor } from 'xstate';
+import { Gateway } from '../../../src/engine/gateway.ts';
 import type { Gate } from '../../../src/gate/gate.ts';
 import { parseMac } from '../../../src/gate/mac.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
@@ -41,7 +42,7 @@ describe('data sessions', () => {
     expect(gateway.usage(A)).toEqual({ used: 7_000, allotment: 10_000, metric: 'bytes' });
     gate.addTraffic(A, 3_000);
     await gateway.meterNow();
-    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), { timeout: 2_000 });
     expect(ended.context.used).toBe(10_000);
     expect(gate.isOpen(A)).toBe(false);
     expect(gateway.usage(A)).toBeNull();
@@ -72,7 +73,7 @@ describe('data sessions', () => {
     gate.addTraffic(A, 1_000); // not read by the meter before the top-up
     const topUp = await gateway.pay(A, testPayment(30_000));
     expect(topUp.ok && topUp.session.allotment).toBe(40_000);
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.baseline !== null, 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.baseline !== null, { timeout: 2_000 });
     expect(gate.callsOf('deauthorize')).toHaveLength(1);
     expect(gate.callsOf('authorize')).toHaveLength(2);
     expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(70); // (40 000 − 5 000) × 2, in 1000-byte units
@@ -83,7 +84,7 @@ describe('data sessions', () => {
     expect(gateway.usage(A)?.used).toBe(39_999);
     gate.addTraffic(A, 1);
     await gateway.meterNow();
-    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    const ended = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), { timeout: 2_000 });
     expect(ended.context.used).toBe(40_000);
   });
 
@@ -95,13 +96,13 @@ describe('data sessions', () => {
     await gateway.meterNow();
     gate.failNext('deauthorize', 'busy');
     await gateway.pay(A, testPayment(30_000));
-    const metering = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.lastError !== null, 2_000);
+    const metering = await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.lastError !== null, { timeout: 2_000 });
     expect(metering.context.lastError).toMatch(/deauthorize/);
     expect(gate.callsOf('authorize')).toHaveLength(1);
     gate.addTraffic(A, 15_481);
     expect(gate.enforceBackstops()).toEqual([A]);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.baseline !== null && gate.isOpen(A), 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ polling: 'metering' }) && s.context.baseline !== null && gate.isOpen(A), { timeout: 2_000 });
     expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(70);
     expect(gateway.usage(A)?.used).toBe(5_000);
   });
@@ -135,13 +136,13 @@ describe('data sessions', () => {
     await gateway.meterNow();
     gate.forget(A);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling'), 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches('polling'), { timeout: 2_000 });
     expect(gate.isOpen(A)).toBe(true);
     expect(gate.callsOf('authorize')).toHaveLength(2);
     expect(gate.limitsOf(A)?.downloadQuotaKB).toBe(12); // (10 000 − 4 000) × 2, in 1000-byte units
     gate.addTraffic(A, 6_000);
     await gateway.meterNow();
-    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), 2_000);
+    await waitFor(gateway.sessionRef(A)!, (s) => s.matches({ exhausted: 'gateClosed' }), { timeout: 2_000 });
     expect(gateway.sessions()[0]?.used).toBe(10_000);
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../../src/engine/gateway.ts';
 import { CHECKPOINT_CHUNK } from '../../../src/engine/persistence/session-persister.ts';
-import { EngineHarness, settle } from './engine-harness.ts';
+import { EngineHarness, settle, until } from './engine-harness.ts';
 
 const A = 'aa:bb:cc:00:00:01';
 
@@ -75,14 +75,13 @@ describe('usage checkpoints', () => {
   });
 
   it('a retired session loses its row, so a restart neither restores it nor reopens its gate', async () => {
-    const gateway = await paidUnderFakeClock({ retireAfterMs: 60_000 });
+    const gateway = await paidUnderFakeClock({ retireAfterMs: 60_000, sweepEveryMs: 10 });
     await readAfter(gateway, 10_000);
     expect(harness.settled(A)).toBe(true);
     expect(harness.snapshots.get(A)).toBeDefined();
 
     vi.setSystemTime(Date.now() + 61_000);
-    await gateway.meterNow();
-    expect(gateway.sessionRef(A)).toBeUndefined();
+    await until(() => gateway.sessionRef(A) === undefined);
     expect(harness.snapshots.get(A)).toBeUndefined();
 
     harness.crash();

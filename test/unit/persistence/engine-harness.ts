@@ -48,6 +48,7 @@ export class EngineHarness {
       metric?: Metric;
       idleReconcileMs?: number;
       retireAfterMs?: number;
+      sweepEveryMs?: number;
     } = {},
   ): Gateway {
     this.gateway = new Gateway({
@@ -58,6 +59,7 @@ export class EngineHarness {
       autoMeter: options.autoMeter ?? false,
       ...(options.idleReconcileMs !== undefined ? { idleReconcileMs: options.idleReconcileMs } : {}),
       ...(options.retireAfterMs !== undefined ? { retireAfterMs: options.retireAfterMs } : {}),
+      ...(options.sweepEveryMs !== undefined ? { sweepEveryMs: options.sweepEveryMs } : {}),
       persistence: {
         snapshots: this.snapshots,
         ...(options.checkpointMs !== undefined ? { checkpointMs: options.checkpointMs } : {}),

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StateValue } from 'xstate';
 import { initialSessionContext } from '../../../machines/session/session.context.ts';
 import { sessionMachine } from '../../../machines/session/session.machine.ts';
-import { GateReconciler } from '../../../src/engine/persistence/reconcile.ts';
-import type { GateReading } from '../../../src/gate/gate.ts';
+import { GateReconciler } from '../../../src/engine/reconcile.ts';
+import type { MeterReading } from '../../../machines/gateway/gateway.types.ts';
 import type { Mac } from '../../../src/gate/mac.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
 import { silentLog } from '../../support/silent-log.ts';
@@ -128,8 +128,8 @@ describe('reconciling sessions with the gate', () => {
 });
 
 describe('telling a gate restart from a backstop renewal', () => {
-  function reading(macs: string[]): GateReading {
-    const clients = new Map(macs.map((mac) => [mac as Mac, { mac: mac as Mac, authenticated: true, download: 0, upload: 0 }]));
+  function reading(macs: string[]): MeterReading {
+    const clients = Object.fromEntries(macs.map((mac) => [mac, { authenticated: true, download: 0, upload: 0 }]));
     return { at: 0, clients, source: 'simulated' };
   }
 
@@ -142,18 +142,17 @@ describe('telling a gate restart from a backstop renewal', () => {
       sessionOf: (mac) => snapshots.find((s) => s.context.mac === mac),
       sessions: () => snapshots,
       log: silentLog,
+      everyReadings: 5,
     });
   }
 
   it('every client of ours gone at once is a restart; clients closed to renew their backstop are not', () => {
     const metering = reconcilerWith({ [A]: { polling: 'metering' }, [B]: { polling: 'metering' } });
-    metering.observe(reading([A, B]));
-    metering.observe(reading([]));
+    expect(metering.noticeRestart(reading([A, B]))).toBe(false);
     expect(metering.noticeRestart(reading([]))).toBe(true);
 
     const renewing = reconcilerWith({ [A]: { polling: 'renewingBackstop' }, [B]: { polling: 'renewingBackstop' } });
-    renewing.observe(reading([A, B]));
-    renewing.observe(reading([]));
+    expect(renewing.noticeRestart(reading([A, B]))).toBe(false);
     expect(renewing.noticeRestart(reading([]))).toBe(false);
   });
 });

@@ -1,18 +1,26 @@
 import type { Logger } from 'pino';
-import type { Gate, GateReading } from '../../gate/gate.ts';
-import { type Mac, parseMac } from '../../gate/mac.ts';
-import type { SessionSnapshot } from '../summary.ts';
+import type { MeterReading } from '../../machines/gateway/gateway.types.ts';
+import type { Gate } from '../gate/gate.ts';
+import { type Mac, parseMac } from '../gate/mac.ts';
+import type { SessionSnapshot } from './summary.ts';
+
+export interface ReconcileReport {
+  /** Clients closed at the gate because no session stood behind them. */
+  orphansClosed: Mac[];
+  /** Every client our sessions had open had vanished from the gate (an OpenNDS restart). */
+  gateRestarted: boolean;
+}
 
 /**
  * Clients the gate lets through with no session of ours behind them. A session in `paying` holds
  * its gate too: it opens in a moment, and closing it now would race that.
  */
-export function orphanedClients(reading: GateReading, sessionOf: (mac: Mac) => SessionSnapshot | undefined): Mac[] {
+export function orphanedClients(reading: MeterReading, sessionOf: (mac: Mac) => SessionSnapshot | undefined): Mac[] {
   const orphans: Mac[] = [];
-  for (const [mac, client] of reading.clients) {
-    if (!client.authenticated) continue;
-    const snapshot = sessionOf(mac);
-    if (!snapshot || !snapshot.hasTag('holdsGate')) orphans.push(mac);
+  for (const mac in reading.clients) {
+    if (!reading.clients[mac]!.authenticated) continue;
+    const snapshot = sessionOf(mac as Mac);
+    if (!snapshot || !snapshot.hasTag('holdsGate')) orphans.push(mac as Mac);
   }
   return orphans;
 }
@@ -22,9 +30,9 @@ export function orphanedClients(reading: GateReading, sessionOf: (mac: Mac) => S
  * once, as after an OpenNDS restart. (The sessions recover by themselves on the same reading: each
  * re-authorises its client and carries its usage; this tells the operator what happened.)
  */
-export function gateLostEveryClient(reading: GateReading, openBefore: Mac[], minimum = 2): boolean {
+export function gateLostEveryClient(reading: MeterReading, openBefore: Mac[], minimum = 2): boolean {
   if (openBefore.length < minimum) return false;
-  return openBefore.every((mac) => !reading.clients.get(mac)?.authenticated);
+  return openBefore.every((mac) => !reading.clients[mac]?.authenticated);
 }
 
 export interface GateReconcilerDeps {
@@ -32,30 +40,36 @@ export interface GateReconcilerDeps {
   sessionOf: (mac: Mac) => SessionSnapshot | undefined;
   sessions: () => SessionSnapshot[];
   log: Logger;
+  /** Orphaned clients are looked for every this many meter readings. */
+  everyReadings: number;
 }
 
-/** Keeps the last two gate readings and acts on what they show: orphaned clients, a restarted gate. */
+/** Acts on what the gate's readings show: orphaned clients, a restarted gate. */
 export class GateReconciler {
-  private previous: GateReading | null = null;
-  latest: GateReading | null = null;
+  /** The reading before the one being looked at: a restart shows as clients gone since then. */
+  private previous: MeterReading | null = null;
+  private readings = 0;
   private readonly closing = new Set<string>();
 
   constructor(private readonly deps: GateReconcilerDeps) {}
 
-  /** Every reading of the gate passes through here. */
-  observe(reading: GateReading): void {
-    this.previous = this.latest;
-    this.latest = reading;
+  /** After each meter reading: a restart is noticed at once, orphans are closed every `everyReadings`. */
+  afterReading(reading: MeterReading): void {
+    this.readings += 1;
+    this.noticeRestart(reading);
+    if (this.readings % this.deps.everyReadings !== 0) return;
+    void this.closeOrphans(reading).catch((err: unknown) => this.deps.log.warn({ err }, 'closing orphaned gate clients failed'));
   }
 
-  /** Logs (and answers true) when every client our sessions had open vanished at once. */
-  noticeRestart(reading: GateReading): boolean {
+  /** Logs (and answers true) when every client our sessions had open vanished since the previous reading. */
+  noticeRestart(reading: MeterReading): boolean {
     const previous = this.previous;
+    this.previous = reading;
     if (!previous) return false;
     // Usually some client of ours is still there, and the first one found settles it.
-    for (const [mac, client] of reading.clients) {
-      if (!client.authenticated || !previous.clients.get(mac)?.authenticated) continue;
-      const session = this.deps.sessionOf(mac);
+    for (const mac in reading.clients) {
+      if (!reading.clients[mac]!.authenticated || !previous.clients[mac]?.authenticated) continue;
+      const session = this.deps.sessionOf(mac as Mac);
       if (session && (session.hasTag('metered') || session.hasTag('opening'))) return false;
     }
     // After the reading reached them, sessions whose client vanished are back in `open`. A session
@@ -64,14 +78,14 @@ export class GateReconciler {
       .sessions()
       .filter((s) => (s.hasTag('metered') || s.hasTag('opening')) && !s.matches({ polling: 'renewingBackstop' }))
       .map((s) => s.context.mac as Mac)
-      .filter((mac) => previous.clients.get(mac)?.authenticated);
+      .filter((mac) => previous.clients[mac]?.authenticated);
     if (!gateLostEveryClient(reading, hadOpen)) return false;
     this.deps.log.warn({ sessions: hadOpen.length, source: reading.source }, 'the gate lost every client at once (restarted?); sessions re-authorise with their usage carried');
     return true;
   }
 
   /** Closes clients authorised at the gate with no session behind them; returns those closed. */
-  async closeOrphans(reading: GateReading): Promise<Mac[]> {
+  async closeOrphans(reading: MeterReading): Promise<Mac[]> {
     const orphans = orphanedClients(reading, this.deps.sessionOf).filter((mac) => !this.closing.has(mac));
     const closed: Mac[] = [];
     await Promise.all(

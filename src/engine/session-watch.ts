@@ -1,0 +1,64 @@
+import type { ActorRefFrom, Subscription } from 'xstate';
+import type { Logger } from 'pino';
+import type { sessionMachine } from '../../machines/session/session.machine.ts';
+import type { SessionPersister } from './persistence/session-persister.ts';
+import { logSessionTransitions } from './session-log.ts';
+
+type SessionRef = ActorRefFrom<typeof sessionMachine>;
+
+export interface SessionWatchDeps {
+  log: Logger;
+  persister: SessionPersister | null;
+  /** A session entered `polling` (its gate opened, or re-opened): the meter may need to read sooner. */
+  onMetering: (ref: SessionRef) => void;
+}
+
+/** What the engine keeps per session actor: its transition log, its persistence, and word when it starts metering. */
+export class SessionWatch {
+  private readonly watched = new Map<string, Subscription>();
+  /** The root's sessions record as last seen: a new one means sessions came or went. */
+  private seenSessions: object | null = null;
+
+  constructor(private readonly deps: SessionWatchDeps) {}
+
+  add(mac: string, ref: SessionRef, restored: boolean): void {
+    if (this.watched.has(mac)) return;
+    const logged = logSessionTransitions(ref, this.deps.log, restored);
+    // Entering `polling` announces the gate open (re-open) or the credited payment (first open);
+    // the meter hears when this one session needs its next read, without a walk over all of them.
+    const emitted = ref.on('*', (event) => {
+      if (event.type !== 'gate.opened' && event.type !== 'payment.credited') return;
+      if (ref.getSnapshot().hasTag('metered')) this.deps.onMetering(ref);
+    });
+    this.watched.set(mac, {
+      unsubscribe: () => {
+        logged.unsubscribe();
+        emitted.unsubscribe();
+      },
+    });
+    this.deps.persister?.track(mac, ref, restored);
+  }
+
+  /**
+   * Forgets the session actors the root retired (their logging, persistence and rows). New ones are
+   * added where they are created, so the walk runs only after retirements: with thousands open, a
+   * walk per new customer would add up.
+   */
+  forgetRetired(sessions: Record<string, SessionRef>): void {
+    if (sessions === this.seenSessions) return;
+    this.seenSessions = sessions;
+    if (Object.keys(sessions).length >= this.watched.size) return;
+    for (const [mac, subscription] of this.watched) {
+      if (sessions[mac]) continue;
+      subscription.unsubscribe();
+      this.watched.delete(mac);
+      this.deps.persister?.untrack(mac, true);
+    }
+  }
+
+  clear(): void {
+    for (const subscription of this.watched.values()) subscription.unsubscribe();
+    this.watched.clear();
+    this.deps.persister?.untrackAll();
+  }
+}
