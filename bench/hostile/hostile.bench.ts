@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDecodedToken, getEncodedToken } from '@cashu/cashu-ts';
-import { startTestMint, type TestMint } from '../../test/support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { percentile, round } from '../lib/stats.ts';

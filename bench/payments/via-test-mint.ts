@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { startTollkeeper } from '../../src/app/tollkeeper.ts';
 import type { Config } from '../../src/config/config.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
-import { mintTokenAt } from '../../test/support/test-mint/index.ts';
+import { mintTokenAt } from '../../src/loopback-mint/mint.ts';
 import { runChild } from '../lib/child.ts';
 import { ownCpuMs, processCpuMs } from '../lib/cpu.ts';
 import type { BenchRow } from '../lib/row.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { startTestMint, type TestMint } from '../../test/support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../loopback-mint/mint.ts';
 import { startTollkeeper, type Tollkeeper } from '../app/tollkeeper.ts';
 import { parseConfig } from '../config/parse-config.ts';
 import { parseMac } from '../gate/mac.ts';

@@ -21,7 +21,7 @@ export interface NdsctlGateOptions extends NdsctlRunnerOptions {
   outgoingChain?: string;
   /** OpenNDS's CUSTOM auth argument (letters, digits, `_.=-`: ndsctl joins arguments with commas). */
   custom?: string;
-  /** Timeout of the fallback `ndsctl json` (all clients): measured 4.7 s for 100 clients, far more when phones sleep. */
+  /** Timeout of the fallback `ndsctl json` (all clients): slow with many clients, slower still when phones sleep (README, Metering). */
   listTimeoutMs?: number;
   /** After no firewall source worked, how long before trying them again. */
   redetectAfterMs?: number;

@@ -53,7 +53,7 @@ export function noncesFromBatch(batch: Uint8Array): Nonce[] {
 /**
  * Signing nonces computed ahead of time on another thread, so the event loop's share of a
  * signature is two hashes and a multiplication mod n instead of a point multiplication
- * (~0.3 ms of pure-JS constant-time arithmetic). A nonce is random, secret, kept only in
+ * (pure-JS constant-time arithmetic; figures in bench/README.md). A nonce is random, secret, kept only in
  * memory and handed out once (taken off the pool before use): reusing one would reveal the key.
  * When the pool is empty (a burst, or the worker could not start) `take` returns undefined and
  * the caller signs the ordinary way.

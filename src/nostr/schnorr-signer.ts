@@ -32,7 +32,7 @@ const to32Bytes = (value: bigint): Buffer => Buffer.from(value.toString(16).padS
  * - the public key and the even-y secret scalar are derived once, here, not on every call;
  * - the signature is not verified again before it is returned. BIP-340 recommends that check
  *   against computation faults and allows leaving it out when its cost is prohibitive: it is
- *   ~2× the signing cost, and here it would be most of a payment's CPU budget. What it guards
+ *   more than the signing itself, and here it would be most of a payment's CPU budget. What it guards
  *   against is a glitch (hardware fault, fault injection) producing a wrong signature that could
  *   leak the key; the nonce mixes in fresh randomness every time (`auxRand`), so a faulty
  *   signature never shares its nonce with a correct one. Every customer's client verifies

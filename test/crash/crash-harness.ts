@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { FakeNdsctl } from '../support/fake-ndsctl/fake-ndsctl.ts';
-import { startTestMint, type TestMint } from '../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { freePort } from '../support/free-port.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -3,7 +3,7 @@
 // before it is printed, as if another wallet had already redeemed it.
 // Runs where the mint is reachable (inside tk-up or tk-gw in the lab): the host has no route to it.
 import { Wallet } from '@cashu/cashu-ts';
-import { mintTokenAt } from '../support/test-mint/index.ts';
+import { mintTokenAt } from '../../src/loopback-mint/mint.ts';
 
 const args = process.argv.slice(2);
 const spent = args[0] === '--spent';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { getDecodedToken, getEncodedToken, Wallet } from '@cashu/cashu-ts';
-import type { TestMint } from '../support/test-mint/index.ts';
+import type { TestMint } from '../../src/loopback-mint/mint.ts';
 
 /** The customer's own wallet at `mint`, loaded (cashu-ts, as a real customer would use). */
 export async function customerWallet(mint: TestMint): Promise<Wallet> {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from 'xstate';
-import { startTestMint } from '../support/test-mint/index.ts';
+import { startTestMint } from '../../src/loopback-mint/mint.ts';
 import { CUSTOMERS, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
 // Real engine, real loopback mint (blind signatures, cashu-ts customer wallet), SQLite in a temp dir,

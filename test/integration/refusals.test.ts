@@ -1,6 +1,6 @@
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMint, type TestMint } from '../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import {
   CUSTOMERS,
   UNLEASED_IP,

@@ -8,7 +8,7 @@ import { type LiveView, startLiveView } from '../../src/live/live-view.ts';
 import { createRedeemer } from '../../src/payment/redeemer.ts';
 import { openStore } from '../../src/store/store.ts';
 import { silentLog } from '../support/silent-log.ts';
-import { startTestMint, type TestMint } from '../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 
 export const LIVE_TOKEN = 'live-view-test-token-0123456789';
 /** Price 1 sat per 1000 bytes: a 10 sat token buys 10 000 bytes. */

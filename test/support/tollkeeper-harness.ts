@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/parse-config.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import type { LedgerRow } from '../../src/store/ledger-repo.ts';
 import { silentLog } from './silent-log.ts';
-import { startTestMint, type TestMint } from './test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 
 /*
  * The whole tollkeeper as `serve` assembles it (startTollkeeper: engine, redeemer, SQLite store in a

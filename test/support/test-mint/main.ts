@@ -1,6 +1,6 @@
 // CLI: tsx test/support/test-mint/main.ts --port P --host H [--fee-ppk N] [--unit sat]
 import { parseArgs } from 'node:util';
-import { startTestMint } from './index.ts';
+import { startTestMint } from '../../../src/loopback-mint/mint.ts';
 
 const { values } = parseArgs({
   options: {

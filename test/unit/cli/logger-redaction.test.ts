@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { getDecodedToken } from '@cashu/cashu-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, REDACT_CENSOR } from '../../../src/cli/logger.ts';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 import { DEVICE, startRunningGateway, type RunningGateway } from '../ops/running-gateway.ts';
 
 async function capturingLogger() {

@@ -6,7 +6,7 @@ import { startTollkeeper, type Tollkeeper } from '../../../src/app/tollkeeper.ts
 import { parseConfig } from '../../../src/config/parse-config.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
 import { silentLog } from '../../support/silent-log.ts';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 
 export const DEVICE = { ip: '198.18.0.11', mac: 'aa:bb:cc:dd:ee:01' } as const;
 

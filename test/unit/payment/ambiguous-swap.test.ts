@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedeemer } from '../../../src/payment/redeemer.ts';
 import { Refusal } from '../../../src/nostr/notice-codes.ts';
 import { openStore } from '../../../src/store/store.ts';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 import { makeRedeemer, MAC, payment, STEP_MS } from './fixture.ts';
 
 let mint: TestMint;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMintRequest, MAX_MINT_ANSWER_BYTES, MintCallError } from '../../../src/payment/mint-client.ts';
 import { MintWallets } from '../../../src/payment/mint-wallets.ts';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 
 // A mint answer is read only up to a cap, and malformed answers are failures of the call, never data.
 

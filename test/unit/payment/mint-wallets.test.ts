@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MintCallError } from '../../../src/payment/mint-client.ts';
 import { MintWallets } from '../../../src/payment/mint-wallets.ts';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 
 let mint: TestMint;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { getDecodedToken, getEncodedToken, Wallet } from '@cashu/cashu-ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Refusal } from '../../../src/nostr/notice-codes.ts';
-import { startTestMint, type MintFault, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type MintFault, type TestMint } from '../../../src/loopback-mint/mint.ts';
 import { makeRedeemer, MAC, payment, STEP_MS } from './fixture.ts';
 
 let mint: TestMint;

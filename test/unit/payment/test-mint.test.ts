@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { getDecodedToken, hashToCurve, Mint, OutputData, Wallet } from '@cashu/cashu-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 
 let mint: TestMint;
 let wallet: Wallet;

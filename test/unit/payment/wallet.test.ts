@@ -2,7 +2,7 @@ import { Wallet } from '@cashu/cashu-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOperatorWallet } from '../../../src/payment/wallet.ts';
 import { openStore } from '../../../src/store/store.ts';
-import { startTestMint, type TestMint } from '../../support/test-mint/index.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
 import { makeRedeemer, payment } from './fixture.ts';
 
 let mint: TestMint;

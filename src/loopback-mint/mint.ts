@@ -1,3 +1,4 @@
+/** A loopback Cashu mint doing real blind signatures: the demo's mint, and the one the tests pay. */
 import type { AddressInfo } from 'node:net';
 import { getEncodedToken, Wallet, type OutputType } from '@cashu/cashu-ts';
 import { FaultSwitch, type MintFault } from './faults.ts';
