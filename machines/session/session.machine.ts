@@ -128,7 +128,7 @@ export function createSessionMachine(now: Clock) {
           onDone: { target: 'open', actions: { type: 'creditFirstPayment', params: ({ event }) => ({ credit: event.output }) } },
           onError: {
             target: 'idle',
-            actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
+            actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment', 'keepCarriedCredit'],
           },
         },
       },

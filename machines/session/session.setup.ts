@@ -52,6 +52,8 @@ export function sessionSetup(now: Clock) {
         refusal: { paymentId: headPayment(context).id, code: refusalCode(params.error), message: describeError(params.error) },
       })),
       dropHeadPayment: assign(({ context }) => ({ payments: context.payments.slice(1) })),
+      // In `paying` the allotment is only the credit carried from an earlier session (startSession moved it there).
+      keepCarriedCredit: assign(({ context }) => ({ unspent: context.allotment, allotment: 0 })),
       recordGateOpened: assign(({ context }, params: { baseline: Baseline }) => gateOpened(context, params.baseline, now())),
       answerAwaitingPayment: emit(({ context }) => {
         const credit = context.credits.find((c) => c.paymentId === context.awaitingGate);

@@ -54,6 +54,7 @@ export const sessionMachine = createMachine({
           actions: [
             'refuseHeadPayment',
             'dropHeadPayment',
+            'keepCarriedCredit',
           ],
         },
       },

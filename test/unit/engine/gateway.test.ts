@@ -163,6 +163,24 @@ describe('data sessions', () => {
     const outcome = await settle(gateway.pay(A, testPayment(1_000)));
     expect(outcome.ok && outcome.session.allotment).toBe(8_000);
   });
+
+  it('a refused payment after a lost client keeps the undelivered credit for the payment after it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const gate = new SimulatedGate();
+    const gateway = engine(gate);
+    await settle(gateway.pay(A, testPayment(10_000)));
+    gate.addTraffic(A, 3_000);
+    await settle(gateway.meterNow(), 0);
+    gate.forget(A);
+    gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
+    await settle(gateway.meterNow(), 30_000);
+    expect(gateway.sessionRef(A)!.getSnapshot().context.unspent).toBe(7_000);
+    const refused = await settle(gateway.pay(A, testPayment('spent')));
+    expect(refused).toMatchObject({ ok: false, refusal: { code: 'payment-error-token-spent' } });
+    expect(gateway.sessionRef(A)!.getSnapshot().context.unspent).toBe(7_000);
+    const outcome = await settle(gateway.pay(A, testPayment(1_000)));
+    expect(outcome.ok && outcome.session.allotment).toBe(8_000);
+  });
 });
 
 describe('time sessions', () => {
