@@ -10,7 +10,7 @@
 # Layout (only 198.18.0.0/15): a second LAN subnet 198.18.1.0/24 on the lab's bridge br-tk
 # (gateway 198.18.1.1); measured: OpenNDS 9.10 authorises, counts and forwards clients on it like
 # those of the bridge's first subnet (its rules match on MAC and IP, not on the subnet). Endpoint K: interface mvK, MAC 02:6d:76:00:HH:LL, IP 198.18.1.(K+1).
-# Per /work/shared/notes/opennds.md: macvlan endpoints on one link need source routing (one table
+# Per the shared notes' opennds.md: macvlan endpoints on one link need source routing (one table
 # per endpoint) and arp_ignore=1 / arp_announce=2, otherwise every IP answers with the first MAC.
 # OpenNDS refuses an IP without a lease line, so each endpoint gets one in /tmp/dhcp.leases (the
 # OpenNDS 10 lab's is in its root: run with LAB_OPENNDS=10, as lab.sh).
