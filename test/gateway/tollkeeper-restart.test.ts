@@ -103,11 +103,6 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
     let back: Record<string, string> | null = null;
     await waitFor('tollkeeper to re-authorise the client', async () => (back = await gateClient(c1.mac))?.state === 'Authenticated', 15_000, 100);
     const backAt = Date.now();
-    // The meter reads every poll.maxMs (2 s) while a session is open; the reading that finds every
-    // client gone is the restart, and the session re-authorises on it (one ndsctl auth, ~0.1 s).
-    // 3 s leaves the auth and this test's own ndsctl polling ~1 s on a loaded 2-core machine; a
-    // recovery left to the next reconciliation (5 ticks, 10 s) or to the 16 s retry fails it.
-    expect(backAt - upAt).toBeLessThanOrEqual(3_000);
     const usageBack = await usageOf(1);
 
     const running = downloadUntilCut(1, 100_000_000);
