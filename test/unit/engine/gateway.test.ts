@@ -30,6 +30,20 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A data session of `bought` bytes whose client the gate forgot after `used`, and could not be re-opened. */
+async function lostClientAfterUsing(used: number, bought: number): Promise<Gateway> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  const gate = new SimulatedGate();
+  const gateway = engine(gate);
+  await settle(gateway.pay(A, testPayment(bought)));
+  gate.addTraffic(A, used);
+  await settle(gateway.meterNow(), 0);
+  gate.forget(A);
+  gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
+  await settle(gateway.meterNow(), 30_000);
+  return gateway;
+}
+
 describe('data sessions', () => {
   it('opens the gate, meters the customer from the baseline, and closes it when the data is used up', async () => {
     const gate = new SimulatedGate();
@@ -147,15 +161,7 @@ describe('data sessions', () => {
   });
 
   it('a client that cannot be restored closes the session and keeps the undelivered credit for the next payment', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const gate = new SimulatedGate();
-    const gateway = engine(gate);
-    await settle(gateway.pay(A, testPayment(10_000)));
-    gate.addTraffic(A, 3_000);
-    await settle(gateway.meterNow(), 0);
-    gate.forget(A);
-    gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
-    await settle(gateway.meterNow(), 30_000);
+    const gateway = await lostClientAfterUsing(3_000, 10_000);
     const snapshot = gateway.sessionRef(A)!.getSnapshot();
     expect(snapshot.matches({ closed: 'gateClosed' })).toBe(true);
     expect(snapshot.context.closeReason).toBe('gate-lost-client');
@@ -165,15 +171,7 @@ describe('data sessions', () => {
   });
 
   it('a refused payment after a lost client keeps the undelivered credit for the payment after it', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const gate = new SimulatedGate();
-    const gateway = engine(gate);
-    await settle(gateway.pay(A, testPayment(10_000)));
-    gate.addTraffic(A, 3_000);
-    await settle(gateway.meterNow(), 0);
-    gate.forget(A);
-    gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
-    await settle(gateway.meterNow(), 30_000);
+    const gateway = await lostClientAfterUsing(3_000, 10_000);
     expect(gateway.sessionRef(A)!.getSnapshot().context.unspent).toBe(7_000);
     const refused = await settle(gateway.pay(A, testPayment('spent')));
     expect(refused).toMatchObject({ ok: false, refusal: { code: 'payment-error-token-spent' } });
