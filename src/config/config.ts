@@ -1,4 +1,5 @@
 import type { Metric } from '../../machines/domain.ts';
+import type { HttpLimits } from '../http/http-limits.ts';
 
 export interface MintConfig {
   url: string;
@@ -32,16 +33,7 @@ export interface Config {
   trustedRelays: string[];
   rateLimit: { burst: number; perSecond: number };
   /** Bounds on what LAN devices may hold of the customer and admin listeners (see src/http/http-limits.ts). */
-  httpLimits: {
-    requestTimeoutMs: number;
-    headersTimeoutMs: number;
-    keepAliveTimeoutMs: number;
-    idleTimeoutMs: number;
-    connectionsPerIp: number;
-    connections: number;
-    requestBurst: number;
-    requestsPerSecond: number;
-  };
+  httpLimits: Omit<HttpLimits, 'requests'> & { requestBurst: number; requestsPerSecond: number };
   /** How long a swap at the mint may take before the payment is ambiguous. */
   paymentTimeoutMs: number;
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'; pretty: boolean };
