@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -156,7 +157,29 @@ export class FakeNdsctl {
     await rm(this.logPath, { force: true });
   }
 
+  /** Kills the fakes still running (each leaves a `state.json.pid.<pid>` file), then removes the directory. */
   async cleanup(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    const pids = (await readdir(this.dir).catch(() => [] as string[]))
+      .map((name) => /^state\.json\.pid\.(\d+)$/.exec(name)?.[1])
+      .filter((pid): pid is string => pid !== undefined)
+      .map(Number);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    for (const pid of pids) {
+      for (let waited = 0; waited < 2_000 && isRunning(pid); waited += 20) await sleep(20);
+    }
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

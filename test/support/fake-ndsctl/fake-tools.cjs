@@ -246,5 +246,14 @@ module.exports.main = function main(tool) {
     process.exitCode = 99;
     return;
   }
+  // The test's cleanup kills fakes still running (a hanging ndsctl, or one orphaned by a SIGKILLed
+  // engine) by these files, so none writes into a directory being removed.
+  const pidPath = `${statePath}.pid.${process.pid}`;
+  fs.writeFileSync(pidPath, '');
+  process.on('exit', () => {
+    try {
+      fs.unlinkSync(pidPath);
+    } catch {}
+  });
   ({ ndsctl, iptables, nft })[tool](argv);
 };

@@ -287,6 +287,8 @@ describe('through ndsctl (fake executable, real execa path)', () => {
     const state = await fake.state();
     expect(macs.filter((mac) => state.clients[mac]?.state === 'Authenticated')).toHaveLength(50);
     expect(gateway.sessions().filter((s) => s.state === 'polling')).toHaveLength(50);
+    gateway.stop();
+    await fake.cleanup();
   }, 120_000);
 });
 
