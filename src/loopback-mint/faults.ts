@@ -6,6 +6,15 @@ export type MintFault =
   | { kind: 'rate-limit'; paths?: string[]; times?: number }
   /** POST /v1/swap is applied (inputs spent, outputs signed) but the connection is closed instead of answering. */
   | { kind: 'drop-swap-response'; times?: number }
+  /**
+   * POST /v1/swap is applied, then answered with an error status instead of the signatures: 502
+   * with a proxy's HTML page, or 500 with a plain-text body, as a mint that fails after committing.
+   */
+  | { kind: 'apply-then-fail'; status: 500 | 502; times?: number }
+  /** Matching requests are refused with this NUT error (HTTP 400) without being acted on. */
+  | { kind: 'refuse'; code: number; detail?: string; paths?: string[]; times?: number }
+  /** POST /v1/checkstate reports every proof PENDING (as while a melt or another swap holds them). */
+  | { kind: 'report-pending'; times?: number }
   /** POST /v1/swap and /v1/restore act as usual, but each signature's DLEQ proof in the answer is wrong (its s is changed). */
   | { kind: 'bad-dleq'; times?: number };
 
@@ -32,7 +41,8 @@ export class FaultSwitch {
 }
 
 function applies(fault: MintFault, method: string, path: string): boolean {
-  if (fault.kind === 'drop-swap-response') return method === 'POST' && path === '/v1/swap';
+  if (fault.kind === 'drop-swap-response' || fault.kind === 'apply-then-fail') return method === 'POST' && path === '/v1/swap';
+  if (fault.kind === 'report-pending') return method === 'POST' && path === '/v1/checkstate';
   if (fault.kind === 'bad-dleq') return method === 'POST' && (path === '/v1/swap' || path === '/v1/restore');
   return !fault.paths || fault.paths.some((p) => path.startsWith(p));
 }

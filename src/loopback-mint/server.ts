@@ -61,6 +61,8 @@ async function handle(
     return send(res, 429, { detail: 'rate limited', code: 0 });
   }
 
+  if (fault?.kind === 'refuse') return send(res, 400, { detail: fault.detail ?? 'refused by the test mint', code: fault.code });
+
   let answer: Json;
   try {
     answer = route(core, name, method, path, body);
@@ -71,6 +73,8 @@ async function handle(
   }
   // The swap has been applied; the customer never hears about it.
   if (fault?.kind === 'drop-swap-response') return void req.socket.destroy();
+  if (fault?.kind === 'apply-then-fail') return sendFailure(res, fault.status);
+  if (fault?.kind === 'report-pending') answer = { states: (answer.states as Json[]).map((s) => ({ ...s, state: 'PENDING' })) };
   if (fault?.kind === 'bad-dleq') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(withWrongDleq) };
   if (!res.destroyed) send(res, 200, answer);
 }
@@ -158,6 +162,16 @@ async function readJson(req: IncomingMessage): Promise<Json> {
   } catch {
     return {};
   }
+}
+
+/** What a mint's proxy (502, an HTML page) or a crashing mint (500, plain text) sends: no NUT error. */
+function sendFailure(res: ServerResponse, status: 500 | 502): void {
+  const [type, text] =
+    status === 502
+      ? ['text/html', '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n']
+      : ['text/plain', 'Internal Server Error'];
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {

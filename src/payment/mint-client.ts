@@ -2,11 +2,13 @@ import { JSONInt, type RequestFn, type RequestOptions } from '@cashu/cashu-ts';
 
 /**
  * How a call to a mint failed.
- * unreachable: the request never reached the mint (connection refused, no route) or it answered 5xx;
+ * unreachable: the request never reached the mint (connection refused, no route);
  * timeout: no answer in time; reset: connection dropped after the request was sent;
- * rate-limited: HTTP 429; rejected: a NUT error `{ detail, code }`.
+ * server-error: HTTP 5xx, from the mint or a proxy in front of it, which may answer so after the
+ * mint acted; unreadable: an answer that is not a mint's (a 2xx without JSON, a 4xx without a NUT
+ * error code, such as a proxy's HTML page); rate-limited: HTTP 429; rejected: a NUT error `{ detail, code }`.
  */
-export type MintFailure = 'unreachable' | 'timeout' | 'reset' | 'rate-limited' | 'rejected';
+export type MintFailure = 'unreachable' | 'timeout' | 'reset' | 'server-error' | 'unreadable' | 'rate-limited' | 'rejected';
 
 export class MintCallError extends Error {
   override readonly name = 'MintCallError';
@@ -21,7 +23,7 @@ export class MintCallError extends Error {
 
   /** The mint may have acted on the request although we have no answer. */
   get ambiguous(): boolean {
-    return this.kind === 'timeout' || this.kind === 'reset';
+    return this.kind === 'timeout' || this.kind === 'reset' || this.kind === 'server-error' || this.kind === 'unreadable';
   }
 }
 
@@ -61,13 +63,16 @@ export function createMintRequest(timeoutMs: number, maxAnswerBytes = MAX_MINT_A
     }
     const parsed = parseJson(text);
     if (status === 429) throw new MintCallError('rate-limited', `mint rate-limited ${args.endpoint}`, undefined, status);
-    if (status >= 500) throw new MintCallError('unreachable', `mint answered ${status} to ${args.endpoint}`, undefined, status);
+    if (status >= 500) throw new MintCallError('server-error', `mint answered ${status} to ${args.endpoint}`, undefined, status);
     if (status >= 400) {
-      const detail = parsed && typeof parsed === 'object' && 'detail' in parsed ? String(parsed.detail) : text.slice(0, 200);
-      const code = parsed && typeof parsed === 'object' && 'code' in parsed ? Number(parsed.code) : undefined;
-      throw new MintCallError('rejected', `mint refused: ${detail}`, code, status);
+      const code = parsed && typeof parsed === 'object' && 'code' in parsed ? Number(parsed.code) : NaN;
+      if (!Number.isInteger(code)) {
+        throw new MintCallError('unreadable', `mint answered ${status} without a NUT error to ${args.endpoint}`, undefined, status);
+      }
+      const detail = parsed && typeof parsed === 'object' && 'detail' in parsed ? String(parsed.detail) : '';
+      throw new MintCallError('rejected', `mint refused: ${detail.slice(0, 200)}`, code, status);
     }
-    if (parsed === undefined) throw new MintCallError('unreachable', `mint sent no JSON from ${args.endpoint}`, undefined, status);
+    if (parsed === undefined) throw new MintCallError('unreadable', `mint sent no JSON from ${args.endpoint}`, undefined, status);
     return parsed as T;
   };
 }

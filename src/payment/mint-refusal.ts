@@ -10,6 +10,8 @@ export function refusalForMintError(error: MintCallError): Refusal {
       return new Refusal('mint-rate-limited', 'the mint is rate-limiting this gateway; try again shortly');
     case 'unreachable':
     case 'reset':
+    case 'server-error':
+    case 'unreadable':
       return new Refusal('payment-processing-failed', 'the mint could not be reached');
     case 'rejected':
       return error.code === NUT_TOKEN_SPENT

@@ -13,7 +13,7 @@ import { inputFee, stepsFor } from './pricing.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
 import { settleSwap } from './settle.ts';
 import { swapInputs } from './swap-inputs.ts';
-import { resolveSwap, type Resolution } from './swap-recovery.ts';
+import { recheckRefusedSwap, resolveSwap, type Resolution } from './swap-recovery.ts';
 import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './cashu-token.ts';
 
 export interface AcceptedMint {
@@ -92,6 +92,11 @@ class CashuRedeemer implements MintRedeemer {
       }
       if (earlier && earlier.state === 'lost') {
         throw new Refusal('payment-error-token-spent', 'the token was spent elsewhere');
+      }
+      if (earlier && earlier.state === 'failed') {
+        // Its outputs are replaced by fresh ones only when the mint says the inputs are unspent.
+        const recheck = await recheckRefusedSwap(this.store, await this.walletFor(earlier.mint, earlier.unit), earlier, this.log);
+        if (recheck !== 'unspent') return this.answerFromResolution(recheck);
       }
       return this.swapAndBook(mac, sessionId, payment, summary, mint);
     });

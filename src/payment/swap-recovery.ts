@@ -15,26 +15,49 @@ export type Resolution =
   /** The swap did not happen and cannot: the customer keeps (or already spent elsewhere) the token. */
   | { outcome: 'failed'; reason: string };
 
+/** What the mint says of a swap's inputs (NUT-07): all unspent, pending (or not reported), or spent. */
+type InputsState = 'unspent' | 'pending' | 'spent';
+
+async function inputsState({ wallet }: LoadedMint, swap: PendingSwap): Promise<InputsState> {
+  const ys = swap.inputs.map((p) => hashToCurve(new TextEncoder().encode(p.secret)).toHex(true));
+  const { states } = await wallet.mint.check({ Ys: ys });
+  const byY = new Map(states.map((s) => [s.Y, s.state]));
+  const stateList = ys.map((y) => byY.get(y));
+  if (stateList.some((s) => s === 'PENDING' || s === undefined)) return 'pending';
+  return stateList.every((s) => s === 'UNSPENT') ? 'unspent' : 'spent';
+}
+
 /**
  * Finds out what became of a swap whose answer never arrived, and books it at most once:
  * NUT-07 checkstate on the inputs; spent → NUT-09 restore of our outputs; unspent → send the very
  * same swap again (same outputs, so a late first attempt and the retry cannot both succeed).
  */
 export async function resolveSwap(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
-  const { wallet } = loaded;
   try {
-    const ys = swap.inputs.map((p) => hashToCurve(new TextEncoder().encode(p.secret)).toHex(true));
-    const { states } = await wallet.mint.check({ Ys: ys });
-    const byY = new Map(states.map((s) => [s.Y, s.state]));
-    const stateList = ys.map((y) => byY.get(y));
-    if (stateList.some((s) => s === 'PENDING' || s === undefined)) {
-      return keepWaiting(store, swap, new MintCallError('timeout', 'inputs are pending at the mint'));
-    }
-    if (stateList.every((s) => s === 'UNSPENT')) return await retrySwap(store, loaded, swap, log);
+    const state = await inputsState(loaded, swap);
+    if (state === 'pending') return keepWaiting(store, swap, new MintCallError('timeout', 'inputs are pending at the mint'));
+    if (state === 'unspent') return await retrySwap(store, loaded, swap, log);
     return await restoreOutputs(store, loaded, swap, log);
   } catch (error) {
     const mintError = asMintCallError(error) ?? new MintCallError('reset', String(error));
     return keepWaiting(store, swap, mintError);
+  }
+}
+
+/**
+ * Before a swap the mint refused is replaced by a new one with fresh outputs: only when the mint
+ * says its inputs are all unspent (`unspent`). Spent inputs mean the refusal was not the last word
+ * (the mint applied it after all): our outputs are restored and credited, or, if the mint signed
+ * none of them, the token was spent elsewhere.
+ */
+export async function recheckRefusedSwap(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution | 'unspent'> {
+  try {
+    const state = await inputsState(loaded, swap);
+    if (state === 'unspent') return 'unspent';
+    if (state === 'pending') return { outcome: 'unresolved', error: new MintCallError('timeout', 'inputs are pending at the mint') };
+    return await restoreOutputs(store, loaded, swap, log);
+  } catch (error) {
+    return { outcome: 'unresolved', error: asMintCallError(error) ?? new MintCallError('reset', String(error)) };
   }
 }
 
@@ -53,10 +76,9 @@ async function retrySwap(store: Store, { wallet, keys }: LoadedMint, swap: Pendi
     if (mintError?.code === NUT_TOKEN_SPENT || mintError?.code === NUT_OUTPUTS_ALREADY_SIGNED) {
       return restoreOutputs(store, { wallet, keys }, swap, log);
     }
-    if (mintError?.kind === 'rejected') {
-      store.pendingSwaps.setState(swap.tokenHash, 'failed', mintError.message);
-      return { outcome: 'failed', reason: mintError.message };
-    }
+    // Any other refusal is not the last word either: the first attempt may still be under way at the
+    // mint (some mints refuse a swap whose inputs are pending), so the swap stays unresolved and the
+    // inputs are checked again at the next pass. It ends once they are spent (restored, or lost).
     return keepWaiting(store, swap, mintError ?? new MintCallError('reset', String(error)));
   }
 }

@@ -106,6 +106,43 @@ describe('a swap whose answer is lost', () => {
   });
 });
 
+describe('a swap recorded as refused', () => {
+  it('is not replaced with fresh outputs while the mint says its inputs are spent: our outputs are restored', async () => {
+    const { redeemer, store } = setup();
+    const token = await mint.mintToken(8, { denominations: [8] });
+    // An earlier version took a 5xx after the mint had applied the swap as a refusal, and so recorded it.
+    mint.setFault([
+      { kind: 'apply-then-fail', status: 502, times: 1 },
+      { kind: 'down', mode: '503', paths: ['/v1/checkstate'], times: 1 },
+    ]);
+    await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-processing-failed' });
+    const [swap] = store.pendingSwaps.unresolved();
+    store.pendingSwaps.setState(swap!.tokenHash, 'failed', 'mint answered 502');
+    const swapsBefore = mint.requests.filter((r) => r.path === '/v1/swap').length;
+
+    await expect(redeemer.redeem(payment(token))).resolves.toMatchObject({ amount: 8, allotment: 8 * STEP_MS });
+
+    expect(mint.requests.filter((r) => r.path === '/v1/swap').length).toBe(swapsBefore);
+    expect(store.ledger.all()).toMatchObject([{ status: 'recovered', received: 8 }]);
+    expect(store.pendingSwaps.get(swap!.tokenHash)).toMatchObject({ state: 'settled', outputs: swap!.outputs });
+  });
+
+  it('is replaced only once the mint says its inputs are unspent', async () => {
+    const { redeemer, store } = setup();
+    const token = await mint.mintToken(8, { denominations: [8] });
+    mint.setFault({ kind: 'refuse', code: 12002, detail: 'keyset inactive', paths: ['/v1/swap'], times: 1 });
+    await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-error-invalid-token' });
+    const refused = store.pendingSwaps.byState('failed');
+    expect(refused).toHaveLength(1);
+    const seen = mint.requests.length;
+
+    await expect(redeemer.redeem(payment(token))).resolves.toMatchObject({ amount: 8 });
+    expect(mint.requests.slice(seen).map((r) => r.path)).toEqual(['/v1/checkstate', '/v1/swap']);
+    expect(store.pendingSwaps.get(refused[0]!.tokenHash)!.outputs).not.toEqual(refused[0]!.outputs);
+    expect(store.ledger.all()).toMatchObject([{ status: 'credited', received: 8 }]);
+  });
+});
+
 describe('a swap that times out', () => {
   it('is settled exactly once even though the slow swap lands later', async () => {
     const { redeemer, store } = setup(400);

@@ -67,7 +67,7 @@ describe('mint answers', () => {
   });
 
   it('turns a malformed answer into a failed call', async () => {
-    await expect(request({ endpoint: `${url}/malformed` })).rejects.toMatchObject({ kind: 'unreachable' });
+    await expect(request({ endpoint: `${url}/malformed` })).rejects.toMatchObject({ kind: 'unreadable' });
   });
 });
 
