@@ -14,8 +14,8 @@ export interface PaymentRequest {
   /** The customer's Nostr pubkey, when the payment came as a kind 21000 event. */
   customerPubkey?: string;
   /**
-   * Set only by the engine for a payment the mint settled after its answer was lost: it is already
-   * redeemed and booked, and is credited as it is.
+   * Set only by the engine for a credit already booked (a payment the mint settled after its answer
+   * was lost, or one booked before a crash and never delivered). The redeemer hands it over once.
    */
   precredited?: Credit;
 }

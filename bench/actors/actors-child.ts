@@ -73,7 +73,7 @@ class Bed {
       metric: 'bytes',
       log: pino({ level: 'silent' }),
       autoMeter: false,
-      ...(store ? { persistence: { snapshots: store.snapshots, bookedCredit: (paymentId, mac) => store.ledger.creditFor(paymentId, mac) } } : {}),
+      ...(store ? { persistence: { snapshots: store.snapshots } } : {}),
     }).start();
     this.figures = {
       persisted,

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Credit } from '../../machines/domain.ts';
 import type { Config } from '../config/config.ts';
 import { Gateway } from '../engine/gateway.ts';
 import type { Gate } from '../gate/gate.ts';
@@ -13,11 +14,13 @@ import { createMacLookup } from '../network/mac-lookup.ts';
 import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
 import { createOfflineCheck } from '../payment/offline-check.ts';
+import { CreditDeliveries } from '../payment/credit-deliveries.ts';
 import { createRedeemer, type MintRedeemer } from '../payment/redeemer.ts';
 import { createOperatorWallet } from '../payment/wallet.ts';
 import { createOps } from '../ops/ops.ts';
 import { createInspectionHub } from '../live/inspection-hub.ts';
 import type { LiveView } from '../live/live-view.ts';
+import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { gateFromConfig } from './gate-from-config.ts';
 
@@ -60,6 +63,11 @@ export interface Tollkeeper {
   liveView: LiveView | null;
   /** Base URL once listening, e.g. http://127.0.0.1:2121. */
   url: string | null;
+  /**
+   * One recovery pass, as run at start and every 30 s: every booked credit that has not reached its
+   * MAC goes to it, and swaps left without an answer are settled, each delivered as soon as it is.
+   */
+  recoveryPass(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,6 +94,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const store = openStore(join(config.dataDir, 'tollkeeper.sqlite'));
   const identity = await loadOrCreateIdentity(config.dataDir);
   if (identity.modeFixed) log.warn({ dataDir: config.dataDir }, 'the Nostr key file was readable by others; its mode is now 0600');
+  const deliveries = new CreditDeliveries(store.ledger);
   const redeemer = options.redeemer ?? createRedeemer({
     store,
     mints: config.mints,
@@ -93,6 +102,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     stepSize: config.stepSize,
     timeoutMs: config.paymentTimeoutMs,
     log: log.child({ component: 'payment' }),
+    deliveries,
   });
   const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
   const gate = ops.measure(options.gate ?? gateFromConfig(config.gate));
@@ -110,7 +120,11 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     onTick: ops.onTick,
     ...(hub ? { inspect: hub.inspect } : {}),
     // Sessions survive restarts and crashes: restored and reconciled with the gate by start().
-    persistence: { snapshots: store.snapshots, bookedCredit: (paymentId, mac) => store.ledger.creditFor(paymentId, mac) },
+    persistence: {
+      snapshots: store.snapshots,
+      bookedCredit: (paymentId, mac) => deliveries.claimBooked(paymentId, mac) ?? undefined,
+      creditsWritten: (mac, paymentIds, at) => deliveries.written(mac, paymentIds, at),
+    },
   });
   gateway.start();
   if (gateway.restoreReport && (gateway.restoreReport.restored > 0 || gateway.restoreReport.failed.length > 0)) {
@@ -132,14 +146,22 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
 
   const admin = ops.adminApp({ gateway, store, limits: httpLimitsOf(config) });
 
-  const creditRecovered = async () => {
-    for (const recovered of await redeemer.resolvePending()) {
-      const payment = { id: recovered.credit.paymentId, token: '', precredited: recovered.credit };
-      log.info({ mac: recovered.mac, paymentId: payment.id }, 'crediting a payment the mint settled after its answer was lost');
-      void gateway.pay(parseMac(recovered.mac), payment);
+  // A booked credit goes to its MAC's session as a precredited payment; the redeemer hands it over
+  // once (a retry of the same token may get there first), and the ledger row is marked delivered
+  // with the session snapshot that holds it.
+  const deliver = (mac: string, credit: Credit) => {
+    log.info({ mac, paymentId: credit.paymentId }, 'delivering a booked credit to its device');
+    try {
+      void gateway.pay(parseMac(mac), { id: credit.paymentId, token: '', precredited: credit });
+    } catch (err) {
+      log.error({ err, mac, paymentId: credit.paymentId }, 'a booked credit could not be delivered');
     }
   };
-  await creditRecovered().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
+  const recoveryPass = async () => {
+    for (const row of store.ledger.undelivered()) if (!deliveries.isClaimed(row.id)) deliver(row.mac, creditOf(row));
+    await redeemer.resolvePending((recovered) => deliver(recovered.mac, recovered.credit));
+  };
+  await recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   const prune = () => {
     try {
       const before = Date.now() - RETENTION_MS;
@@ -154,7 +176,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
   const pendingTimer = setInterval(() => {
-    creditRecovered().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
+    recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   }, RESOLVE_PENDING_EVERY_MS);
   pendingTimer.unref();
 
@@ -198,6 +220,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     adminUrl,
     liveView,
     url,
+    recoveryPass,
     async close() {
       clearInterval(pendingTimer);
       clearInterval(pruneTimer);

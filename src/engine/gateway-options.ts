@@ -42,6 +42,11 @@ export interface GatewayPersistence {
   snapshots: SnapshotsRepo;
   /** The ledger's record of a payment, so a redemption re-run after a crash answers with what was booked. */
   bookedCredit?: BookedCredit;
+  /**
+   * Told, inside the transaction that writes a session, which credits (payment ids) it holds: the
+   * ledger marks those credits delivered in that same transaction. Returns what to run after commit.
+   */
+  creditsWritten?: (mac: string, paymentIds: readonly string[], at: number) => (() => void) | null;
   /** Usage-only changes of a session are written at most this often. Default 5 s. */
   checkpointMs?: number;
 }

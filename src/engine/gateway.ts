@@ -65,8 +65,13 @@ export class Gateway implements GatewayApi {
     this.reconciler = reconciling ? new GateReconciler({ gate, sessionOf, sessions: () => this.snapshots(), log: this.log, everyReadings }) : null;
     this.plan = new MeterPlan(this.tickPolicy, () => this.root.getSnapshot().context.reading, () => this.snapshots());
     if (options.persistence) {
-      const { snapshots, checkpointMs = 5_000 } = options.persistence;
-      this.persister = new SessionPersister({ repo: snapshots, log: this.log.child({ component: 'persistence' }), checkpointMs });
+      const { snapshots, checkpointMs = 5_000, creditsWritten } = options.persistence;
+      this.persister = new SessionPersister({
+        repo: snapshots,
+        log: this.log.child({ component: 'persistence' }),
+        checkpointMs,
+        ...(creditsWritten ? { creditsWritten } : {}),
+      });
     }
     this.watch = new SessionWatch({
       log: this.log,

@@ -15,10 +15,10 @@ export interface SessionEffectDeps {
 /** The real effects behind the session machine's named actors. */
 export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
   return {
-    redeemPayment: fromPromise<Credit, RedeemInput>(async ({ input }) => {
-      if (input.payment.precredited) return input.payment.precredited;
-      return redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment });
-    }),
+    // A precredited payment goes to the redeemer too: it hands the booked credit over once, whichever way it comes.
+    redeemPayment: fromPromise<Credit, RedeemInput>(async ({ input }) =>
+      redeemer.redeem({ mac: input.mac, sessionId: input.sessionId, payment: input.payment }),
+    ),
     openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
       const since = Date.now();
       const outcome = await gate.authorize(parseMac(input.mac), input.limits);

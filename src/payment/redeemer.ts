@@ -1,9 +1,11 @@
 import { getDecodedToken, OutputData, type Proof } from '@cashu/cashu-ts';
 import type { Credit, Metric, PaymentRequest, RedeemInput, Redeemer } from '../../machines/domain.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
+import type { LedgerRow } from '../store/ledger-repo.ts';
 import type { Store } from '../store/store.ts';
 import { proofFromSignature } from './blind-signatures.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { CreditDeliveries } from './credit-deliveries.ts';
 import { silentLog, type PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError } from './mint-client.ts';
 import { refusalForMintError } from './mint-refusal.ts';
@@ -37,9 +39,11 @@ export interface RedeemerOptions {
   /** Shortest interval between two reloads forced by tokens naming unknown keysets. Default 10 s. */
   keysetReloadMs?: number;
   log?: PaymentLog;
+  /** Hands each booked credit to its MAC once (shared with the engine, which records delivery). Default: one of its own. */
+  deliveries?: CreditDeliveries;
 }
 
-/** A payment whose ambiguous swap was resolved after its redeem() call had already answered. */
+/** A payment whose ambiguous swap was resolved after its redeem() call had already answered: booked, not yet delivered. */
 export interface RecoveredCredit {
   mac: string;
   sessionId: string | null;
@@ -49,10 +53,12 @@ export interface RecoveredCredit {
 /** The engine's redeemer, swapping each token at its mint and booking it, with the recovery of swaps left unanswered. */
 export interface MintRedeemer extends Redeemer {
   /**
-   * Settles swaps left without an answer (including ones sent before a crash). Returns the credits
-   * found; each is returned once, ever. Call periodically and at start-up; credit each to its MAC.
+   * Settles swaps left without an answer (including ones sent before a crash). Each credit booked
+   * is passed to `onBooked` as soon as it settles, and returned; each is found once, ever. Call
+   * periodically and at start-up. A booked credit reaches its MAC as a `precredited` payment (or a
+   * retry of its token from that MAC), which claims it once.
    */
-  resolvePending(): Promise<RecoveredCredit[]>;
+  resolvePending(onBooked?: (recovered: RecoveredCredit) => void): Promise<RecoveredCredit[]>;
 }
 
 export function createRedeemer(options: RedeemerOptions): MintRedeemer {
@@ -66,10 +72,12 @@ class CashuRedeemer implements MintRedeemer {
   private readonly accepted: Array<AcceptedMint & { normalized: string }>;
   /** Serialises work on the same money (token hash): a second redeem waits and then finds it booked. */
   private readonly locks = new KeyedLock();
+  private readonly deliveries: CreditDeliveries;
 
   constructor(private readonly options: RedeemerOptions) {
     this.store = options.store;
     this.log = options.log ?? silentLog;
+    this.deliveries = options.deliveries ?? new CreditDeliveries(options.store.ledger);
     this.wallets = new MintWallets(options.timeoutMs, options.keysetCacheMs ?? 5 * 60_000, options.keysetReloadMs);
     this.accepted = options.mints.map((m) => {
       const normalized = normalizeMintUrl(m.url);
@@ -80,15 +88,19 @@ class CashuRedeemer implements MintRedeemer {
   }
 
   async redeem({ mac, sessionId, payment }: RedeemInput): Promise<Credit> {
+    if (payment.precredited) {
+      const credit = this.deliveries.claimBooked(payment.id, mac);
+      if (!credit) throw new Refusal('payment-error-token-spent', 'this payment has already been credited');
+      return credit;
+    }
     const summary = inspectToken(payment.token, this.options.maxProofs ?? DEFAULT_MAX_PROOFS);
     const mint = this.acceptedMintFor(summary);
     return this.locks.run(summary.hash, async () => {
-      if (this.store.ledger.byTokenHash(summary.hash)) {
-        throw new Refusal('payment-error-token-spent', 'this token has already been redeemed here');
-      }
+      const booked = this.store.ledger.byTokenHash(summary.hash);
+      if (booked) return this.handOver(booked, mac, payment.id);
       const earlier = this.store.pendingSwaps.get(summary.hash);
       if (earlier && (earlier.state === 'sent' || earlier.state === 'ambiguous')) {
-        return this.answerFromResolution(await this.resolve(earlier));
+        return this.answerFromResolution(await this.resolve(earlier), mac, payment.id);
       }
       if (earlier && earlier.state === 'lost') {
         throw new Refusal('payment-error-token-spent', 'the token was spent elsewhere');
@@ -96,24 +108,38 @@ class CashuRedeemer implements MintRedeemer {
       if (earlier && earlier.state === 'failed') {
         // Its outputs are replaced by fresh ones only when the mint says the inputs are unspent.
         const recheck = await recheckRefusedSwap(this.store, await this.walletFor(earlier.mint, earlier.unit), earlier, this.log);
-        if (recheck !== 'unspent') return this.answerFromResolution(recheck);
+        if (recheck !== 'unspent') return this.answerFromResolution(recheck, mac, payment.id);
       }
       return this.swapAndBook(mac, sessionId, payment, summary, mint);
     });
   }
 
-  async resolvePending(): Promise<RecoveredCredit[]> {
+  async resolvePending(onBooked?: (recovered: RecoveredCredit) => void): Promise<RecoveredCredit[]> {
     const recovered: RecoveredCredit[] = [];
     for (const candidate of this.store.pendingSwaps.unresolved()) {
-      const credit = await this.locks.run(candidate.tokenHash, async () => {
+      const found = await this.locks.run(candidate.tokenHash, async () => {
         const swap = this.store.pendingSwaps.get(candidate.tokenHash);
         if (!swap || (swap.state !== 'sent' && swap.state !== 'ambiguous')) return null;
         const resolution = await this.resolve(swap);
-        return resolution.outcome === 'credited' ? { mac: swap.mac, sessionId: swap.sessionId, credit: resolution.credit } : null;
+        return resolution.outcome === 'credited' ? { mac: swap.mac, sessionId: swap.sessionId, credit: resolution.booked.credit } : null;
       });
-      if (credit) recovered.push(credit);
+      if (found) {
+        recovered.push(found);
+        onBooked?.(found);
+      }
     }
     return recovered;
+  }
+
+  /**
+   * A booked credit asked for again: handed to its own MAC once, as payment `paymentId` (a retry of
+   * a token whose swap was recovered, or a redemption re-run after a crash); anyone else, or a
+   * second time, is refused as spent.
+   */
+  private handOver(row: LedgerRow, mac: string, paymentId: string): Credit {
+    const credit = row.mac === mac ? this.deliveries.claim(row, paymentId) : null;
+    if (!credit) throw new Refusal('payment-error-token-spent', 'this token has already been redeemed here');
+    return credit;
   }
 
   private acceptedMintFor(summary: TokenSummary): AcceptedMint & { normalized: string } {
@@ -177,7 +203,8 @@ class CashuRedeemer implements MintRedeemer {
     } catch (error) {
       return this.afterFailedSwap(swap, loaded, error);
     }
-    const credit = settleSwap(this.store, swap, received, 'credited');
+    const { credit, ledgerId } = settleSwap(this.store, swap, received, 'credited');
+    this.deliveries.claim(this.store.ledger.byId(ledgerId)!, payment.id);
     this.log.info({ paymentId: payment.id, mac, mint: mint.normalized, amount: credit.amount, fee: credit.fee, allotment: credit.allotment }, 'payment redeemed');
     return credit;
   }
@@ -191,7 +218,8 @@ class CashuRedeemer implements MintRedeemer {
     }
     this.store.pendingSwaps.setState(swap.tokenHash, 'ambiguous', mintError?.message ?? String(error));
     this.log.warn({ tokenHash: swap.tokenHash, paymentId: swap.paymentId, error: String(error) }, 'swap outcome unknown; resolving');
-    return this.answerFromResolution(await resolveSwap(this.store, loaded, this.store.pendingSwaps.get(swap.tokenHash)!, this.log), mintError);
+    const resolution = await resolveSwap(this.store, loaded, this.store.pendingSwaps.get(swap.tokenHash)!, this.log);
+    return this.answerFromResolution(resolution, swap.mac, swap.paymentId, mintError);
   }
 
   private async resolve(swap: PendingSwap): Promise<Resolution> {
@@ -204,8 +232,8 @@ class CashuRedeemer implements MintRedeemer {
     return resolveSwap(this.store, loaded, swap, this.log);
   }
 
-  private answerFromResolution(resolution: Resolution, original?: MintCallError): Credit {
-    if (resolution.outcome === 'credited') return resolution.credit;
+  private answerFromResolution(resolution: Resolution, mac: string, paymentId: string, original?: MintCallError): Credit {
+    if (resolution.outcome === 'credited') return this.handOver(this.store.ledger.byId(resolution.booked.ledgerId)!, mac, paymentId);
     if (resolution.outcome === 'failed') throw new Refusal('payment-error-token-spent', resolution.reason);
     const cause = original ?? resolution.error;
     // Kept in pending_swaps: resolvePending() will credit it once the mint answers.

@@ -5,11 +5,17 @@ import type { Store } from '../store/store.ts';
 import { allotmentFor } from './pricing.ts';
 import type { Credit } from '../../machines/domain.ts';
 
+/** A booked swap: what it bought and its ledger row's id. */
+export interface Booked {
+  credit: Credit;
+  ledgerId: number;
+}
+
 /**
- * Books a completed swap: the ledger row, the operator's new proofs and the pending swap marked
- * settled, in one transaction that has committed when this returns.
+ * Books a completed swap: the ledger row (not yet delivered), the operator's new proofs and the
+ * pending swap marked settled, in one transaction that has committed when this returns.
  */
-export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], status: LedgerStatus): Credit {
+export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], status: LedgerStatus): Booked {
   const received = proofs.reduce((acc, p) => acc + p.amount.toNumber(), 0);
   const credit: Credit = {
     paymentId: swap.paymentId,
@@ -20,8 +26,9 @@ export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], sta
     allotment: allotmentFor(received, swap.pricePerStep, swap.stepSize),
   };
   const now = Date.now();
+  let ledgerId = 0;
   store.transaction(() => {
-    const ledgerId = store.ledger.insert({
+    ledgerId = store.ledger.insert({
       paymentId: swap.paymentId,
       tokenHash: swap.tokenHash,
       mac: swap.mac,
@@ -43,5 +50,5 @@ export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], sta
     );
     store.pendingSwaps.setState(swap.tokenHash, 'settled', null, now);
   });
-  return credit;
+  return { credit, ledgerId };
 }

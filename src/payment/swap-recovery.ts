@@ -5,11 +5,11 @@ import { proofFromSignature } from './blind-signatures.ts';
 import type { PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_OUTPUTS_ALREADY_SIGNED, NUT_TOKEN_SPENT } from './mint-client.ts';
 import type { LoadedMint } from './mint-wallets.ts';
-import { settleSwap } from './settle.ts';
-import type { Credit } from '../../machines/domain.ts';
+import { settleSwap, type Booked } from './settle.ts';
 
 export type Resolution =
-  | { outcome: 'credited'; credit: Credit }
+  /** Booked (for the swap's own MAC), not yet handed to anyone. */
+  | { outcome: 'credited'; booked: Booked }
   /** Still unknown (mint unreachable, or inputs PENDING): try again later. */
   | { outcome: 'unresolved'; error: MintCallError }
   /** The swap did not happen and cannot: the customer keeps (or already spent elsewhere) the token. */
@@ -70,7 +70,7 @@ async function retrySwap(store: Store, { wallet, keys }: LoadedMint, swap: Pendi
     });
     const proofs = outputs.map((o, i) => proofFromSignature(o, signatures[i], keys.keyset(o.blindedMessage.id)));
     log.info({ tokenHash: swap.tokenHash }, 'ambiguous swap retried successfully');
-    return { outcome: 'credited', credit: settleSwap(store, swap, proofs, 'recovered') };
+    return { outcome: 'credited', booked: settleSwap(store, swap, proofs, 'recovered') };
   } catch (error) {
     const mintError = asMintCallError(error);
     if (mintError?.code === NUT_TOKEN_SPENT || mintError?.code === NUT_OUTPUTS_ALREADY_SIGNED) {
@@ -107,7 +107,7 @@ async function restoreOutputs(store: Store, { wallet, keys }: LoadedMint, swap: 
     log.warn({ tokenHash: swap.tokenHash, restored: proofs.length, expected: outputs.length }, 'partial restore');
   }
   log.info({ tokenHash: swap.tokenHash, proofs: proofs.length }, 'ambiguous swap recovered by restore');
-  return { outcome: 'credited', credit: settleSwap(store, swap, proofs, 'recovered') };
+  return { outcome: 'credited', booked: settleSwap(store, swap, proofs, 'recovered') };
 }
 
 function keepWaiting(store: Store, swap: PendingSwap, error: MintCallError): Resolution {

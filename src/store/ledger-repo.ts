@@ -22,6 +22,8 @@ export interface LedgerEntry {
 
 export interface LedgerRow extends LedgerEntry {
   id: number;
+  /** When a persisted session snapshot first held this credit; null while it has not reached the MAC. */
+  deliveredAt: number | null;
 }
 
 interface RawRow {
@@ -39,6 +41,7 @@ interface RawRow {
   metric: string;
   status: LedgerStatus;
   created_at: number;
+  delivered_at: number | null;
 }
 
 const fromRaw = (r: RawRow): LedgerRow => ({
@@ -56,7 +59,13 @@ const fromRaw = (r: RawRow): LedgerRow => ({
   metric: r.metric,
   status: r.status,
   createdAt: r.created_at,
+  deliveredAt: r.delivered_at,
 });
+
+/** What a booked row bought, handed to a session as payment `paymentId`. */
+export function creditOf(row: LedgerRow, paymentId = row.paymentId): Credit {
+  return { paymentId, mint: row.mint, unit: row.unit, amount: row.amount, fee: row.fee, allotment: row.allotment };
+}
 
 export class LedgerRepo {
   private readonly creditQuery: Statement;
@@ -81,10 +90,24 @@ export class LedgerRepo {
     return row && fromRaw(row);
   }
 
-  /** The credit booked for a payment to a MAC (written with the swap), if there is one. */
-  creditFor(paymentId: string, mac: string): Credit | undefined {
+  /** The row booked for a payment to a MAC (written with the swap), if there is one. */
+  forPayment(paymentId: string, mac: string): LedgerRow | undefined {
     const row = this.creditQuery.get(paymentId, mac) as RawRow | undefined;
-    return row && { paymentId: row.payment_id, mint: row.mint, unit: row.unit, amount: row.amount, fee: row.fee, allotment: row.allotment };
+    return row && fromRaw(row);
+  }
+
+  byId(id: number): LedgerRow | undefined {
+    const row = this.db.prepare('SELECT * FROM ledger WHERE id = ?').get(id) as RawRow | undefined;
+    return row && fromRaw(row);
+  }
+
+  /** Rows whose credit has not yet reached its MAC, oldest first. */
+  undelivered(): LedgerRow[] {
+    return (this.db.prepare('SELECT * FROM ledger WHERE delivered_at IS NULL ORDER BY id').all() as RawRow[]).map(fromRaw);
+  }
+
+  markDelivered(id: number, at: number): void {
+    this.db.prepare('UPDATE ledger SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL').run(at, id);
   }
 
   all(): LedgerRow[] {

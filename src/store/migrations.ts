@@ -87,6 +87,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE UNIQUE INDEX session_snapshots_live_mac ON session_snapshots (mac) WHERE unrestorable IS NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'ledger rows record when their credit reached the MAC',
+    sql: `
+      ALTER TABLE ledger ADD COLUMN delivered_at INTEGER;
+      -- Rows booked before this version were delivered as they were booked (or were lost with no record of it).
+      UPDATE ledger SET delivered_at = created_at;
+      CREATE INDEX ledger_undelivered ON ledger (id) WHERE delivered_at IS NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */

@@ -75,14 +75,16 @@ export class SnapshotsRepo {
    * usage checkpoints and state changes (the gate is reconciled on restore), or a credit whose
    * ledger row is durable (restore re-credits a queued payment from the ledger). Nothing paid.
    * It saves one fsync per write; a payment makes two (queued, credited).
+   * `alongside` runs inside the same transaction (the ledger's delivery marks).
    */
-  putMany(rows: Iterable<SnapshotRow>): number {
+  putMany(rows: Iterable<SnapshotRow>, alongside?: () => void): number {
     let written = 0;
     const write = this.db.transaction(() => {
       for (const row of rows) {
         this.upsert.run(row);
         written += 1;
       }
+      alongside?.();
     });
     // Inside someone else's transaction the outer commit decides; the pragma is left alone.
     // Not a prepared statement: SQLite evaluates PRAGMA synchronous when it compiles it.

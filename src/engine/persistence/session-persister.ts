@@ -16,6 +16,11 @@ export interface PersisterOptions {
   /** Usage-only changes of a session are written at most this often. */
   checkpointMs: number;
   now?: () => number;
+  /**
+   * Called inside the transaction that writes a session holding credits (by payment id); what it
+   * returns runs once that transaction has committed.
+   */
+  creditsWritten?: (mac: string, paymentIds: readonly string[], at: number) => (() => void) | null;
 }
 
 export interface WriteStats {
@@ -182,15 +187,30 @@ export class SessionPersister {
     const now = this.now();
     const rows: SnapshotRow[] = [];
     const written: Tracked[] = [];
+    const holdingCredits: Array<[string, string[]]> = [];
     for (const mac of macs) {
       const entry = this.tracked.get(mac);
       if (!entry || entry.ref.getSnapshot().status !== 'active') continue;
       const persisted = entry.ref.getPersistedSnapshot() as unknown as PersistedSession;
       rows.push(envelopeToRow(wrapSession(mac, persisted, now)));
       written.push(entry);
+      const { credits } = entry.ref.getSnapshot().context;
+      if (credits.length > 0) holdingCredits.push([mac, credits.map((c) => c.paymentId)]);
     }
-    const ok = this.guard(() => this.options.repo.putMany(rows), 'writing session snapshots failed');
+    const creditsWritten = this.options.creditsWritten;
+    const afterCommit: Array<() => void> = [];
+    const alongside =
+      creditsWritten && holdingCredits.length > 0
+        ? () => {
+            for (const [mac, paymentIds] of holdingCredits) {
+              const forget = creditsWritten(mac, paymentIds, now);
+              if (forget) afterCommit.push(forget);
+            }
+          }
+        : undefined;
+    const ok = this.guard(() => this.options.repo.putMany(rows, alongside), 'writing session snapshots failed');
     if (ok) {
+      for (const forget of afterCommit) forget();
       for (const entry of written) {
         entry.dirty = false;
         entry.lastWrittenAt = now;
