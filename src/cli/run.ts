@@ -16,6 +16,7 @@ Usage:
   tollkeeper close MAC                   close a customer's session now
   tollkeeper wallet balance              unspent ecash per mint
   tollkeeper wallet drain [--mint URL]   take the ecash out as a cashu token
+  tollkeeper wallet audit                check the books against each other and the mint
   tollkeeper config check FILE           validate a config file
   tollkeeper VERB --help                 help on one verb
 

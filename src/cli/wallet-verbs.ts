@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalizeMintUrl } from '../payment/mint-url.ts';
 import { createOperatorWallet, type Drained } from '../payment/wallet.ts';
-import { openStore } from '../store/store.ts';
+import { auditWallet } from '../payment/wallet-audit.ts';
+import { openStore, type Store } from '../store/store.ts';
 import { configFrom } from './config-arg.ts';
 import { type CliIo, UsageError } from './io.ts';
 
@@ -14,17 +15,22 @@ export const WALLET_USAGE = `Usage:
       prints one cashu token per mint (and unit) holding every unspent proof, and marks
       those proofs drained: whoever holds the printed token owns the money; redeem it in
       your own wallet at once. Without --mint every mint with a balance is drained.
+  tollkeeper wallet audit [--offline] [--json] [--config FILE]
+      reconciles the books: each ledger row against the proofs it received, each credit
+      against its delivery to the device, swaps still without an outcome, and every proof
+      held against its mint's own view (NUT-07 checkstate; --offline skips the mints).
+      Prints what does not add up; exits 0 only when everything adds up, 1 otherwise.
   --config FILE    the gateway's config (default $TOLLKEEPER_CONFIG)`;
 
 export const STORE_FILE = 'tollkeeper.sqlite';
 
-export function walletVerb(args: string[], io: CliIo): number {
+export async function walletVerb(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
   if (action === undefined || action === '--help' || action === '-h') {
     io.out(WALLET_USAGE);
     return action === undefined ? 2 : 0;
   }
-  if (action !== 'balance' && action !== 'drain') throw new UsageError(`unknown wallet action ${JSON.stringify(action)}`);
+  if (action !== 'balance' && action !== 'drain' && action !== 'audit') throw new UsageError(`unknown wallet action ${JSON.stringify(action)}`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -32,6 +38,7 @@ export function walletVerb(args: string[], io: CliIo): number {
       json: { type: 'boolean' },
       mint: { type: 'string' },
       unit: { type: 'string' },
+      offline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,6 +49,7 @@ export function walletVerb(args: string[], io: CliIo): number {
   if (!existsSync(path)) return io.err(`wallet: no store at ${path} (has the gateway run with this data dir?)`), 1;
   const store = openStore(path);
   try {
+    if (action === 'audit') return await auditVerb(store, { askMints: values.offline !== true, timeoutMs: config.paymentTimeoutMs, json: values.json === true }, io);
     const wallet = createOperatorWallet(store);
     if (action === 'balance') {
       const rows = wallet.balance();
@@ -69,4 +77,17 @@ export function walletVerb(args: string[], io: CliIo): number {
   } finally {
     store.close();
   }
+}
+
+async function auditVerb(store: Store, options: { askMints: boolean; timeoutMs: number; json: boolean }, io: CliIo): Promise<number> {
+  const report = await auditWallet(store, options);
+  if (options.json) return io.out(JSON.stringify(report, null, 2)), report.ok ? 0 : 1;
+  const { totals } = report;
+  io.out(`${totals.payments} payments in the ledger; ${totals.checkedAtMint} proofs checked at their mints${options.askMints ? '' : ' (offline: none asked)'}`);
+  for (const [where, amount] of Object.entries(totals.received)) {
+    io.out(`${where}: received ${amount}, held ${totals.held[where] ?? 0}, drained ${totals.drained[where] ?? 0}`);
+  }
+  for (const finding of report.findings) io.out(`DOES NOT ADD UP: ${finding}`);
+  io.out(report.ok ? 'the books add up' : `${report.findings.length} thing(s) do not add up`);
+  return report.ok ? 0 : 1;
 }

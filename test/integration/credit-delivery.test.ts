@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CUSTOMERS, expectNotice, expectSession, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
+import { CUSTOMERS, expectBooksAddUp, expectNotice, expectSession, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
 // A booked credit must reach its MAC exactly once: whether the customer's retry or the recovery pass
 // gets there first, and whatever stopped tollkeeper between booking and delivering.
@@ -41,6 +41,7 @@ describe('a credit booked by recovery', () => {
     expect(h.ledger()).toHaveLength(1);
     expect(h.ledger()[0]!.deliveredAt).not.toBeNull();
     expect(h.authorizeCalls(alice.mac)).toBe(1);
+    await expectBooksAddUp(h);
   });
 
   it('reaches the MAC once when the retry and the recovery pass race', async () => {
@@ -52,6 +53,7 @@ describe('a credit booked by recovery', () => {
     expect(expectSession(retried, h.tk.identity.pubkey, alice.mac, 'bytes').allotment).toBe(4000);
     await expect.poll(() => h!.ledger()[0]!.deliveredAt).not.toBeNull();
     expect(await h.usage(alice.ip)).toBe('0/4000');
+    await expectBooksAddUp(h);
   });
 
   it('booked just before tollkeeper stopped (nothing delivered yet) is delivered at the next start, to each MAC', async () => {
@@ -72,6 +74,7 @@ describe('a credit booked by recovery', () => {
     await h.restart();
     expect(await h.usage(alice.ip)).toBe('0/4000');
     expect(await h.usage(bob.ip)).toBe('0/5000');
+    await expectBooksAddUp(h);
   });
 });
 
@@ -83,5 +86,6 @@ describe('a credit booked by its own payment', () => {
     await h.restart();
     await h.tk.recoveryPass();
     expect(await h.usage(alice.ip)).toBe('0/3000');
+    await expectBooksAddUp(h);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CUSTOMERS, expectNotice, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
+import { CUSTOMERS, expectBooksAddUp, expectNotice, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
 // A mint (or the proxy in front of it) that acts on a swap and then answers something other than the
 // signatures. Whatever it answers, the customer ends credited once or keeps their money.
@@ -30,6 +30,7 @@ describe('a 5xx answer to a swap the mint applied', () => {
     expect(h.balance()).toBe(4);
     expect(await h.usage(alice.ip)).toBe('0/4000');
     expect(await h.tk.redeemer.resolvePending()).toEqual([]);
+    await expectBooksAddUp(h);
   });
 
   it('502 while the mint cannot be asked either: 503, and the retry gets the session instead of token-spent', async () => {
@@ -50,6 +51,7 @@ describe('a 5xx answer to a swap the mint applied', () => {
     expect(h.ledger()).toMatchObject([{ mac: alice.mac, amount: 4, status: 'recovered' }]);
     expect(h.balance()).toBe(4);
     expect(h.authorizeCalls(alice.mac)).toBe(1);
+    await expectBooksAddUp(h);
   });
 });
 
@@ -68,6 +70,10 @@ describe('recovery answers that are not the last word', () => {
     expect(recovered.map((r) => ({ mac: r.mac, amount: r.credit.amount }))).toEqual([{ mac: alice.mac, amount: 5 }]);
     expect(h.ledger()).toMatchObject([{ mac: alice.mac, amount: 5, status: 'recovered' }]);
     expect(h.balance()).toBe(5);
+    // The recovery pass the timer runs delivers it.
+    await h.tk.recoveryPass();
+    await expectBooksAddUp(h);
+    expect(await h.usage(alice.ip)).toBe('0/5000');
   });
 
   it('a resent swap refused (11002) while the inputs are unspent: 503, not token-spent, and credited at the next pass', async () => {
@@ -86,5 +92,9 @@ describe('recovery answers that are not the last word', () => {
     expect(recovered.map((r) => ({ mac: r.mac, amount: r.credit.amount }))).toEqual([{ mac: alice.mac, amount: 6 }]);
     expect(h.ledger()).toMatchObject([{ mac: alice.mac, amount: 6, status: 'recovered' }]);
     expect(h.balance()).toBe(6);
+    // The recovery pass the timer runs delivers it.
+    await h.tk.recoveryPass();
+    await expectBooksAddUp(h);
+    expect(await h.usage(alice.ip)).toBe('0/6000');
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
-import { CUSTOMERS, expectNotice, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
+import { CUSTOMERS, expectBooksAddUp, expectNotice, expectSession, proofStates, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
 // The mint applies a swap but its answer never reaches tollkeeper (test mint fault
 // drop-swap-response). The customer's money is gone from their wallet either way, so they must be
@@ -9,8 +9,13 @@ import { CUSTOMERS, expectNotice, expectSession, proofStates, startHarness, type
 let h: Harness | undefined;
 afterEach(async () => {
   vi.useRealTimers();
-  await h?.close();
-  h = undefined;
+  try {
+    // Every case ends with the books adding up (ledger, proofs, deliveries, the mint's view).
+    if (h) await expectBooksAddUp(h);
+  } finally {
+    await h?.close();
+    h = undefined;
+  }
 });
 
 const alice = CUSTOMERS[0]!;

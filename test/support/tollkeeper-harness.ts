@@ -8,6 +8,7 @@ import { startTollkeeper, type Tollkeeper } from '../../src/app/tollkeeper.ts';
 import { parseConfig } from '../../src/config/parse-config.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import type { LedgerRow } from '../../src/store/ledger-repo.ts';
+import { auditWallet, type AuditReport } from '../../src/payment/wallet-audit.ts';
 import { silentLog } from './silent-log.ts';
 import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 
@@ -72,6 +73,8 @@ export interface Harness {
   /** Sum of unspent ecash the operator holds, over all mints. */
   balance(): number;
   ledger(): LedgerRow[];
+  /** `tollkeeper wallet audit` over this tollkeeper's store, asking the mint. */
+  audit(): Promise<AuditReport>;
   authorizeCalls(mac?: string): number;
   /** Stops tollkeeper and starts it again on the same data dir and gate, as after a crash or reboot. */
   restart(): Promise<void>;
@@ -128,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     balance: () => tk.wallet.balance().reduce((sum, row) => sum + row.amount, 0),
     ledger: () => tk.store.ledger.all(),
+    audit: () => auditWallet(tk.store, { timeoutMs: 5_000 }),
     authorizeCalls: (mac) => gate.callsOf('authorize').filter((c) => mac === undefined || c.mac === mac).length,
     async restart() {
       await tk.close();
@@ -179,4 +183,13 @@ export function expectSession(reply: Reply, pubkey: string, mac: string, metric:
 /** NUT-07 state of every proof in a token, as the mint's own books say. */
 export function proofStates(mint: TestMint, token: string): string[] {
   return getTokenMetadata(token).incompleteProofs.map((p) => mint.stateOf(p.secret));
+}
+
+/**
+ * Ends a fault test: the books add up (ledger, proofs, deliveries, the mint's view). Credits still
+ * on their way to a session (a recovery pass delivers them asynchronously) get a few seconds.
+ */
+export async function expectBooksAddUp(harness: Harness): Promise<AuditReport> {
+  await expect.poll(async () => (await harness.audit()).findings, { timeout: 5_000 }).toEqual([]);
+  return harness.audit();
 }

@@ -20,7 +20,7 @@ describe('tollkeeper CLI: help', () => {
   it('lists every verb and answers --help on each with exit 0', async () => {
     const top = await run('--help');
     expect(top.code).toBe(0);
-    for (const verb of ['demo', 'serve', 'sessions', 'close', 'wallet balance', 'wallet drain', 'config check']) expect(top.out).toContain(`tollkeeper ${verb}`);
+    for (const verb of ['demo', 'serve', 'sessions', 'close', 'wallet balance', 'wallet drain', 'wallet audit', 'config check']) expect(top.out).toContain(`tollkeeper ${verb}`);
     for (const argv of [['demo'], ['serve'], ['sessions'], ['close'], ['wallet'], ['wallet', 'drain'], ['config'], ['config', 'check']]) {
       const help = await run(...argv, '--help');
       expect({ argv, code: help.code }).toEqual({ argv, code: 0 });
@@ -103,6 +103,24 @@ describe('tollkeeper sessions, close and wallet against a running gateway', () =
     const refused = await run('sessions', '--config', noToken);
     expect(refused.code).toBe(1);
     expect(refused.err).toContain("no answer from the gateway's admin API at http://127.0.0.1:1");
+  });
+
+  it('wallet audit finds the books adding up (asking the mint, and offline), and exits 1 when they do not', async () => {
+    const audit = await run('wallet', 'audit', '--config', g.configFile);
+    expect(audit.out).toContain('1 payments in the ledger; 2 proofs checked at their mints');
+    expect(audit.out).toContain(`${normalizeMintUrl(g.mint.url)} sat: received 20, held 20, drained 0`);
+    expect(audit.out).toContain('the books add up');
+    expect(audit.code).toBe(0);
+    expect((await run('wallet', 'audit', '--offline', '--config', g.configFile)).code).toBe(0);
+
+    g.mint.setFault({ kind: 'down', mode: '503', paths: ['/v1/checkstate'] });
+    try {
+      const blind = await run('wallet', 'audit', '--json', '--config', g.configFile);
+      expect(blind.code).toBe(1);
+      expect(JSON.parse(blind.out)).toMatchObject({ ok: false, findings: [expect.stringContaining('could not be asked')] });
+    } finally {
+      g.mint.setFault(null);
+    }
   });
 
   it('wallet balance shows what the customer paid, and drain hands it out once', async () => {
