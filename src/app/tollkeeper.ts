@@ -6,7 +6,9 @@ import type { Credit } from '../../machines/domain.ts';
 import type { Config } from '../config/config.ts';
 import { Gateway } from '../engine/gateway.ts';
 import type { Gate } from '../gate/gate.ts';
+import { checkLanIpv6 } from '../gate/lan-ipv6.ts';
 import { parseMac } from '../gate/mac.ts';
+import { NdsctlRunner } from '../gate/ndsctl-runner.ts';
 import { buildApp } from '../http/app.ts';
 import type { MacResolver } from '../http/deps.ts';
 import type { HttpLimits } from '../http/http-limits.ts';
@@ -23,6 +25,7 @@ import type { LiveView } from '../live/live-view.ts';
 import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { gateFromConfig } from './gate-from-config.ts';
+import { logLanIpv6 } from './lan-ipv6-warning.ts';
 
 export const TIPS = ['1', '2'] as const;
 const RESOLVE_PENDING_EVERY_MS = 30_000;
@@ -186,6 +189,14 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     log.info({ url, gate: gate.kind, metric: config.metric }, 'tollkeeper listening');
   } else {
     await app.ready();
+  }
+  if (config.gate.kind === 'ndsctl' && !options.gate) {
+    // Through the gate's own command prefix, so an ssh gate is checked on the router; it never holds up the start.
+    const host = new NdsctlRunner({ command: config.gate.command, timeoutMs: config.gate.timeoutMs, retry: { attempts: 1 } });
+    void checkLanIpv6(host, config.gate.lanInterface).then((finding) => {
+      ops.noteLanIpv6(finding);
+      logLanIpv6(finding, log.child({ component: 'gate' }));
+    });
   }
   let adminUrl: string | null = null;
   if (options.admin && options.listen !== false) {

@@ -15,6 +15,8 @@ export type GateConfig =
       command: string[];
       counters: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
       timeoutMs: number;
+      /** The captive LAN's interface on the gateway host (OpenNDS's GatewayInterface), checked at start for forwarded IPv6. */
+      lanInterface: string;
     }
   | { kind: 'simulated' };
 
@@ -61,7 +63,7 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG: Config = {
   listen: { host: '0.0.0.0', port: 2121 },
   dataDir: './data',
-  gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'auto', timeoutMs: 10_000 },
+  gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'auto', timeoutMs: 10_000, lanInterface: 'br-lan' },
   metric: 'bytes',
   stepSize: 1_048_576,
   mints: [],

@@ -1,4 +1,5 @@
 import { type Config, ConfigError, type ConfigProblem, DEFAULT_CONFIG, type GateConfig, type MintConfig } from './config.ts';
+import { isInterfaceName } from '../gate/lan-ipv6.ts';
 
 type Json = Record<string, unknown>;
 
@@ -133,7 +134,15 @@ function readGate(r: Reader, value: unknown): GateConfig {
     command,
     counters: r.oneOf('gate.counters', gate.counters, ['auto', 'iptables', 'nft', 'ndsctl-json'] as const, 'auto'),
     timeoutMs: r.integer('gate.timeoutMs', gate.timeoutMs, 10_000, 100),
+    lanInterface: readLanInterface(r, gate.lanInterface),
   };
+}
+
+/** Passed to `ip` and into a /proc path on the gateway host, maybe through ssh's remote shell: a plain interface name only. */
+function readLanInterface(r: Reader, value: unknown): string {
+  const name = r.string('gate.lanInterface', value, 'br-lan');
+  if (!isInterfaceName(name)) r.fail('gate.lanInterface', `is ${JSON.stringify(name)}`, 'a network interface name such as "br-lan" (letters, digits, _ . @ -; at most 15)');
+  return name;
 }
 
 const MINT_KEYS = ['url', 'unit', 'pricePerStep', 'minSteps'];

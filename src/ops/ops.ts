@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { GatewayApi } from '../engine/gateway-api.ts';
 import type { Gate } from '../gate/gate.ts';
+import type { LanIpv6Finding } from '../gate/lan-ipv6.ts';
 import type { HttpLimits } from '../http/http-limits.ts';
 import type { Store } from '../store/store.ts';
 import { buildAdminApp } from './admin-app.ts';
@@ -8,7 +9,7 @@ import { loadOrCreateAdminToken } from './admin-token.ts';
 import { EngineMetrics, type TickReport } from './engine-metrics.ts';
 import { ledgerMetrics } from './ledger-metrics.ts';
 import { MeasuredGate } from './measured-gate.ts';
-import { renderMetrics } from './prometheus.ts';
+import { type MetricFamily, renderMetrics } from './prometheus.ts';
 import type { Metric, SessionSummary } from '../../machines/domain.ts';
 
 export interface OpsOptions {
@@ -26,14 +27,28 @@ export interface Ops {
   adminApp(deps: { gateway: Pick<GatewayApi, 'sessions' | 'close'>; store: Store; limits?: Partial<HttpLimits> }): FastifyInstance;
   /** The Prometheus text /metrics serves (after adminApp). */
   metricsText(): string;
+  /** What the start-up check found about IPv6 on the captive LAN. */
+  noteLanIpv6(finding: LanIpv6Finding): void;
+}
+
+/** 1 when the LAN forwards IPv6 around the portal, 0 when it does not; absent when not checked or unknown. */
+function lanIpv6Metric(finding: LanIpv6Finding | null): MetricFamily[] {
+  if (finding === null || finding.status === 'unknown') return [];
+  return [{
+    name: 'tollkeeper_lan_ipv6_forwarded',
+    help: 'Whether the captive LAN forwards IPv6 around the portal (checked at start): such traffic is neither gated nor metered.',
+    type: 'gauge',
+    samples: [{ labels: { interface: finding.lan }, value: finding.status === 'forwarded' ? 1 : 0 }],
+  }];
 }
 
 export function createOps(options: OpsOptions): Ops {
   const engine = new EngineMetrics(options.metric);
   let measured: MeasuredGate | null = null;
   let store: Store | null = null;
+  let lanIpv6: LanIpv6Finding | null = null;
   const metricsText = () =>
-    renderMetrics([...engine.metrics(), ...(measured?.metrics() ?? []), ...(store ? ledgerMetrics(store) : [])]);
+    renderMetrics([...engine.metrics(), ...(measured?.metrics() ?? []), ...(store ? ledgerMetrics(store) : []), ...lanIpv6Metric(lanIpv6)]);
   return {
     measure(gate) {
       measured = gate instanceof MeasuredGate ? gate : new MeasuredGate(gate);
@@ -52,5 +67,8 @@ export function createOps(options: OpsOptions): Ops {
       });
     },
     metricsText,
+    noteLanIpv6(finding) {
+      lanIpv6 = finding;
+    },
   };
 }

@@ -53,6 +53,13 @@ describe('parseConfig', () => {
     expect(problems).toHaveLength(9);
   });
 
+  it('takes gate.lanInterface only as a plain interface name (it reaches ip, a /proc path and maybe a remote shell)', () => {
+    expect(parseConfig({ mints: [MINT], gate: { lanInterface: 'wlan0-1' } }).gate).toMatchObject({ lanInterface: 'wlan0-1' });
+    expect(problemsOf(() => parseConfig({ mints: [MINT], gate: { lanInterface: 'br-lan;reboot' } }))).toEqual([
+      { key: 'gate.lanInterface', problem: 'is "br-lan;reboot"', expected: expect.stringMatching(/^a network interface name/) },
+    ]);
+  });
+
   it('requires at least one mint', () => {
     expect(problemsOf(() => parseConfig({}))).toEqual([{ key: 'mints', problem: 'is empty', expected: 'at least one accepted mint' }]);
   });
