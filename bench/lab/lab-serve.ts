@@ -7,6 +7,8 @@ export interface BenchServeSettings {
   stepSize: number;
   /** Tick policy: {minMs:2000,maxMs:2000} is the fixed 2 s tick; the default is adaptive. */
   poll?: { minMs: number; maxMs: number };
+  /** Who cuts data sessions; the default is tollkeeper's own (`auto`: the kernel quota in the lab). */
+  enforce?: 'auto' | 'nft-quota' | 'deauth';
 }
 
 export interface BenchServe {

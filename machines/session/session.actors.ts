@@ -5,6 +5,8 @@ import type { Baseline, FinalReading, GateBackstop } from './session.types.ts';
 export interface OpenGateInput {
   mac: string;
   limits: BackstopLimits;
+  /** Bytes the client may pass from this opening on (a data session), or null (a time session); for a gate that enforces a kernel quota. */
+  allowance?: number | null;
 }
 
 /** How the gate answered an authorisation, and the limits it was asked to enforce from then on. */

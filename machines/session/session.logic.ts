@@ -99,6 +99,11 @@ export function backstopFor(context: SessionContext, now: number, policy: Backst
   return { sessionMinutes: 0, downloadQuotaKB: quota, uploadQuotaKB: quota };
 }
 
+/** What a data session may still use from a (re)opening on, whose counters start at 0; null for a time session. */
+export function allowanceAtOpening(context: Pick<SessionContext, 'metric' | 'allotment' | 'carriedUsage'>): number | null {
+  return context.metric === 'bytes' ? Math.max(0, context.allotment - context.carriedUsage) : null;
+}
+
 /**
  * A time session's deadline counts from when the gate opened, after the authorisation its backstop
  * counts from, so a top-up that exactly fills the headroom would look a few ms too long.

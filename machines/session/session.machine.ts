@@ -1,6 +1,6 @@
 import { assertEvent } from 'xstate';
 import { headPayment, initialSessionContext } from './session.context.ts';
-import { backstopFor } from './session.logic.ts';
+import { allowanceAtOpening, backstopFor } from './session.logic.ts';
 import { sessionSetup } from './session.setup.ts';
 import type { Credit, Metric, PaymentRequest, RedeemInput } from '../domain.ts';
 import type { Clock, FinalReading, SessionContext, SessionEvent } from './session.types.ts';
@@ -140,7 +140,7 @@ export function createSessionMachine(now: Clock) {
             invoke: {
               id: 'openGate',
               src: 'openGate',
-              input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, now()) }),
+              input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, now()), allowance: allowanceAtOpening(context) }),
               onDone: {
                 target: 'measuringBaseline',
                 actions: ['resetAttempts', { type: 'recordBackstop', params: ({ event }) => ({ opened: event.output }) }],

@@ -24,7 +24,7 @@ import { createInspectionHub } from '../live/inspection-hub.ts';
 import type { LiveView } from '../live/live-view.ts';
 import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
-import { gateFromConfig } from './gate-from-config.ts';
+import { gateFromConfig, prepareGate } from './gate-from-config.ts';
 import { logLanIpv6 } from './lan-ipv6-warning.ts';
 
 export const TIPS = ['1', '2'] as const;
@@ -108,7 +108,9 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     deliveries,
   });
   const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
-  const gate = ops.measure(options.gate ?? gateFromConfig(config.gate));
+  const innerGate = options.gate ?? gateFromConfig(config.gate);
+  await prepareGate(innerGate, log);
+  const gate = ops.measure(innerGate);
   const inspectUrl = options.inspectUrl ?? config.inspectUrl;
   const hub = config.liveView.enabled || inspectUrl ? createInspectionHub() : null;
   // The inspector and the live view (Graphviz WASM) load only when switched on.

@@ -14,6 +14,8 @@ export type GateConfig =
       /** argv prefix that runs ndsctl, e.g. ["ndsctl"] or ["ssh", "root@router", "ndsctl"]. */
       command: string[];
       counters: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
+      /** Who cuts a data session at its allotment: a kernel quota (`nft-quota`), `deauth` after a reading, or `auto` (the quota when nft works). */
+      enforce: 'auto' | 'nft-quota' | 'deauth';
       timeoutMs: number;
       /** The captive LAN's interface on the gateway host (OpenNDS's GatewayInterface), checked at start for forwarded IPv6. */
       lanInterface: string;
@@ -63,7 +65,7 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG: Config = {
   listen: { host: '0.0.0.0', port: 2121 },
   dataDir: './data',
-  gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'auto', timeoutMs: 10_000, lanInterface: 'br-lan' },
+  gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'auto', enforce: 'auto', timeoutMs: 10_000, lanInterface: 'br-lan' },
   metric: 'bytes',
   stepSize: 1_048_576,
   mints: [],

@@ -133,6 +133,7 @@ function readGate(r: Reader, value: unknown): GateConfig {
     kind,
     command,
     counters: r.oneOf('gate.counters', gate.counters, ['auto', 'iptables', 'nft', 'ndsctl-json'] as const, 'auto'),
+    enforce: r.oneOf('gate.enforce', gate.enforce, ['auto', 'nft-quota', 'deauth'] as const, 'auto'),
     timeoutMs: r.integer('gate.timeoutMs', gate.timeoutMs, 10_000, 100),
     lanInterface: readLanInterface(r, gate.lanInterface),
   };

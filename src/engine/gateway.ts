@@ -14,6 +14,7 @@ import { MeterPlan } from './meter-plan.ts';
 import { meterActor, toMeterReading } from './meter.ts';
 import { guardedGate, guardedRedeemer, OperationGuard } from './operation-guard.ts';
 import { payOutcome } from './pay-outcome.ts';
+import { QuotaSync } from './quota-sync.ts';
 import { restoreRoot, type RestoreReport } from './persistence/restore.ts';
 import { SessionPersister } from './persistence/session-persister.ts';
 import { GateReconciler, type ReconcileReport } from './reconcile.ts';
@@ -48,6 +49,7 @@ export class Gateway implements GatewayApi {
   private readonly reconciler: GateReconciler | null;
   private readonly plan: MeterPlan;
   private readonly watch: SessionWatch;
+  private readonly quotaSync: QuotaSync;
   private stopped = false;
   private shuttingDown = false;
   private idleReconcile: NodeJS.Timeout | undefined;
@@ -63,6 +65,7 @@ export class Gateway implements GatewayApi {
     const sessionOf = (mac: string) => this.sessionRef(mac)?.getSnapshot();
     const everyReadings = options.reconcileEveryTicks ?? 5;
     this.reconciler = reconciling ? new GateReconciler({ gate, sessionOf, sessions: () => this.snapshots(), log: this.log, everyReadings }) : null;
+    this.quotaSync = new QuotaSync({ gate, sessionOf, log: this.log });
     this.plan = new MeterPlan(this.tickPolicy, () => this.root.getSnapshot().context.reading, () => this.snapshots());
     if (options.persistence) {
       const { snapshots, checkpointMs = 5_000, creditsWritten } = options.persistence;
@@ -76,7 +79,10 @@ export class Gateway implements GatewayApi {
     this.watch = new SessionWatch({
       log: this.log,
       persister: this.persister,
-      onMetering: (ref) => this.root.send({ type: 'meter.replan', withinMs: this.plan.firstReadWithin(ref.getSnapshot().context) }),
+      onMetering: (ref) => {
+        this.root.send({ type: 'meter.replan', withinMs: this.plan.firstReadWithin(ref.getSnapshot().context) });
+        this.quotaSync.request(ref.getSnapshot().context.mac);
+      },
     });
     const session = createSessionMachine(() => Date.now()).provide({ actors: sessionEffects({ gate, redeemer: this.redeemer, readAll: this.readAll }) });
     const meter = meterActor({
@@ -115,10 +121,15 @@ export class Gateway implements GatewayApi {
     // XState does not re-arm `after` timers of restored snapshots: each waiting state re-enters.
     for (const mac of macs) this.sessionRef(mac)?.send({ type: 'session.resume' });
     if (!this.reconciler) return this;
-    this.startup = this.reconcile().catch((err: unknown) => {
-      this.log.warn({ err }, 'start-up reconciliation with the gate failed; the meter retries');
-      return null;
-    });
+    this.startup = this.reconcile()
+      .then(async (report) => {
+        await this.quotaSync.prune(this.snapshots());
+        return report;
+      })
+      .catch((err: unknown) => {
+        this.log.warn({ err }, 'start-up reconciliation with the gate failed; the meter retries');
+        return null;
+      });
     this.scheduleIdleReconcile();
     return this;
   }
@@ -237,6 +248,7 @@ export class Gateway implements GatewayApi {
 
   private afterTick(): void {
     this.persister?.checkpoint();
+    void this.quotaSync.flush();
     const reading = this.root.getSnapshot().context.reading;
     if (reading && !this.stopped) this.reconciler?.afterReading(reading);
   }

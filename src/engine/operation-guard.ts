@@ -41,7 +41,13 @@ export class OperationGuard {
 export function guardedGate(gate: Gate, guard: OperationGuard): Gate {
   return {
     kind: gate.kind,
-    authorize: (mac, limits) => guard.run(() => gate.authorize(mac, limits)),
+    get enforcement() {
+      return gate.enforcement;
+    },
+    authorize: (mac, limits, allowance) => guard.run(() => gate.authorize(mac, limits, allowance)),
+    setAllowance: (mac, allowance) => guard.run(async () => gate.setAllowance?.(mac, allowance)),
+    setDeadline: (mac, endsAtMs) => guard.run(async () => gate.setDeadline?.(mac, endsAtMs)),
+    pruneQuotas: (keep) => guard.run(async () => (await gate.pruneQuotas?.(keep)) ?? []),
     deauthorize: (mac) => guard.run(() => gate.deauthorize(mac)),
     readClient: (mac) => guard.run(() => gate.readClient(mac)),
     readAll: () => guard.run(() => gate.readAll()),

@@ -21,14 +21,23 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
     ),
     openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
       const since = Date.now();
-      const outcome = await gate.authorize(parseMac(input.mac), input.limits);
-      return { outcome, backstop: { ...input.limits, since } };
+      if (gate.enforcement !== 'nft-quota') {
+        return { outcome: await gate.authorize(parseMac(input.mac), input.limits), backstop: { ...input.limits, since } };
+      }
+      // The kernel quota is the data session's backstop: OpenNDS's own quota would only force a
+      // renewal (a deauth and an auth) at a top-up beyond it.
+      const allowance = input.allowance ?? null;
+      const limits = allowance === null ? input.limits : { ...input.limits, downloadQuotaKB: 0, uploadQuotaKB: 0 };
+      const outcome = await gate.authorize(parseMac(input.mac), limits, allowance);
+      return { outcome, backstop: { ...limits, since } };
     }),
     readBaseline: fromPromise<Baseline, GateInput>(async ({ input }) => {
       const mac = parseMac(input.mac);
       const reading = await readAll();
       const client = reading.clients.get(mac);
       if (!client?.authenticated) throw new GateError('not-found', `the gate does not list ${mac} as authorised yet`);
+      // The quota's counters were installed at 0 just before the gate opened: every byte since is this opening's.
+      if (reading.source === 'nft-quota') return { download: 0, upload: 0, source: reading.source };
       return { download: client.download, upload: client.upload, source: reading.source };
     }),
     closeGate: fromPromise(({ input }: { input: GateInput }) => gate.deauthorize(parseMac(input.mac))),

@@ -15,10 +15,25 @@ export interface GateReading {
   source: string;
 }
 
+/** Who cuts a data session at its allotment: the kernel's quota, or a deauth after a reading showed it used up. */
+export type Enforcement = 'nft-quota' | 'deauth';
+
 export interface Gate {
   readonly kind: string;
-  /** Opens the gate for a MAC. An already-authorised client is not an error: it answers `already-open`. */
-  authorize(mac: Mac, limits: BackstopLimits): Promise<AuthorizeOutcome>;
+  /** Absent: `deauth`. */
+  readonly enforcement?: Enforcement;
+  /**
+   * Opens the gate for a MAC. An already-authorised client is not an error: it answers `already-open`.
+   * Under a kernel quota, `allowance` is the bytes the client may pass from now on (null: a time
+   * session, counted but not cut), installed before the gate opens, with its counters from 0.
+   */
+  authorize(mac: Mac, limits: BackstopLimits, allowance?: number | null): Promise<AuthorizeOutcome>;
+  /** Kernel quota only: the client may pass `allowance` bytes in all since its gate opened (a top-up). */
+  setAllowance?(mac: Mac, allowance: number): Promise<void>;
+  /** Kernel quota only: a time session's client is cut by the kernel from `endsAtMs` on. */
+  setDeadline?(mac: Mac, endsAtMs: number): Promise<void>;
+  /** Kernel quota only: removes the quotas of every client not in `keep` (at start). */
+  pruneQuotas?(keep: ReadonlySet<Mac>): Promise<Mac[]>;
   /** Closes the gate for a MAC. An unknown client answers `not-found` (already closed). */
   deauthorize(mac: Mac): Promise<DeauthorizeOutcome>;
   /** Counters of one client, or null when the gate does not know it. */

@@ -1,12 +1,14 @@
 import { parseClientJson, parseClientListJson, NdsctlOutputError, type NdsClient, type NdsDialect } from './dialect.ts';
 import { parseFirewallCounters, FirewallOutputError, type CounterSource } from './firewall-counters.ts';
-import { GateError, type ClientReading, type Gate, type GateReading } from './gate.ts';
+import { GateError, type ClientReading, type Enforcement, type Gate, type GateReading } from './gate.ts';
+import { KernelQuota } from './kernel-quota.ts';
 import { parseMac, type Mac } from './mac.ts';
 import { classifyAuthReply, classifyDeauthReply } from './ndsctl-replies.ts';
 import { NdsctlRunner, type CommandResult, type NdsctlRunnerOptions } from './ndsctl-runner.ts';
 import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../machines/domain.ts';
 
 export type CountersMode = 'auto' | CounterSource | 'ndsctl-json';
+export type EnforceMode = 'auto' | Enforcement;
 
 export interface NdsctlGateOptions extends NdsctlRunnerOptions {
   /** Known dialect; `auto` learns it from the first `ndsctl json` output. */
@@ -26,6 +28,12 @@ export interface NdsctlGateOptions extends NdsctlRunnerOptions {
   /** After no firewall source worked, how long before trying them again. */
   redetectAfterMs?: number;
   now?: () => number;
+  /**
+   * Who cuts data sessions: `nft-quota` (a kernel quota per client in tollkeeper's own nftables
+   * table), `deauth` (ndsctl deauth after a reading), or `auto`: the quota when `prepare()` finds
+   * nft usable. Default `deauth`.
+   */
+  enforce?: EnforceMode;
 }
 
 const CUSTOM_PATTERN = /^[A-Za-z0-9_.=-]{1,64}$/;
@@ -68,9 +76,16 @@ export class NdsctlGate implements Gate {
   private readonly redetectAfterMs: number;
   private readonly listTimeoutMs: number;
   private readonly now: () => number;
+  private readonly enforce: EnforceMode;
+  private readonly kernelQuota: KernelQuota;
+  private enforcementInUse: Enforcement = 'deauth';
+  /** Why `auto` fell back to `deauth`, for the start-up log. */
+  kernelQuotaUnavailable: string | undefined;
 
   constructor(options: NdsctlGateOptions = {}) {
     this.runner = new NdsctlRunner(options);
+    this.enforce = options.enforce ?? 'deauth';
+    this.kernelQuota = new KernelQuota(this.runner);
     this.dialectKnown = options.dialect === 'auto' ? undefined : options.dialect;
     this.countersMode = options.counters ?? 'auto';
     this.iptablesCommand = options.iptablesCommand ?? ['iptables'];
@@ -87,6 +102,27 @@ export class NdsctlGate implements Gate {
     this.now = options.now ?? Date.now;
   }
 
+  get enforcement(): Enforcement {
+    return this.enforcementInUse;
+  }
+
+  /**
+   * Chooses the enforcement: creates tollkeeper's nftables table (keeping the clients it holds) when
+   * the quota is wanted. `auto` falls back to `deauth` when nft is missing or not permitted.
+   */
+  async prepare(): Promise<Enforcement> {
+    if (this.enforce === 'deauth') return (this.enforcementInUse = 'deauth');
+    try {
+      await this.kernelQuota.ensureTable();
+      this.kernelQuotaUnavailable = undefined;
+      return (this.enforcementInUse = 'nft-quota');
+    } catch (error) {
+      if (this.enforce === 'nft-quota') throw error;
+      this.kernelQuotaUnavailable = error instanceof Error ? error.message : String(error);
+      return (this.enforcementInUse = 'deauth');
+    }
+  }
+
   /** The dialect, once configured or seen in an `ndsctl json` answer. */
   get dialect(): NdsDialect | undefined {
     return this.dialectKnown;
@@ -100,8 +136,40 @@ export class NdsctlGate implements Gate {
     return this.detected;
   }
 
-  async authorize(macInput: Mac, limits: BackstopLimits): Promise<AuthorizeOutcome> {
+  async authorize(macInput: Mac, limits: BackstopLimits, allowance?: number | null): Promise<AuthorizeOutcome> {
     const mac = parseMac(macInput);
+    if (this.enforcementInUse !== 'nft-quota' || allowance === undefined) return this.ndsctlAuth(mac, limits);
+    // The quota goes in before the gate opens, so no byte passes uncounted. Its downloads are matched
+    // by address: the one the table already holds for a client re-opened (the gate restarted and
+    // lists it no more), else the gate's; each reading moves it if the gate's changes. A client
+    // OpenNDS does not list yet (preemptive authorisation) has no address until it is authorised.
+    const ip = (await this.kernelQuota.read()).get(mac)?.ip ?? (await this.readClient(mac))?.ip;
+    if (ip !== undefined) await this.kernelQuota.install(mac, ip, allowance);
+    const outcome = await this.ndsctlAuth(mac, limits);
+    if (ip === undefined) {
+      const opened = (await this.readClient(mac))?.ip;
+      if (opened === undefined) throw new GateError('failed', `the gate lists no IPv4 address for ${mac}, so its quota cannot be installed`);
+      await this.kernelQuota.install(mac, opened, allowance);
+    }
+    return outcome;
+  }
+
+  async setAllowance(macInput: Mac, allowance: number): Promise<void> {
+    if (this.enforcementInUse !== 'nft-quota') return;
+    await this.kernelQuota.setAllowance(parseMac(macInput), allowance);
+  }
+
+  async setDeadline(macInput: Mac, endsAtMs: number): Promise<void> {
+    if (this.enforcementInUse !== 'nft-quota') return;
+    await this.kernelQuota.setDeadline(parseMac(macInput), endsAtMs);
+  }
+
+  async pruneQuotas(keep: ReadonlySet<Mac>): Promise<Mac[]> {
+    if (this.enforcementInUse !== 'nft-quota') return [];
+    return this.kernelQuota.prune(keep);
+  }
+
+  private async ndsctlAuth(mac: Mac, limits: BackstopLimits): Promise<AuthorizeOutcome> {
     const result = await this.runner.ndsctl(['auth', ...this.authArguments(mac, limits)]);
     if (classifyAuthReply(result.exitCode, result.stdout) === 'authenticated') return 'authorized';
     // OpenNDS and NoDogSplash both refuse to re-authenticate an Authenticated client.
@@ -119,11 +187,17 @@ export class NdsctlGate implements Gate {
     const mac = parseMac(macInput);
     const result = await this.runner.ndsctl(['deauth', mac]);
     const reply = classifyDeauthReply(result.exitCode, result.stdout);
-    if (reply === 'deauthenticated') return 'closed';
-    if (reply === 'not-found') return 'not-found';
+    if (reply === 'deauthenticated' || reply === 'not-found') {
+      // Only once the gate is closed: until then the quota is what holds the customer to the allotment.
+      if (this.enforcementInUse === 'nft-quota') await this.kernelQuota.remove(mac);
+      return reply === 'deauthenticated' ? 'closed' : 'not-found';
+    }
     // Anything else: only the gate's own list can tell whether the client is still open.
     const current = await this.readClient(mac);
-    if (!current?.authenticated) return 'not-found';
+    if (!current?.authenticated) {
+      if (this.enforcementInUse === 'nft-quota') await this.kernelQuota.remove(mac);
+      return 'not-found';
+    }
     throw new GateError('failed', `ndsctl deauth ${mac} failed: ${(result.stdout || result.stderr).trim()}`, {
       exitCode: result.exitCode,
       stdout: result.stdout,
@@ -147,7 +221,31 @@ export class NdsctlGate implements Gate {
     return toReading(client);
   }
 
+  /**
+   * Every client the gate lists as authorised. Under the kernel quota their counters are what the
+   * kernel counted for them since their quota was installed (0 for a client without one). For a
+   * data session that is the quota's own consumption, both directions in one figure (reported as
+   * upload), so a tripped quota reads as its whole allowance: what it delivered falls short of it
+   * by less than the packet it dropped. Counters and quota are listed one after the other, so only
+   * the quota's figure grows with every packet in the order the kernel counts them.
+   */
   async readAll(): Promise<GateReading> {
+    const reading = await this.readGate();
+    if (this.enforcementInUse !== 'nft-quota') return reading;
+    const delivered = await this.kernelQuota.read();
+    const clients = new Map<Mac, ClientReading>();
+    for (const [mac, client] of reading.clients) {
+      const counted = delivered.get(mac);
+      if (counted?.ip && client.ip && counted.ip !== client.ip) await this.kernelQuota.moveAddress(mac, counted.ip, client.ip);
+      const counters = counted?.quota
+        ? { download: 0, upload: counted.quota.used }
+        : { download: counted?.download ?? 0, upload: counted?.upload ?? 0 };
+      clients.set(mac, { ...client, ...counters });
+    }
+    return { at: reading.at, clients, source: 'nft-quota' };
+  }
+
+  private async readGate(): Promise<GateReading> {
     const source = await this.counterSourceForTick();
     if (source) {
       try {

@@ -34,6 +34,8 @@ export interface RunOptions {
   /** Exit codes meaning "locked, try again later". */
   retryExitCodes?: readonly number[];
   timeoutMs?: number;
+  /** Written to the command's standard input (an `nft -f /dev/stdin` script); none by default. */
+  input?: string;
 }
 
 export const DEFAULT_NDSCTL_COMMAND: readonly string[] = ['ndsctl'];
@@ -99,7 +101,7 @@ export class NdsctlRunner {
     let last: CommandResult | undefined;
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, this.retry, this.random));
-      last = await this.runOnce(argv, options.timeoutMs ?? this.timeoutMs);
+      last = await this.runOnce(argv, options.timeoutMs ?? this.timeoutMs, options.input);
       if (!retryable.includes(last.exitCode)) return last;
     }
     throw new GateError('busy', `${argv.join(' ')}: still busy after ${this.retry.attempts} attempts`, {
@@ -110,12 +112,12 @@ export class NdsctlRunner {
     });
   }
 
-  private async runOnce(argv: string[], timeoutMs: number): Promise<CommandResult> {
+  private async runOnce(argv: string[], timeoutMs: number, input: string | undefined): Promise<CommandResult> {
     const [file, ...args] = argv as [string, ...string[]];
     const result = await execa(file, args, {
       reject: false,
       shell: false,
-      stdin: 'ignore',
+      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
       timeout: timeoutMs,
       killSignal: 'SIGTERM',
       forceKillAfterDelay: 1000,

@@ -1,10 +1,10 @@
-import { GateError, type Gate } from '../gate/gate.ts';
+import { GateError, type Enforcement, type Gate } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
 import { Histogram, type MetricFamily } from './prometheus.ts';
 import type { BackstopLimits } from '../../machines/domain.ts';
 
-type Operation = 'authorize' | 'deauthorize' | 'readClient' | 'readAll';
-const OPERATIONS: readonly Operation[] = ['authorize', 'deauthorize', 'readClient', 'readAll'];
+type Operation = 'authorize' | 'deauthorize' | 'readClient' | 'readAll' | 'setAllowance' | 'setDeadline';
+const OPERATIONS: readonly Operation[] = ['authorize', 'deauthorize', 'readClient', 'readAll', 'setAllowance', 'setDeadline'];
 /** Seconds; ndsctl answers in milliseconds when healthy and in seconds when OpenNDS is busy. */
 const LATENCY_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -23,8 +23,26 @@ export class MeasuredGate implements Gate {
     return this.inner.kind;
   }
 
-  authorize(mac: Mac, limits: BackstopLimits) {
-    return this.measure('authorize', () => this.inner.authorize(mac, limits));
+  get enforcement(): Enforcement {
+    return this.inner.enforcement ?? 'deauth';
+  }
+
+  authorize(mac: Mac, limits: BackstopLimits, allowance?: number | null) {
+    return this.measure('authorize', () => this.inner.authorize(mac, limits, allowance));
+  }
+
+  async setAllowance(mac: Mac, allowance: number): Promise<void> {
+    const inner = this.inner;
+    if (inner.setAllowance) await this.measure('setAllowance', () => inner.setAllowance!(mac, allowance));
+  }
+
+  async setDeadline(mac: Mac, endsAtMs: number): Promise<void> {
+    const inner = this.inner;
+    if (inner.setDeadline) await this.measure('setDeadline', () => inner.setDeadline!(mac, endsAtMs));
+  }
+
+  async pruneQuotas(keep: ReadonlySet<Mac>): Promise<Mac[]> {
+    return (await this.inner.pruneQuotas?.(keep)) ?? [];
   }
 
   deauthorize(mac: Mac) {
@@ -41,6 +59,12 @@ export class MeasuredGate implements Gate {
 
   metrics(): MetricFamily[] {
     return [
+      {
+        name: 'tollkeeper_gate_enforcement',
+        help: 'Who cuts a data session at its allotment: 1 on the mode in use (nft-quota: the kernel; deauth: ndsctl after a reading).',
+        type: 'gauge',
+        samples: (['nft-quota', 'deauth'] as const).map((mode) => ({ labels: { mode }, value: this.enforcement === mode ? 1 : 0 })),
+      },
       {
         name: 'tollkeeper_gate_calls_total',
         help: 'Calls to the gate (ndsctl or simulated), by operation.',

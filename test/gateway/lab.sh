@@ -88,7 +88,7 @@ flavour_ok() { [[ $LAB_OPENNDS == 9 || $LAB_OPENNDS == 10 ]] || die "LAB_OPENNDS
 cmd_install() {
   need_root
   flavour_ok
-  local pkgs=(opennds iptables iproute2 iputils-ping curl procps)
+  local pkgs=(opennds iptables nftables iproute2 iputils-ping curl procps)
   if [[ $LAB_OPENNDS == 10 ]]; then pkgs=(debootstrap iproute2 iputils-ping curl procps util-linux); fi
   local missing=()
   for p in "${pkgs[@]}"; do

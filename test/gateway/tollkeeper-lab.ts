@@ -12,7 +12,7 @@ import { finalizeEvent, generateSecretKey, type NostrEvent } from 'nostr-tools/p
 import type { Mac } from '../../src/gate/mac.ts';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
-  bytesUrl, downloadDetail, type DownloadResult, GATE_COMMAND_IN_GATEWAY, inClient, LAB_CLIENTS, LAB_GATEWAY, LAB_LEASES_FILE, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labUp, ndsctl,
+  bytesUrl, downloadDetail, type DownloadResult, GATE_COMMAND_IN_GATEWAY, inClient, inGatewayTools, LAB_CLIENTS, LAB_GATEWAY, LAB_LEASES_FILE, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labUp, ndsctl,
 } from './lab.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -91,6 +91,8 @@ export interface LabTollkeeperConfig {
   poll?: { minMs: number; maxMs: number };
   /** Counter source; `auto` (the default) finds iptables (OpenNDS 9.10) or nft (10) in the lab. */
   counters?: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
+  /** Who cuts data sessions; `auto` (the default) installs the kernel quota, as nft works in the lab. */
+  enforce?: 'auto' | 'nft-quota' | 'deauth';
   /** Reuse the dir (config and data) of an earlier, killed tollkeeper instead of a fresh one: a restart. */
   dir?: string;
 }
@@ -115,7 +117,7 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
     JSON.stringify({
       listen: { host: LAB_GATEWAY.lanIp, port: LAB_GATEWAY.enginePort },
       dataDir: join(dir, 'data'),
-      gate: { kind: 'ndsctl', command: [...GATE_COMMAND_IN_GATEWAY], counters: settings.counters ?? 'auto' },
+      gate: { kind: 'ndsctl', command: [...GATE_COMMAND_IN_GATEWAY], counters: settings.counters ?? 'auto', enforce: settings.enforce ?? 'auto' },
       metric: settings.metric,
       stepSize: settings.stepSize,
       mints: [{ url: LAB_MINT_URL, unit: 'sat', pricePerStep: settings.pricePerStep ?? 1, minSteps: settings.minSteps ?? 1 }],
@@ -316,4 +318,33 @@ export async function buy(n: number, steps: number): Promise<NostrEvent> {
 export function downloadUntilCut(n: number, size: number, paceBytesPerSecond?: number): Promise<DownloadResult> {
   const url = paceBytesPerSecond ? `${bytesUrl(size)}?rate=${paceBytesPerSecond}` : bytesUrl(size);
   return downloadDetail(n, url, { maxTimeSeconds: 60, curlArgs: ['--speed-limit', '1000', '--speed-time', '2'] });
+}
+
+/**
+ * The IP bytes the gateway forwards to and from client `n` once tollkeeper's quota has let them
+ * through, counted by the test's own nftables table (`inet tklab`, forward hook after tollkeeper's),
+ * so overshoot is measured by the kernel, not by the code under test.
+ */
+export async function watchForwardedBytes(n: number): Promise<{ read(): Promise<number>; remove(): Promise<void> }> {
+  const client = LAB_CLIENTS[n - 1]!;
+  const script = [
+    'add table inet tklab',
+    'delete table inet tklab',
+    'add table inet tklab',
+    'add chain inet tklab forward { type filter hook forward priority filter + 20; policy accept; }',
+    `add rule inet tklab forward ether saddr ${client.mac} counter`,
+    `add rule inet tklab forward ip daddr ${client.ip} counter`,
+  ].join('\n');
+  const applied = await inGatewayTools(['nft', '-f', '/dev/stdin'], { stdin: 'pipe', input: `${script}\n` });
+  if (applied.exitCode !== 0) throw new Error(`nft: ${String(applied.stderr)}`);
+  return {
+    async read() {
+      const listed = await inGatewayTools(['nft', '-j', 'list', 'chain', 'inet', 'tklab', 'forward']);
+      const items = (JSON.parse(String(listed.stdout)) as { nftables: { rule?: { expr: { counter?: { bytes: number } }[] } }[] }).nftables;
+      return items.flatMap((item) => item.rule?.expr ?? []).reduce((sum, expr) => sum + (expr.counter?.bytes ?? 0), 0);
+    },
+    async remove() {
+      await inGatewayTools(['nft', 'delete', 'table', 'inet', 'tklab']);
+    },
+  };
 }
