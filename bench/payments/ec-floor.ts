@@ -82,7 +82,7 @@ export function gatewayEcFloor(amounts: readonly number[], payments: number): Ec
     let cpu = ownCpuMs() - started;
     const signatures = outputs.map((o) => mint.sign(o.blindedMessage.B_, o.blindedMessage.amount));
     started = ownCpuMs();
-    outputs.forEach((o, i) => proofFromSignature(o, signatures[i], points));
+    outputs.forEach((o, i) => proofFromSignature(o, signatures[i], points, { requireDleq: true }));
     cpu += ownCpuMs() - started;
     return cpu;
   });

@@ -16,7 +16,13 @@ export type MintFault =
   /** POST /v1/checkstate reports every proof PENDING (as while a melt or another swap holds them). */
   | { kind: 'report-pending'; times?: number }
   /** POST /v1/swap and /v1/restore act as usual, but each signature's DLEQ proof in the answer is wrong (its s is changed). */
-  | { kind: 'bad-dleq'; times?: number };
+  | { kind: 'bad-dleq'; times?: number }
+  /** POST /v1/swap and /v1/restore: each signature is for twice the amount asked (signed with that amount's key, its DLEQ valid for it). */
+  | { kind: 'inflate-amounts'; times?: number }
+  /** POST /v1/swap and /v1/restore: each signature names another keyset id than the output's. */
+  | { kind: 'wrong-keyset'; times?: number }
+  /** POST /v1/swap and /v1/restore: signatures without their DLEQ proof, though the mint advertises NUT-12. */
+  | { kind: 'strip-dleq'; times?: number };
 
 /**
  * The faults in force: a queue whose head applies to matching requests until its `times` are used up
@@ -43,6 +49,8 @@ export class FaultSwitch {
 function applies(fault: MintFault, method: string, path: string): boolean {
   if (fault.kind === 'drop-swap-response' || fault.kind === 'apply-then-fail') return method === 'POST' && path === '/v1/swap';
   if (fault.kind === 'report-pending') return method === 'POST' && path === '/v1/checkstate';
-  if (fault.kind === 'bad-dleq') return method === 'POST' && (path === '/v1/swap' || path === '/v1/restore');
+  if (fault.kind === 'bad-dleq' || fault.kind === 'inflate-amounts' || fault.kind === 'wrong-keyset' || fault.kind === 'strip-dleq') {
+    return method === 'POST' && (path === '/v1/swap' || path === '/v1/restore');
+  }
   return !fault.paths || fault.paths.some((p) => path.startsWith(p));
 }

@@ -76,6 +76,14 @@ async function handle(
   if (fault?.kind === 'apply-then-fail') return sendFailure(res, fault.status);
   if (fault?.kind === 'report-pending') answer = { states: (answer.states as Json[]).map((s) => ({ ...s, state: 'PENDING' })) };
   if (fault?.kind === 'bad-dleq') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(withWrongDleq) };
+  if (fault?.kind === 'inflate-amounts') {
+    const outputs = (answer.outputs ?? body.outputs) as WireOutput[];
+    answer = { ...answer, signatures: outputs.map((o) => core.keysetById(o.id).sign(Number(o.amount) * 2, o.B_)) };
+  }
+  if (fault?.kind === 'wrong-keyset') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map((s) => ({ ...s, id: '00deadbeefdeadbe' })) };
+  if (fault?.kind === 'strip-dleq') {
+    answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(({ dleq: _, ...bare }) => bare) };
+  }
   if (!res.destroyed) send(res, 200, answer);
 }
 

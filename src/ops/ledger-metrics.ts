@@ -18,6 +18,9 @@ export function ledgerMetrics(store: Store): MetricFamily[] {
     )
     .all() as LedgerTotals[];
   const balances = store.proofs.balances();
+  const faulty = store.db
+    .prepare(`SELECT mint, unit, COUNT(*) AS swaps, SUM(amount) AS amount FROM pending_swaps WHERE state = 'faulty' GROUP BY mint, unit ORDER BY mint, unit`)
+    .all() as Array<{ mint: string; unit: string; swaps: number; amount: number }>;
   return [
     {
       name: 'tollkeeper_payments_total',
@@ -42,6 +45,18 @@ export function ledgerMetrics(store: Store): MetricFamily[] {
       help: 'Unspent ecash held in the data dir, by mint and unit (not yet drained).',
       type: 'gauge',
       samples: balances.map((b) => ({ labels: { mint: b.mint, unit: b.unit }, value: b.amount })),
+    },
+    {
+      name: 'tollkeeper_mint_faulty_swaps',
+      help: 'Swaps the mint answered with signatures that fail their checks (wrong amount or keyset, bad or missing DLEQ): taken, never credited.',
+      type: 'gauge',
+      samples: faulty.map((f) => ({ labels: { mint: f.mint, unit: f.unit }, value: f.swaps })),
+    },
+    {
+      name: 'tollkeeper_mint_faulty_amount',
+      help: 'Face value of the tokens in those swaps, by mint and unit.',
+      type: 'gauge',
+      samples: faulty.map((f) => ({ labels: { mint: f.mint, unit: f.unit }, value: f.amount })),
     },
   ];
 }

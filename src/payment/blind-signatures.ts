@@ -97,17 +97,47 @@ export function unblind(C_: CurvePoint, r: bigint, A: CurvePoint): CurvePoint {
 }
 
 /**
- * The proof an output becomes with the mint's signature: the DLEQ proof checked when the mint sent
- * one (as cashu-ts does), then unblinded. The same result as cashu-ts's OutputData.toProof, without
- * the DLEQ proof attached (nothing we keep needs it). @throws when the DLEQ proof is invalid
+ * The mint answered an output with a signature that fails its checks: not for the amount or keyset
+ * we asked for, without the DLEQ proof it promised, or with one that does not verify. Such a mint
+ * is faulty (or hostile); asking again cannot make the answer right.
  */
-export function proofFromSignature(output: OutputData, signature: SerializedBlindedSignature | undefined, keyset: KeysetPoints): Proof {
-  if (!signature) throw new Error('the mint sent no signature for an output');
-  const A = keyset.key(signature.amount);
-  const C_ = Point.fromHex(signature.C_);
+export class MintSignatureError extends Error {
+  override readonly name = 'MintSignatureError';
+}
+
+/**
+ * The proof an output becomes with the mint's signature, checked first against the output we sent:
+ * the same amount and keyset, and a valid NUT-12 DLEQ proof that the mint's published key for that
+ * amount signed it (required when the mint advertises NUT-12, checked whenever present). The key
+ * is the one for the amount we asked for, never one the answer names. Then unblinded: the same
+ * result as cashu-ts's OutputData.toProof, without the DLEQ proof attached (nothing we keep needs it).
+ * @throws MintSignatureError when any check fails
+ */
+export function proofFromSignature(
+  output: OutputData,
+  signature: SerializedBlindedSignature | undefined,
+  keyset: KeysetPoints,
+  { requireDleq }: { requireDleq: boolean },
+): Proof {
+  if (!signature) throw new MintSignatureError('the mint sent no signature for an output');
+  const { amount, id } = output.blindedMessage;
+  if (signature.id !== id) throw new MintSignatureError(`the mint signed keyset ${String(signature.id)}, not ${id} as asked`);
+  if (String(signature.amount) !== String(amount)) {
+    throw new MintSignatureError(`the mint signed amount ${String(signature.amount)}, not ${String(amount)} as asked`);
+  }
+  if (keyset.id !== id) throw new Error(`keyset ${keyset.id} given for an output of keyset ${id}`);
+  let A: CurvePoint;
+  let C_: CurvePoint;
+  try {
+    A = keyset.key(amount);
+    C_ = Point.fromHex(signature.C_);
+  } catch (error) {
+    throw new MintSignatureError(`the mint's signature is unusable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!signature.dleq && requireDleq) throw new MintSignatureError('the mint advertises DLEQ proofs (NUT-12) but sent none');
   if (signature.dleq && !verifyDleq(A, Point.fromHex(output.blindedMessage.B_), C_, signature.dleq)) {
-    throw new Error('DLEQ verification failed on the mint\'s signature');
+    throw new MintSignatureError("DLEQ verification failed on the mint's signature");
   }
   const C = unblind(C_, output.blindingFactor, A);
-  return { id: signature.id, amount: signature.amount, secret: new TextDecoder().decode(output.secret), C: C.toHex(true) };
+  return { id, amount: signature.amount, secret: new TextDecoder().decode(output.secret), C: C.toHex(true) };
 }

@@ -9,6 +9,8 @@ export const MIN_RELOAD_MS = 10_000;
 export interface LoadedMint {
   wallet: Wallet;
   keys: MintKeyPoints;
+  /** The mint advertises NUT-12: every signature it sends must carry a DLEQ proof. */
+  requiresDleq: boolean;
 }
 
 interface Entry {
@@ -83,5 +85,13 @@ async function loadMint(mintUrl: string, unit: string, timeoutMs: number): Promi
   } catch (error) {
     throw asMintCallError(error) ?? new MintCallError('unreachable', `mint keysets unusable: ${String(error)}`);
   }
-  return { wallet, keys: new MintKeyPoints((id) => wallet.getKeyset(id).keys) };
+  return { wallet, keys: new MintKeyPoints((id) => wallet.getKeyset(id).keys), requiresDleq: advertisesDleq(wallet) };
+}
+
+function advertisesDleq(wallet: Wallet): boolean {
+  try {
+    return wallet.getMintInfo().isSupported(12).supported === true;
+  } catch {
+    return false;
+  }
 }

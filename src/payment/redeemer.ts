@@ -3,7 +3,7 @@ import type { Credit, Metric, PaymentRequest, RedeemInput, Redeemer } from '../.
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { LedgerRow } from '../store/ledger-repo.ts';
 import type { Store } from '../store/store.ts';
-import { proofFromSignature } from './blind-signatures.ts';
+import { MintSignatureError, proofFromSignature } from './blind-signatures.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { CreditDeliveries } from './credit-deliveries.ts';
 import { silentLog, type PaymentLog } from './log.ts';
@@ -15,7 +15,7 @@ import { inputFee, stepsFor } from './pricing.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
 import { settleSwap } from './settle.ts';
 import { swapInputs } from './swap-inputs.ts';
-import { recheckRefusedSwap, resolveSwap, type Resolution } from './swap-recovery.ts';
+import { markFaulty, recheckRefusedSwap, resolveSwap, type Resolution } from './swap-recovery.ts';
 import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './cashu-token.ts';
 
 export interface AcceptedMint {
@@ -102,6 +102,7 @@ class CashuRedeemer implements MintRedeemer {
       if (earlier && (earlier.state === 'sent' || earlier.state === 'ambiguous')) {
         return this.answerFromResolution(await this.resolve(earlier), mac, payment.id);
       }
+      if (earlier && earlier.state === 'faulty') throw mintFaultyRefusal();
       if (earlier && earlier.state === 'lost') {
         throw new Refusal('payment-error-token-spent', 'the token was spent elsewhere');
       }
@@ -198,9 +199,12 @@ class CashuRedeemer implements MintRedeemer {
     let received: Proof[];
     try {
       const { signatures } = await wallet.mint.swap({ inputs: swapInputs(preview.inputs), outputs: outputs.map((o) => o.blindedMessage) });
-      if (signatures.length !== outputs.length) throw new Error(`mint returned ${signatures.length} signatures for ${outputs.length} outputs`);
-      received = outputs.map((o, i) => proofFromSignature(o, signatures[i], loaded.keys.keyset(signatures[i]!.id)));
+      if (signatures.length !== outputs.length) throw new MintSignatureError(`mint returned ${signatures.length} signatures for ${outputs.length} outputs`);
+      received = outputs.map((o, i) =>
+        proofFromSignature(o, signatures[i], loaded.keys.keyset(o.blindedMessage.id), { requireDleq: loaded.requiresDleq }),
+      );
     } catch (error) {
+      if (error instanceof MintSignatureError) return this.answerFromResolution(markFaulty(this.store, swap, error, this.log), mac, payment.id);
       return this.afterFailedSwap(swap, loaded, error);
     }
     const { credit, ledgerId } = settleSwap(this.store, swap, received, 'credited');
@@ -235,6 +239,7 @@ class CashuRedeemer implements MintRedeemer {
   private answerFromResolution(resolution: Resolution, mac: string, paymentId: string, original?: MintCallError): Credit {
     if (resolution.outcome === 'credited') return this.handOver(this.store.ledger.byId(resolution.booked.ledgerId)!, mac, paymentId);
     if (resolution.outcome === 'failed') throw new Refusal('payment-error-token-spent', resolution.reason);
+    if (resolution.outcome === 'faulty') throw mintFaultyRefusal();
     const cause = original ?? resolution.error;
     // Kept in pending_swaps: resolvePending() will credit it once the mint answers.
     throw cause.kind === 'timeout'
@@ -272,4 +277,12 @@ class CashuRedeemer implements MintRedeemer {
     if (!retried) throw new Refusal('payment-error-invalid-token', 'token uses keysets this mint does not have for the unit');
     return { loaded: fresh, proofs: retried };
   }
+}
+
+/** What the customer is told, at once and on every retry, when the mint's signatures failed their checks. */
+function mintFaultyRefusal(): Refusal {
+  return new Refusal(
+    'payment-processing-failed',
+    "the mint took the token but answered with signatures that fail their checks, so it cannot be credited; the operator has been told (it is not retried)",
+  );
 }

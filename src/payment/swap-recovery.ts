@@ -1,7 +1,7 @@
 import { Amount, hashToCurve, OutputData, type Proof, type SerializedBlindedSignature } from '@cashu/cashu-ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
-import { proofFromSignature } from './blind-signatures.ts';
+import { MintSignatureError, proofFromSignature } from './blind-signatures.ts';
 import type { PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_OUTPUTS_ALREADY_SIGNED, NUT_TOKEN_SPENT } from './mint-client.ts';
 import type { LoadedMint } from './mint-wallets.ts';
@@ -13,7 +13,9 @@ export type Resolution =
   /** Still unknown (mint unreachable, or inputs PENDING): try again later. */
   | { outcome: 'unresolved'; error: MintCallError }
   /** The swap did not happen and cannot: the customer keeps (or already spent elsewhere) the token. */
-  | { outcome: 'failed'; reason: string };
+  | { outcome: 'failed'; reason: string }
+  /** The mint answered with signatures that fail their checks: terminal, nothing is credited. */
+  | { outcome: 'faulty'; reason: string };
 
 /** What the mint says of a swap's inputs (NUT-07): all unspent, pending (or not reported), or spent. */
 type InputsState = 'unspent' | 'pending' | 'spent';
@@ -39,9 +41,23 @@ export async function resolveSwap(store: Store, loaded: LoadedMint, swap: Pendin
     if (state === 'unspent') return await retrySwap(store, loaded, swap, log);
     return await restoreOutputs(store, loaded, swap, log);
   } catch (error) {
+    if (error instanceof MintSignatureError) return markFaulty(store, swap, error, log);
     const mintError = asMintCallError(error) ?? new MintCallError('reset', String(error));
     return keepWaiting(store, swap, mintError);
   }
+}
+
+/**
+ * The mint spent the inputs and answered with signatures that fail their checks: the swap ends
+ * here, for the operator to see (error log, /metrics, `wallet audit`), and is never asked again.
+ */
+export function markFaulty(store: Store, swap: PendingSwap, error: MintSignatureError, log: PaymentLog): Resolution {
+  store.pendingSwaps.setState(swap.tokenHash, 'faulty', error.message);
+  log.error(
+    { tokenHash: swap.tokenHash, paymentId: swap.paymentId, mac: swap.mac, mint: swap.mint, amount: swap.amount, reason: error.message },
+    'the mint answered a swap with signatures that fail their checks; the payment cannot be credited',
+  );
+  return { outcome: 'faulty', reason: error.message };
 }
 
 /**
@@ -57,24 +73,27 @@ export async function recheckRefusedSwap(store: Store, loaded: LoadedMint, swap:
     if (state === 'pending') return { outcome: 'unresolved', error: new MintCallError('timeout', 'inputs are pending at the mint') };
     return await restoreOutputs(store, loaded, swap, log);
   } catch (error) {
+    if (error instanceof MintSignatureError) return markFaulty(store, swap, error, log);
     return { outcome: 'unresolved', error: asMintCallError(error) ?? new MintCallError('reset', String(error)) };
   }
 }
 
-async function retrySwap(store: Store, { wallet, keys }: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+async function retrySwap(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  const { wallet, keys } = loaded;
   const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
   try {
     const { signatures } = await wallet.mint.swap({
       inputs: swap.inputs.map((p) => ({ ...p, amount: Amount.from(p.amount) })),
       outputs: outputs.map((o) => o.blindedMessage),
     });
-    const proofs = outputs.map((o, i) => proofFromSignature(o, signatures[i], keys.keyset(o.blindedMessage.id)));
+    const proofs = outputs.map((o, i) => proofFromSignature(o, signatures[i], keys.keyset(o.blindedMessage.id), { requireDleq: loaded.requiresDleq }));
     log.info({ tokenHash: swap.tokenHash }, 'ambiguous swap retried successfully');
     return { outcome: 'credited', booked: settleSwap(store, swap, proofs, 'recovered') };
   } catch (error) {
+    if (error instanceof MintSignatureError) throw error;
     const mintError = asMintCallError(error);
     if (mintError?.code === NUT_TOKEN_SPENT || mintError?.code === NUT_OUTPUTS_ALREADY_SIGNED) {
-      return restoreOutputs(store, { wallet, keys }, swap, log);
+      return restoreOutputs(store, loaded, swap, log);
     }
     // Any other refusal is not the last word either: the first attempt may still be under way at the
     // mint (some mints refuse a swap whose inputs are pending), so the swap stays unresolved and the
@@ -83,7 +102,8 @@ async function retrySwap(store: Store, { wallet, keys }: LoadedMint, swap: Pendi
   }
 }
 
-async function restoreOutputs(store: Store, { wallet, keys }: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+async function restoreOutputs(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  const { wallet, keys } = loaded;
   const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
   const answer = await wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
   const signatureByB = new Map<string, SerializedBlindedSignature>();
@@ -94,7 +114,7 @@ async function restoreOutputs(store: Store, { wallet, keys }: LoadedMint, swap: 
   const proofs: Proof[] = [];
   for (const output of outputs) {
     const signature = signatureByB.get(output.blindedMessage.B_);
-    if (signature) proofs.push(proofFromSignature(output, signature, keys.keyset(signature.id)));
+    if (signature) proofs.push(proofFromSignature(output, signature, keys.keyset(output.blindedMessage.id), { requireDleq: loaded.requiresDleq }));
   }
   if (proofs.length === 0) {
     // Inputs spent, but not by our swap: the customer spent the token elsewhere meanwhile.

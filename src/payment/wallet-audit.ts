@@ -73,6 +73,11 @@ export async function auditWallet(store: Store, options: AuditOptions): Promise<
   for (const ledgerId of byLedger.keys()) {
     if (!ledgerIds.has(ledgerId)) findings.push(`proofs refer to ledger row ${ledgerId}, which does not exist`);
   }
+  for (const swap of store.pendingSwaps.byState('faulty')) {
+    findings.push(
+      `the mint took payment ${swap.paymentId} of ${swap.mac} (${swap.amount} ${swap.unit} at ${swap.mint}) and answered with signatures that fail their checks: ${swap.lastError ?? 'no reason kept'}; nothing was credited`,
+    );
+  }
   for (const swap of store.pendingSwaps.unresolved()) {
     findings.push(`the swap of payment ${swap.paymentId} of ${swap.mac} (${swap.amount} ${swap.unit} at ${swap.mint}) has no outcome yet (${swap.state}${swap.lastError ? `: ${swap.lastError}` : ''})`);
   }

@@ -97,6 +97,35 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX ledger_undelivered ON ledger (id) WHERE delivered_at IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'swaps a faulty mint answered with bad signatures',
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt with the new state.
+    sql: `
+      CREATE TABLE pending_swaps_v4 (
+        token_hash    TEXT PRIMARY KEY,
+        payment_id    TEXT NOT NULL,
+        mac           TEXT NOT NULL,
+        session_id    TEXT,
+        mint          TEXT NOT NULL,
+        unit          TEXT NOT NULL,
+        amount        INTEGER NOT NULL,
+        price_per_step INTEGER NOT NULL,
+        step_size     INTEGER NOT NULL,
+        metric        TEXT NOT NULL,
+        inputs_json   TEXT NOT NULL,
+        outputs_json  TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('sent', 'ambiguous', 'settled', 'failed', 'lost', 'faulty')),
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      INSERT INTO pending_swaps_v4 SELECT * FROM pending_swaps;
+      DROP TABLE pending_swaps;
+      ALTER TABLE pending_swaps_v4 RENAME TO pending_swaps;
+      CREATE INDEX pending_swaps_state ON pending_swaps (state);
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */

@@ -3,9 +3,11 @@ import type { Database } from 'better-sqlite3';
 /**
  * A swap whose outcome must survive a crash: written before the swap is sent.
  * sent = request on its way; ambiguous = no answer (timeout, lost response); settled = credited;
- * failed = the mint refused it, the customer keeps the token; lost = inputs spent, outputs never signed.
+ * failed = the mint refused it, the customer keeps the token; lost = inputs spent, outputs never signed;
+ * faulty = the mint spent the inputs and answered with signatures that fail their checks (kept for
+ * the operator, never retried, never pruned).
  */
-export type PendingSwapState = 'sent' | 'ambiguous' | 'settled' | 'failed' | 'lost';
+export type PendingSwapState = 'sent' | 'ambiguous' | 'settled' | 'failed' | 'lost' | 'faulty';
 
 export interface PlainProof {
   id: string;

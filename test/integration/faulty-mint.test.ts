@@ -98,3 +98,36 @@ describe('recovery answers that are not the last word', () => {
     expect(await h.usage(alice.ip)).toBe('0/6000');
   });
 });
+
+describe('a mint whose signatures fail their checks', () => {
+  it.each([
+    ['a DLEQ proof that does not verify', 'bad-dleq'],
+    ['twice the amount asked for', 'inflate-amounts'],
+    ['another keyset id', 'wrong-keyset'],
+    ['no DLEQ proof though it advertises NUT-12', 'strip-dleq'],
+  ] as const)('(%s): a terminal state, a clear notice at once and on retry, counted in /metrics, named by the audit', async (_label, kind) => {
+    h = await startHarness();
+    const token = await h.mint.mintToken(4);
+    h.mint.setFault({ kind });
+
+    const notice = expectNotice(await h.http(token, { ip: alice.ip }), h.tk.identity.pubkey, 503, 'payment-processing-failed');
+    expect(notice.content).toContain('signatures that fail their checks');
+    expect(swapLog(h)).toEqual([`/v1/swap (${kind})`]);
+    expect(proofStates(h.mint, token).every((s) => s === 'SPENT')).toBe(true);
+    expect({ rows: h.ledger().length, balance: h.balance(), open: h.gate.isOpen(alice.mac) }).toEqual({ rows: 0, balance: 0, open: false });
+    expect(h.tk.store.pendingSwaps.byState('faulty')).toHaveLength(1);
+
+    // Nothing asks the mint again: not the customer's retry, not the recovery pass.
+    const retried = expectNotice(await h.http(token, { ip: alice.ip }), h.tk.identity.pubkey, 503, 'payment-processing-failed');
+    expect(retried.content).toBe(notice.content);
+    await h.tk.recoveryPass();
+    expect(swapLog(h)).toHaveLength(1);
+
+    const metrics = (await h.tk.admin.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`tollkeeper_mint_faulty_swaps{mint="${h.mint.url}",unit="sat"} 1`);
+    expect(metrics).toContain(`tollkeeper_mint_faulty_amount{mint="${h.mint.url}",unit="sat"} 4`);
+    const audit = await h.audit();
+    expect(audit.ok).toBe(false);
+    expect(audit.findings).toEqual([expect.stringMatching(/^the mint took payment .* \(4 sat at .*\) and answered with signatures that fail their checks: .*; nothing was credited$/)]);
+  });
+});

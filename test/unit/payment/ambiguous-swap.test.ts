@@ -162,17 +162,40 @@ describe('a swap that times out', () => {
   });
 });
 
-describe('a mint whose signatures fail their DLEQ check (NUT-12)', () => {
-  it('is not credited: the swap stays unresolved and the answer is 503, nothing stored', async () => {
-    const { redeemer, store } = setup();
+describe('a mint whose signatures fail their checks', () => {
+  it('ends the swap as faulty at once, logged at error, and never asks the mint again', async () => {
+    const errors: Array<{ obj: object; msg?: string }> = [];
+    const log = { info() {}, warn() {}, error: (obj: object, msg?: string) => void errors.push({ obj, msg }) };
+    const fixture = makeRedeemer([{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }], { log });
+    cleanups.push(fixture.cleanup);
+    const { redeemer, store } = fixture;
     const token = await mint.mintToken(12, { denominations: [4, 8] });
     mint.setFault({ kind: 'bad-dleq' });
+    const seen = mint.requests.length;
+
+    await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-processing-failed', message: expect.stringContaining('not retried') });
+    expect(store.pendingSwaps.byState('faulty')).toMatchObject([{ lastError: expect.stringContaining('DLEQ') }]);
+    expect(errors).toMatchObject([{ obj: { amount: 12, reason: expect.stringContaining('DLEQ') }, msg: expect.stringContaining('fail their checks') }]);
 
     await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-processing-failed' });
-    expect(store.ledger.all()).toEqual([]);
-    expect(store.proofs.all()).toEqual([]);
-    expect(store.pendingSwaps.byState('ambiguous')).toHaveLength(1);
     expect(await redeemer.resolvePending()).toEqual([]);
+    expect(mint.requests.slice(seen).filter((r) => r.method === 'POST').map((r) => r.path)).toEqual(['/v1/swap']);
+    expect({ ledger: store.ledger.all(), proofs: store.proofs.all() }).toEqual({ ledger: [], proofs: [] });
+  });
+
+  it('found out while recovering a lost answer (restore with inflated amounts): faulty too, not retried for ever', async () => {
+    const { redeemer, store } = setup();
+    const token = await mint.mintToken(8, { denominations: [8] });
+    mint.setFault([
+      { kind: 'drop-swap-response', times: 1 },
+      { kind: 'down', mode: '503', paths: ['/v1/checkstate'], times: 1 },
+    ]);
+    await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-processing-failed' });
+    mint.setFault({ kind: 'inflate-amounts' });
+
+    expect(await redeemer.resolvePending()).toEqual([]);
+    expect(store.pendingSwaps.byState('faulty')).toMatchObject([{ lastError: expect.stringMatching(/signed amount 16, not 8/) }]);
+    expect(store.pendingSwaps.unresolved()).toEqual([]);
     expect(store.ledger.all()).toEqual([]);
   });
 });

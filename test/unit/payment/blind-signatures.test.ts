@@ -13,7 +13,7 @@ import {
 } from '@cashu/cashu-ts';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { hashE, KeysetPoints, proofFromSignature, unblind, verifyDleq, type CurvePoint } from '../../../src/payment/blind-signatures.ts';
+import { hashE, KeysetPoints, MintSignatureError, proofFromSignature, unblind, verifyDleq, type CurvePoint } from '../../../src/payment/blind-signatures.ts';
 
 const { Point } = secp256k1;
 const point = (hex: string): CurvePoint => Point.fromHex(hex);
@@ -181,11 +181,40 @@ describe('against cashu-ts on random inputs', () => {
           dleq: { e: hex(dleq.e), s: hex(dleq.s) },
         };
         const { dleq: _, ...theirs } = output.toProof(signature, keyset);
-        expect(proofFromSignature(output, signature, points)).toEqual(theirs);
+        expect(proofFromSignature(output, signature, points, { requireDleq: true })).toEqual(theirs);
         const wrong = { ...signature, dleq: { e: signature.dleq.s, s: signature.dleq.e } };
         expect(() => output.toProof(wrong, keyset)).toThrow();
-        expect(() => proofFromSignature(output, wrong, points)).toThrow(/DLEQ/);
+        expect(() => proofFromSignature(output, wrong, points, { requireDleq: false })).toThrow(MintSignatureError);
+        expect(() => proofFromSignature(output, wrong, points, { requireDleq: false })).toThrow(/DLEQ/);
       }
+    }
+  });
+
+  it('proofFromSignature refuses a signature for another amount or keyset, or without the DLEQ proof the mint promised', () => {
+    const keys: Record<string, string> = {};
+    const privateKeys = new Map<string, Uint8Array>();
+    for (const amount of ['1', '2', '4', '8']) {
+      const key = secp256k1.utils.randomSecretKey();
+      privateKeys.set(amount, key);
+      keys[amount] = Point.BASE.multiply(Point.Fn.fromBytes(key)).toHex(true);
+    }
+    const keyset = { id: '00aa', keys };
+    const points = new KeysetPoints(keyset.id, keys);
+    for (const output of OutputData.createRandomData(7, keyset)) {
+      const asked = output.blindedMessage.amount.toString();
+      const B_ = pointFromHex(output.blindedMessage.B_);
+      // Signed with the key of the amount it claims, with a DLEQ proof that holds for that key.
+      const signed = (amount: string, id = keyset.id) => {
+        const key = privateKeys.get(amount)!;
+        const dleq = createDLEQProof(B_, key);
+        return { id, amount: Amount.from(Number(amount)), C_: createBlindSignature(B_, key, id).C_.toHex(true), dleq: { e: hex(dleq.e), s: hex(dleq.s) } };
+      };
+      const inflated = asked === '8' ? '4' : String(Number(asked) * 2);
+      expect(() => proofFromSignature(output, signed(inflated), points, { requireDleq: true })).toThrow(/signed amount .* not .* as asked/);
+      expect(() => proofFromSignature(output, signed(asked, '00bb'), points, { requireDleq: true })).toThrow(/signed keyset 00bb, not 00aa/);
+      const { dleq: _, ...bare } = signed(asked);
+      expect(() => proofFromSignature(output, bare, points, { requireDleq: true })).toThrow(/advertises DLEQ proofs/);
+      expect(proofFromSignature(output, bare, points, { requireDleq: false }).amount.toString()).toBe(asked);
     }
   });
 });
