@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { sessionSystemId } from '../../../machines/gateway/gateway.ids.ts';
 import { sessionMachine } from '../../../machines/session/session.machine.ts';
 import type { SnapshotsRepo } from '../../store/snapshots-repo.ts';
+import { sessionContextProblem } from './session-context-check.ts';
 import { rowToEnvelope, type SessionEnvelope, UnrestorableSnapshotError } from './envelope.ts';
 
 /** How XState marks an actor reference inside persisted context (its internal $$ACTOR_TYPE). */
@@ -18,13 +19,15 @@ export interface LoadedSessions {
 
 /**
  * Reads every live snapshot. One that this build cannot restore (another machine version, a state
- * that no longer exists, bad JSON) is logged, marked in the store and left there; the rest load.
+ * that no longer exists, bad JSON, a context of the wrong shape) is logged, marked in the store and left there; the rest load.
  */
 export function loadSessions(repo: SnapshotsRepo, log: Logger, metric: string): LoadedSessions {
   const loaded: LoadedSessions = { envelopes: [], inFlight: [], failed: [] };
   for (const row of repo.live()) {
     try {
       const envelope = rowToEnvelope(row);
+      const contextProblem = sessionContextProblem(envelope.snapshot.context);
+      if (contextProblem) throw new UnrestorableSnapshotError(`malformed context: ${contextProblem}`);
       const resolved = checkAgainstMachine(envelope);
       if (envelope.snapshot.context.metric !== metric) {
         throw new UnrestorableSnapshotError(`session metered in ${String(envelope.snapshot.context.metric)}; the gateway now meters ${metric}`);

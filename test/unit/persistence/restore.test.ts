@@ -61,6 +61,34 @@ describe('restoring persisted sessions', () => {
     expect(harness.snapshots.get(A)).toBeUndefined();
   });
 
+  it.each([
+    ['payments: null', (c: Record<string, unknown>) => ({ ...c, payments: null }), /payments is null, expected a list of payments/],
+    ['credits holding junk', (c: Record<string, unknown>) => ({ ...c, credits: [{ paymentId: 7 }] }), /credits is a list, expected a list of credits/],
+    ['a baseline that is a string', (c: Record<string, unknown>) => ({ ...c, baseline: 'oops' }), /baseline is string "oops"/],
+    ['allotment missing', (c: Record<string, unknown>) => ({ ...c, allotment: undefined }), /allotment is missing/],
+  ])('fails only that session for a malformed context (%s): marked, kept, and every other session restores', async (_label, corrupt, problem) => {
+    harness = new EngineHarness('bytes');
+    harness.start();
+    await harness.pay(A, 'pay-a');
+    await harness.pay(B, 'pay-b');
+    harness.crash();
+    const row = harness.snapshots.get(A)!;
+    const snapshot = JSON.parse(row.snapshotJson);
+    snapshot.context = corrupt(snapshot.context);
+    harness.store.db.prepare('UPDATE session_snapshots SET snapshot = ? WHERE mac = ?').run(JSON.stringify(snapshot), A);
+
+    const second = harness.start();
+    await second.startup;
+    expect(second.restoreReport?.restored).toBe(1);
+    expect(second.restoreReport?.failed).toEqual([{ mac: A, problem: expect.stringMatching(problem) }]);
+    expect(harness.state(A)).toBeUndefined();
+    expect(harness.state(B)).toBe('polling');
+    expect(harness.snapshots.all().find((r) => r.mac === A)?.unrestorable).toMatch(/^malformed context: /);
+    // The device can pay again and starts afresh.
+    await harness.pay(A, 'pay-a2');
+    expect(harness.state(A)).toBe('polling');
+  });
+
   it('fails only that session for a snapshot naming a state the machine no longer has', async () => {
     harness = new EngineHarness('bytes');
     harness.start();
