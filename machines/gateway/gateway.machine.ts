@@ -3,7 +3,7 @@ import { sessionMachine } from '../session/session.machine.ts';
 import type { SessionContext, SessionEvent } from '../session/session.types.ts';
 import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
 import { sessionSystemId } from './gateway.ids.ts';
-import type { GatewayEvent, GatewayInput, MeterReading } from './gateway.types.ts';
+import type { GatewayEvent, GatewayInput, MeterReading, RetirementPolicy } from './gateway.types.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
 
@@ -19,14 +19,33 @@ export interface GatewayContext extends GatewayInput {
   /** Readings received so far. */
   readings: number;
   meterFailures: number;
+  /** Session actors retired so far: when it moves, the engine lets go of what it kept for them. */
+  retired: number;
 }
 
-function isRetirable(ref: SessionRef, now: number, retireAfterMs: number): boolean {
+/** The context of a session actor that holds nothing (see RetirementPolicy), or null when it holds something. */
+function holdingNothing(ref: SessionRef): SessionContext | null {
   const snapshot = ref.getSnapshot();
   const context: SessionContext = snapshot.context;
-  if (context.payments.length > 0 || context.settledAt === null) return false;
-  if (!snapshot.hasTag('settled')) return false;
-  return now - context.settledAt >= retireAfterMs;
+  if (!snapshot.hasTag('settled') || context.settledAt === null) return null;
+  return context.payments.length === 0 && context.unspent === 0 ? context : null;
+}
+
+/** When an actor holding nothing is due to be retired: soon if its gate never opened, later if it ran. */
+function retireAt(context: SessionContext, policy: RetirementPolicy): number {
+  return (context.settledAt ?? 0) + (context.startedAt === null ? policy.unopenedAfterMs : policy.afterMs);
+}
+
+/** The session actors of `macs` stop and leave the sessions; the count of retirements moves. */
+function retire(context: GatewayContext, macs: string[], enqueue: { stopChild(ref: SessionRef): void; assign(update: Partial<GatewayContext>): void }): void {
+  if (macs.length === 0) return;
+  const remaining = { ...context.sessions };
+  for (const mac of macs) {
+    const ref = remaining[mac];
+    if (ref) enqueue.stopChild(ref);
+    delete remaining[mac];
+  }
+  enqueue.assign({ sessions: remaining, retired: context.retired + macs.length });
 }
 
 /** The latest counters a polling session has not yet seen, as the event that brings them. */
@@ -132,17 +151,36 @@ export const gatewayMachine = setup({
     countMeterFailure: assign(({ context }) => ({ meterFailures: context.meterFailures + 1 })),
     retireSettledSessions: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'sessions.sweep');
-      const retired = Object.entries(context.sessions).filter(([, ref]) => isRetirable(ref, event.now, context.retireAfterMs));
-      if (retired.length === 0) return;
-      for (const [, ref] of retired) enqueue.stopChild(ref);
-      const remaining = { ...context.sessions };
-      for (const [mac] of retired) delete remaining[mac];
-      enqueue.assign({ sessions: remaining });
+      const due = Object.entries(context.sessions).filter(([, ref]) => {
+        const session = holdingNothing(ref);
+        return session !== null && event.now >= retireAt(session, context.retirement);
+      });
+      retire(context, due.map(([mac]) => mac), enqueue);
+    }),
+    /**
+     * A new MAC is about to get an actor while `maxHoldingNothing` actors hold nothing: the ones
+     * that settled longest ago are retired, a tenth of the cap beyond what makes room, so the walk
+     * that finds them runs once per that many new MACs, not for each.
+     */
+    makeRoomForSession: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'session.pay');
+      const { maxHoldingNothing } = context.retirement;
+      const entries = Object.entries(context.sessions);
+      if (context.sessions[event.mac] || entries.length < maxHoldingNothing) return;
+      const idle: Array<[string, number]> = [];
+      for (const [mac, ref] of entries) {
+        const session = holdingNothing(ref);
+        if (session) idle.push([mac, session.settledAt ?? 0]);
+      }
+      if (idle.length < maxHoldingNothing) return;
+      const keep = Math.max(0, maxHoldingNothing - 1 - Math.floor(maxHoldingNothing / 10));
+      idle.sort((a, b) => a[1] - b[1]);
+      retire(context, idle.slice(0, idle.length - keep).map(([mac]) => mac), enqueue);
     }),
   },
 }).createMachine({
   id: 'gateway',
-  context: ({ input }) => ({ ...input, sessions: {}, reading: null, refreshFrom: 0, readings: 0, meterFailures: 0 }),
+  context: ({ input }) => ({ ...input, sessions: {}, reading: null, refreshFrom: 0, readings: 0, meterFailures: 0, retired: 0 }),
   initial: 'running',
   states: {
     running: {
@@ -157,7 +195,7 @@ export const gatewayMachine = setup({
     },
   },
   on: {
-    'session.pay': { actions: ['ensureSession', 'forwardPayment'] },
+    'session.pay': { actions: ['makeRoomForSession', 'ensureSession', 'forwardPayment'] },
     'session.close': { actions: 'forwardClose' },
     'meter.reading': { actions: ['distributeReading', 'recordReading'] },
     'sessions.refresh': { actions: 'refreshSessions' },

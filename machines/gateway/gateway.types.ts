@@ -32,10 +32,28 @@ export interface FanOutPolicy {
   maxRefreshPerReading: number;
 }
 
+/**
+ * When session actors that hold nothing are retired (their record goes with them). An actor holds
+ * nothing when it is at rest (`settled`: no gate open or being closed, nothing at the mint), has
+ * no payment queued and carries no undelivered credit: retiring it loses no money, and the MAC's
+ * next payment starts a new one. Any other actor is never retired.
+ */
+export interface RetirementPolicy {
+  /** A session that ran (exhausted or closed) is kept this long after it settled, for the operator to see. */
+  afterMs: number;
+  /** A session that never opened its gate (its payment was refused) is kept only this long. */
+  unopenedAfterMs: number;
+  /**
+   * At most this many actors holding nothing. A new MAC's first payment beyond it retires the ones
+   * that settled longest ago at once, so a LAN of random MACs cannot grow the actors, their
+   * records or the meter's walk past it.
+   */
+  maxHoldingNothing: number;
+}
+
 export interface GatewayInput {
   metric: Metric;
-  /** Settled session actors (idle, exhausted or closed) are retired after this long. */
-  retireAfterMs: number;
+  retirement: RetirementPolicy;
   fanOut: FanOutPolicy;
 }
 

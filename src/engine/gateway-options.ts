@@ -15,8 +15,12 @@ export interface GatewayOptions {
   tickPolicy?: Partial<TickPolicy>;
   /** Which readings wake which session actors (see gateway.fanout.ts). */
   fanOut?: Partial<FanOutPolicy>;
-  /** Settled session actors are retired after this long (their record stays in the store). */
+  /** Session actors holding nothing that ran are retired this long after they settled (default 10 min); see RetirementPolicy. */
   retireAfterMs?: number;
+  /** Those whose gate never opened (their payment was refused): default 30 s. */
+  retireUnopenedAfterMs?: number;
+  /** At most this many actors holding nothing (default 1,000); more retire the longest settled at once. */
+  maxHoldingNothing?: number;
   /** How often settled session actors are looked for to retire (default 5 s). */
   sweepEveryMs?: number;
   /** A payment whose outcome is not known by then is answered with payment-processing-timeout. */

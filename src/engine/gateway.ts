@@ -4,7 +4,7 @@ import type { CloseReason, Metric, PaymentRequest, SessionSummary } from '../../
 import { DEFAULT_FAN_OUT } from '../../machines/gateway/gateway.fanout.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
 import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
-import type { GatewayInput } from '../../machines/gateway/gateway.types.ts';
+import type { GatewayInput, RetirementPolicy } from '../../machines/gateway/gateway.types.ts';
 import { createSessionMachine, type sessionMachine } from '../../machines/session/session.machine.ts';
 import type { GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
@@ -26,6 +26,8 @@ import { sweepTimer } from './sweep-timer.ts';
 import { DEFAULT_TICK_POLICY, type TickPolicy } from './tick-policy.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
+
+export const DEFAULT_RETIREMENT: RetirementPolicy = { afterMs: 10 * 60_000, unopenedAfterMs: 30_000, maxHoldingNothing: 1_000 };
 
 /**
  * The engine: a root actor with one session actor per MAC, and the API the HTTP layer and CLI use.
@@ -97,7 +99,12 @@ export class Gateway implements GatewayApi {
       onError: (error) => this.log.warn({ err: error }, 'meter: reading the gate failed'),
     });
     this.logic = gatewayMachine.provide({ actors: { session, meter, sweepTimer: sweepTimer(options.sweepEveryMs ?? 5_000) } });
-    this.input = { metric: options.metric, retireAfterMs: options.retireAfterMs ?? 10 * 60_000, fanOut: { ...DEFAULT_FAN_OUT, ...options.fanOut } };
+    const retirement = {
+      afterMs: options.retireAfterMs ?? DEFAULT_RETIREMENT.afterMs,
+      unopenedAfterMs: options.retireUnopenedAfterMs ?? DEFAULT_RETIREMENT.unopenedAfterMs,
+      maxHoldingNothing: options.maxHoldingNothing ?? DEFAULT_RETIREMENT.maxHoldingNothing,
+    };
+    this.input = { metric: options.metric, retirement, fanOut: { ...DEFAULT_FAN_OUT, ...options.fanOut } };
   }
 
   /** Restores the persisted sessions, starts every actor, and reconciles with the gate. */
@@ -112,7 +119,7 @@ export class Gateway implements GatewayApi {
     });
     // Without an error subscriber XState rethrows actor errors from a timer and takes Node down.
     this.root.subscribe({
-      next: (snapshot) => !this.stopped && this.watch.forgetRetired(snapshot.context.sessions),
+      next: (snapshot) => !this.stopped && this.watch.forgetRetired(snapshot.context.sessions, snapshot.context.retired),
       error: (error) => this.log.error({ err: error }, 'gateway actor failed'),
     });
     this.root.start();

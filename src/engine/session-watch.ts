@@ -16,8 +16,8 @@ export interface SessionWatchDeps {
 /** What the engine keeps per session actor: its transition log, its persistence, and word when it starts metering. */
 export class SessionWatch {
   private readonly watched = new Map<string, Subscription>();
-  /** The root's sessions record as last seen: a new one means sessions came or went. */
-  private seenSessions: object | null = null;
+  /** The root's count of retirements as last seen: when it moves, sessions went. */
+  private seenRetired = 0;
 
   constructor(private readonly deps: SessionWatchDeps) {}
 
@@ -41,13 +41,12 @@ export class SessionWatch {
 
   /**
    * Forgets the session actors the root retired (their logging, persistence and rows). New ones are
-   * added where they are created, so the walk runs only after retirements: with thousands open, a
-   * walk per new customer would add up.
+   * added where they are created, so the walk runs only when `retired` (the root's count of
+   * retirements) moved: with thousands open, a walk per new customer would add up.
    */
-  forgetRetired(sessions: Record<string, SessionRef>): void {
-    if (sessions === this.seenSessions) return;
-    this.seenSessions = sessions;
-    if (Object.keys(sessions).length >= this.watched.size) return;
+  forgetRetired(sessions: Record<string, SessionRef>, retired: number): void {
+    if (retired === this.seenRetired) return;
+    this.seenRetired = retired;
     for (const [mac, subscription] of this.watched) {
       if (sessions[mac]) continue;
       subscription.unsubscribe();

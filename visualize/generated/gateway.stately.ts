@@ -8,6 +8,7 @@ export const gatewayMachine = createMachine({
   on: {
     'session.pay': {
       actions: [
+        'makeRoomForSession',
         'ensureSession',
         'forwardPayment',
       ],

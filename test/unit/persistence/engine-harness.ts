@@ -49,6 +49,7 @@ export class EngineHarness {
       idleReconcileMs?: number;
       retireAfterMs?: number;
       sweepEveryMs?: number;
+      maxHoldingNothing?: number;
     } = {},
   ): Gateway {
     this.gateway = new Gateway({
@@ -60,6 +61,7 @@ export class EngineHarness {
       ...(options.idleReconcileMs !== undefined ? { idleReconcileMs: options.idleReconcileMs } : {}),
       ...(options.retireAfterMs !== undefined ? { retireAfterMs: options.retireAfterMs } : {}),
       ...(options.sweepEveryMs !== undefined ? { sweepEveryMs: options.sweepEveryMs } : {}),
+      ...(options.maxHoldingNothing !== undefined ? { maxHoldingNothing: options.maxHoldingNothing } : {}),
       persistence: {
         snapshots: this.snapshots,
         ...(options.checkpointMs !== undefined ? { checkpointMs: options.checkpointMs } : {}),
