@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SnapshotFrom } from 'xstate';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
+import { MAX_TIMER_MS } from '../../machines/session/session.logic.ts';
 import { Gateway } from '../../src/engine/gateway.ts';
 import type { Mac } from '../../src/gate/mac.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
@@ -31,6 +32,10 @@ class Harness {
       metric,
       log: silentLog,
       autoMeter: false,
+      // Retiring settled sessions is not the session machine's, and model time never passes in a
+      // settled state, so no sweep could retire anything here. At the engine's 5 s a sweep would
+      // fire ~430,000 times each time a path lets a data session's never-due deadline timer fire.
+      sweepEveryMs: MAX_TIMER_MS,
       inspect: coverage.inspect,
     }).start();
   }
