@@ -15,6 +15,7 @@ import type { HttpLimits } from '../http/http-limits.ts';
 import { createMacLookup } from '../network/mac-lookup.ts';
 import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
+import { inspectToken } from '../payment/cashu-token.ts';
 import { createOfflineCheck } from '../payment/offline-check.ts';
 import { CreditDeliveries } from '../payment/credit-deliveries.ts';
 import { createRedeemer, type MintRedeemer } from '../payment/redeemer.ts';
@@ -140,7 +141,26 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   await gateway.startup;
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
   const app = buildApp(
-    { gateway, identity, answers: store.answers, macs, pricing: () => pricingOf(config), offlineCheck: createOfflineCheck(config.mints) },
+    {
+      gateway,
+      identity,
+      answers: store.answers,
+      macs,
+      pricing: () => pricingOf(config),
+      offlineCheck: createOfflineCheck(config.mints),
+      spentHere: (mac, token) => {
+        let hash: string;
+        try {
+          hash = inspectToken(token).hash;
+        } catch {
+          return null;
+        }
+        const row = store.ledger.byTokenHash(hash);
+        // Not booked, another device's, or booked but not yet delivered (the redeemer hands it over): the usual path.
+        if (!row || row.mac !== mac || row.deliveredAt === null) return null;
+        return { session: gateway.liveSessionOf(mac, { sessionId: row.sessionId, paymentId: row.paymentId }) };
+      },
+    },
     {
       rateLimit: config.rateLimit,
       limits: httpLimitsOf(config),

@@ -207,6 +207,18 @@ export class Gateway implements GatewayApi {
     return { used, allotment, metric };
   }
 
+  /**
+   * The MAC's session as it stands, if it is live and is the one a payment bought: the session it
+   * started (`sessionId`) or one holding its credit (`paymentId`). Null once that session has ended.
+   */
+  liveSessionOf(mac: Mac, bought: { sessionId: string | null; paymentId: string }): SessionSummary | null {
+    const snapshot = this.sessionRef(mac)?.getSnapshot();
+    if (!snapshot || !isActive(snapshot)) return null;
+    const { sessionId, credits } = snapshot.context;
+    const holds = (bought.sessionId !== null && sessionId === bought.sessionId) || credits.some((c) => c.paymentId === bought.paymentId);
+    return holds ? summarize(snapshot, Date.now(), this.plan.latestContext(snapshot)) : null;
+  }
+
   async close(mac: Mac, reason: CloseReason = 'operator', timeoutMs = 15_000): Promise<SessionSummary | null> {
     const ref = this.sessionRef(mac);
     if (!ref) return null;

@@ -39,6 +39,7 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
     eventWindowSeconds: options.eventWindowSeconds ?? DEFAULT_EVENT_WINDOW_SECONDS,
     bodyLimit,
     offlineCheck: deps.offlineCheck ?? (() => undefined),
+    spentHere: deps.spentHere ?? (() => null),
   };
 
   app.register(notices, { identity: ctx.identity, now });

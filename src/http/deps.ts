@@ -4,6 +4,7 @@ import type { GatewayApi } from '../engine/gateway-api.ts';
 import type { GatewayIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
 import type { HttpLimits } from './http-limits.ts';
+import type { SessionSummary } from '../../machines/domain.ts';
 
 /** An answer already given to a payment, replayed byte for byte when the same payment returns. */
 export interface StoredAnswer {
@@ -48,6 +49,12 @@ export interface HttpDeps {
    * reaches no session actor and no store: its answer is not kept for replay.
    */
   offlineCheck?: (token: string) => unknown;
+  /**
+   * A token this device already paid with, and whose credit it already has: `session` is the live
+   * session it bought (answered with a fresh 1022), null once that session has ended (token-spent).
+   * Null for any other token, which takes the usual path (and another device's copy is refused there).
+   */
+  spentHere?: (mac: Mac, token: string) => { session: SessionSummary | null } | null;
 }
 
 export interface RateLimitOptions {

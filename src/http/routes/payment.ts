@@ -11,7 +11,8 @@ import { JSON_TYPE, refusalFromCode, renderNotice } from '../notice.ts';
 import { isFinalStatus, type ProducedAnswer } from '../payment-answers.ts';
 import { readPaymentBody } from '../payment-body.ts';
 import type { PostedBody } from '../plugins/content-types.ts';
-import type { PaymentRequest } from '../../../machines/domain.ts';
+import type { PaymentRequest, SessionSummary } from '../../../machines/domain.ts';
+import type { StoredAnswer } from '../deps.ts';
 
 interface Payment {
   request: PaymentRequest;
@@ -27,6 +28,13 @@ export default async function paymentRoute(app: FastifyInstance, ctx: HttpContex
     // Thrown as a Refusal: answered by the error handler, stored nowhere.
     ctx.offlineCheck(payment.request.token);
     const mac = await customerMac(ctx, request, payment.event);
+    // A token this device already has the credit of is answered with what is true now, whatever
+    // was answered before and whichever envelope it comes in: not stored, as it changes.
+    const spent = ctx.spentHere(mac, payment.request.token);
+    if (spent) {
+      const answer = spent.session ? sessionAnswer(ctx, mac, payment.request, spent.session) : spentAnswer(ctx, payment.request);
+      return reply.code(answer.status).type(JSON_TYPE).send(answer.body);
+    }
     const answer = await ctx.answers.answer(answerKey(payment, mac), () => redeem(ctx, mac, payment.request));
     return reply.code(answer.status).type(JSON_TYPE).send(answer.body);
   });
@@ -83,7 +91,11 @@ async function redeem(ctx: HttpContext, mac: Mac, payment: PaymentRequest): Prom
     const answer = renderNotice(ctx, refusal, payment.customerPubkey);
     return { ...answer, final: isFinalStatus(answer.status) };
   }
-  const { session } = outcome;
+  return { ...sessionAnswer(ctx, mac, payment, outcome.session), final: true };
+}
+
+/** 200 with a kind 1022 of the session as it stands: its cumulative allotment now. */
+function sessionAnswer(ctx: HttpContext, mac: Mac, payment: PaymentRequest, session: SessionSummary): StoredAnswer {
   const event = sessionEvent(
     ctx.identity,
     {
@@ -95,5 +107,10 @@ async function redeem(ctx: HttpContext, mac: Mac, payment: PaymentRequest): Prom
     },
     ctx.now(),
   );
-  return { status: 200, body: JSON.stringify(event), final: true };
+  return { status: 200, body: JSON.stringify(event) };
+}
+
+function spentAnswer(ctx: HttpContext, payment: PaymentRequest): StoredAnswer {
+  const refusal = new Refusal('payment-error-token-spent', 'this token paid for a session that has ended');
+  return renderNotice(ctx, refusal, payment.customerPubkey);
 }
