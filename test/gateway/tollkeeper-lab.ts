@@ -107,6 +107,12 @@ export interface LabTollkeeper {
   kill(): Promise<void>;
 }
 
+/**
+ * `gate.enforce` of the lab's tollkeeper unless a test names one: `auto` (the kernel quota), or
+ * `LAB_ENFORCE=deauth` to run the suite with the quota switched off.
+ */
+const LAB_ENFORCE = (process.env.LAB_ENFORCE ?? 'auto') as 'auto' | 'nft-quota' | 'deauth';
+
 /** Runs `bin/tollkeeper.js serve` in tk-gw with gate ndsctl and a fresh (or the given) data dir; resolves once clients can read GET /. */
 export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise<LabTollkeeper> {
   const dir = settings.dir ?? mkdtempSync(join(tmpdir(), 'tk-lab-'));
@@ -117,7 +123,7 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
     JSON.stringify({
       listen: { host: LAB_GATEWAY.lanIp, port: LAB_GATEWAY.enginePort },
       dataDir: join(dir, 'data'),
-      gate: { kind: 'ndsctl', command: [...GATE_COMMAND_IN_GATEWAY], counters: settings.counters ?? 'auto', enforce: settings.enforce ?? 'auto' },
+      gate: { kind: 'ndsctl', command: [...GATE_COMMAND_IN_GATEWAY], counters: settings.counters ?? 'auto', enforce: settings.enforce ?? LAB_ENFORCE },
       metric: settings.metric,
       stepSize: settings.stepSize,
       mints: [{ url: LAB_MINT_URL, unit: 'sat', pricePerStep: settings.pricePerStep ?? 1, minSteps: settings.minSteps ?? 1 }],
