@@ -13,6 +13,10 @@ export const MODEL_EPOCH = Date.UTC(2026, 0, 1);
 export const SLOW_CLOSE_RETRY_MS = 30_000;
 /** A top-up of this many steps outruns the backstop the gate was given for one step. */
 export const BIG_TOP_UP = 3;
+/** Bytes the customer's device moves after the gate opens and before its baseline is read: not theirs to pay. */
+export const TRAFFIC_BEFORE_BASELINE = 37;
+/** Bytes a `some` report (or final reading) adds to what was counted. */
+export const SOME_TRAFFIC = 100;
 const FRESH = Number.MAX_SAFE_INTEGER;
 
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
@@ -50,11 +54,11 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
     { type: 'xstate.error.actor.redeemTopUp', error: refusal },
     { type: 'xstate.done.actor.openGate', output: { outcome: 'authorized', backstop: { ...backstopFor(context, now), since: now } } },
     { type: 'xstate.error.actor.openGate', error: new Error('gate failed') },
-    { type: 'xstate.done.actor.readBaseline', output: { download: 0, upload: 0 } },
+    { type: 'xstate.done.actor.readBaseline', output: { download: TRAFFIC_BEFORE_BASELINE, upload: 0 } },
     { type: 'xstate.error.actor.readBaseline', error: new Error('gate failed') },
     { type: 'xstate.done.actor.closeGate', output: 'closed' },
     { type: 'xstate.error.actor.closeGate', error: new Error('gate failed') },
-    { type: 'xstate.done.actor.closeGateToRenew', variant: 'some', output: { ...finalReading, download: lastDownload + 100 } },
+    { type: 'xstate.done.actor.closeGateToRenew', variant: 'some', output: { ...finalReading, download: lastDownload + SOME_TRAFFIC } },
     {
       type: 'xstate.done.actor.closeGateToRenew',
       variant: 'all',
@@ -68,13 +72,13 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
     { type: 'xstate.after.slowCloseRetry.session.exhausted.closeFailed' },
     { type: 'xstate.after.slowCloseRetry.session.closed.closeFailed' },
     { type: 'xstate.after.untilDeadline.session.polling.metering' },
-    { type: 'usage.reported', variant: 'some', report: { download: lastDownload + 100, upload: 0, at: FRESH } },
+    { type: 'usage.reported', variant: 'some', report: { download: lastDownload + SOME_TRAFFIC, upload: 0, at: FRESH } },
     {
       type: 'usage.reported',
       variant: 'all',
       report: { download: baseline.download + context.allotment - context.carriedUsage, upload: 0, at: FRESH },
     },
-    { type: 'usage.reported', variant: 'stale', report: { download: lastDownload + 100, upload: 0, at: 0 } },
+    { type: 'usage.reported', variant: 'stale', report: { download: lastDownload + SOME_TRAFFIC, upload: 0, at: 0 } },
     { type: 'client.missing', variant: 'fresh', at: FRESH },
     { type: 'client.missing', variant: 'stale', at: 0 },
     { type: 'session.close', reason: 'operator' },

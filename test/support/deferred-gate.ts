@@ -23,10 +23,13 @@ interface HeldCall {
 export class DeferredGate implements Gate {
   readonly kind = 'deferred';
   private readonly held: HeldCall[] = [];
+  /** The limits of every authorisation asked for, in order. */
+  readonly authorizedLimits: BackstopLimits[] = [];
 
   constructor(readonly inner: SimulatedGate) {}
 
   authorize(mac: Mac, limits: BackstopLimits) {
+    this.authorizedLimits.push({ ...limits });
     return this.hold('authorize', mac, () => this.inner.authorize(mac, limits));
   }
 

@@ -1,0 +1,228 @@
+import type { BackstopLimits, Metric } from '../../machines/domain.ts';
+import { BIG_TOP_UP, type ModelEvent, SOME_TRAFFIC, TRAFFIC_BEFORE_BASELINE } from './session.paths.ts';
+
+/**
+ * What a session must show after each event, worked out from the events alone with none of the
+ * session machine's code: what was paid and credited, what the gate counted, what the clock says,
+ * from the promises the README makes. The model's path says which state each event led to; the
+ * oracle says what the figures must be there, and `disagreements` which states those figures rule out.
+ */
+export interface Expected {
+  metric: Metric;
+  /** The model clock, ms. */
+  now: number;
+  allotment: number;
+  /** Data sessions: bytes charged to the session. */
+  used: number;
+  /** Data sessions: bytes charged before the gate last (re)opened. */
+  carried: number;
+  /** Data sessions: bytes counted since the baseline of the current opening. */
+  counted: number;
+  unspent: number;
+  /** Time sessions: the deadline. */
+  endsAt: number | null;
+  /** Payments waiting, the one at the mint included. */
+  queue: number;
+  /** Consecutive failures of the current gate operation. */
+  attempts: number;
+  /** Whether the gate has opened (baseline taken) in this session. */
+  opened: boolean;
+  /** The limits of every authorisation asked of the gate, in order, and when the last was asked. */
+  authorizations: BackstopLimits[];
+  authorizedAt: number;
+  /** The limits the gate holds since the last authorisation it granted. */
+  backstop: { limits: BackstopLimits; since: number } | null;
+}
+
+const RETRY_BASE_MS = 200;
+const RETRY_CAP_MS = 5_000;
+const SLOW_CLOSE_MS = 30_000;
+const CLOSE_ATTEMPTS = 5;
+const FIRST_OPEN_ATTEMPTS = 5;
+const REOPEN_ATTEMPTS = 8;
+/** How long setTimeout can wait: a data session's deadline timer, which never comes due. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+/** A time session's backstop may end this much before the deadline without being renewed. */
+const TIME_BACKSTOP_SLACK_MS = 30_000;
+
+export function initialExpected(metric: Metric, now: number): Expected {
+  return {
+    metric,
+    now,
+    allotment: 0,
+    used: 0,
+    carried: 0,
+    counted: 0,
+    unspent: 0,
+    endsAt: null,
+    queue: 0,
+    attempts: 0,
+    opened: false,
+    authorizations: [],
+    authorizedAt: now,
+    backstop: null,
+  };
+}
+
+type Place = string;
+
+/** `polling.metering` for `{ polling: 'metering' }`: a state value as one string. */
+export function placeOf(value: unknown): Place {
+  if (typeof value === 'string') return value;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${key}.${placeOf(inner)}`;
+}
+
+const top = (place: Place) => place.split('.')[0]!;
+const ended = (place: Place) => top(place) === 'exhausted' || top(place) === 'closed';
+
+/** What is left of the session: bytes, or ms until the deadline (all of it before the gate opened). */
+function remaining(e: Expected): number {
+  if (e.metric === 'milliseconds') return e.endsAt === null ? e.allotment : Math.max(0, e.endsAt - e.now);
+  return Math.max(0, e.allotment - e.used);
+}
+
+/** The gate is asked to enforce twice what is left, rounded up: whole minutes, or 1000-byte units. */
+function limitsFor(e: Expected): BackstopLimits {
+  const twice = 2 * remaining(e);
+  if (e.metric === 'milliseconds') return { sessionMinutes: Math.max(1, Math.ceil(twice / 60_000)), downloadQuotaKB: 0, uploadQuotaKB: 0 };
+  const quota = Math.max(1, Math.ceil(twice / 1000));
+  return { sessionMinutes: 0, downloadQuotaKB: quota, uploadQuotaKB: quota };
+}
+
+/** Whether the gate's own limits would cut the customer off before what they paid for runs out. */
+function backstopEndsFirst(e: Expected): boolean {
+  if (!e.backstop) return false;
+  const { limits, since } = e.backstop;
+  if (e.metric === 'milliseconds') return e.endsAt !== null && e.endsAt > since + limits.sessionMinutes * 60_000 + TIME_BACKSTOP_SLACK_MS;
+  // The gate counts from its authorisation, the bytes before the baseline included.
+  const quotaLeft = limits.downloadQuotaKB * 1000 - (TRAFFIC_BEFORE_BASELINE + e.counted);
+  return remaining(e) > quotaLeft;
+}
+
+/** How far the clock moves with the event. */
+function elapsed(e: Expected, event: ModelEvent): number {
+  if (event.type.startsWith('xstate.after.gateRetryBackoff')) return Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (e.attempts - 1));
+  if (event.type.startsWith('xstate.after.slowCloseRetry')) return SLOW_CLOSE_MS;
+  if (event.type.startsWith('xstate.after.untilDeadline')) return e.endsAt === null ? LONGEST_TIMER_MS : Math.max(0, e.endsAt - e.now);
+  if (event.variant === 'late') return Math.max(0, (e.endsAt ?? e.now) - e.now);
+  // The gate is read, then closed a millisecond later, for a renewal.
+  if (event.type === 'xstate.done.actor.closeGateToRenew') return 1;
+  return 0;
+}
+
+function bought(event: ModelEvent, step: number): number {
+  return event.variant === 'big' ? BIG_TOP_UP * step : step;
+}
+
+/** The figures after `event`, which took the session from `from` to `to`, and what they rule out. */
+export function expectAfter(before: Expected, event: ModelEvent, from: Place, to: Place, step: number): { expected: Expected; problems: string[] } {
+  const e: Expected = { ...before, now: before.now + elapsed(before, event) };
+  const problems: string[] = [];
+  const data = e.metric === 'bytes';
+  const count = (bytes: number) => {
+    e.counted = bytes;
+    if (data) e.used = e.carried + bytes;
+  };
+  const retriesWhile = (limit: number, waiting: Place) => {
+    e.attempts += 1;
+    if ((e.attempts < limit) !== (to === waiting)) problems.push(`failure ${e.attempts} of ${limit} allowed went to ${to}`);
+  };
+  switch (event.type) {
+    case 'payment.received':
+      if (event.variant !== 'again') e.queue += 1;
+      break;
+    case 'xstate.done.actor.redeemPayment':
+      e.allotment += bought(event, step);
+      e.queue -= 1;
+      break;
+    case 'xstate.done.actor.redeemTopUp': {
+      e.allotment += bought(event, step);
+      // end = max(now, old end) + bought: a top-up never hands back time already past.
+      if (!data && e.endsAt !== null) e.endsAt = Math.max(e.now, e.endsAt) + bought(event, step);
+      e.queue -= 1;
+      const renews = backstopEndsFirst(e);
+      if (renews !== (to === 'polling.renewingBackstop')) problems.push(`top-up ${renews ? 'outgrows' : 'fits'} the backstop but went to ${to}`);
+      break;
+    }
+    case 'xstate.error.actor.redeemPayment':
+      // A refused first payment leaves any credit carried from an earlier session undelivered.
+      e.unspent += e.allotment;
+      e.allotment = 0;
+      e.queue -= 1;
+      break;
+    case 'xstate.error.actor.redeemTopUp':
+      e.queue -= 1;
+      break;
+    case 'xstate.done.actor.openGate':
+      e.attempts = 0;
+      e.backstop = { limits: e.authorizations.at(-1)!, since: e.authorizedAt };
+      break;
+    case 'xstate.done.actor.readBaseline':
+      e.attempts = 0;
+      e.opened = true;
+      e.counted = 0;
+      // A time session's clock starts when the gate first opens.
+      if (!data && e.endsAt === null) e.endsAt = e.now + e.allotment;
+      break;
+    case 'xstate.error.actor.openGate':
+      retriesWhile(e.opened ? REOPEN_ATTEMPTS : FIRST_OPEN_ATTEMPTS, 'open.waitingToAuthorize');
+      break;
+    case 'xstate.error.actor.readBaseline':
+      retriesWhile(e.opened ? REOPEN_ATTEMPTS : FIRST_OPEN_ATTEMPTS, 'open.waitingToMeasure');
+      break;
+    case 'xstate.error.actor.closeGate':
+      retriesWhile(CLOSE_ATTEMPTS, `${top(from)}.waitingToRetry`);
+      break;
+    case 'usage.reported':
+    case 'xstate.done.actor.closeGateToRenew':
+      if (event.variant === 'some') count(e.counted + SOME_TRAFFIC);
+      if (event.variant === 'all') count(e.allotment - e.carried);
+      break;
+    case 'client.missing':
+      // The gate lost the client: what was counted is carried into the re-opened gate.
+      if (event.variant === 'fresh') e.carried = e.used;
+      break;
+    default:
+      if (event.type.startsWith('xstate.after.slowCloseRetry')) e.attempts = 0;
+      if (event.type === 'session.resume' && from.endsWith('.closeFailed')) e.attempts = 0;
+  }
+  // A renewal that leaves allotment re-opens the gate, carrying the usage.
+  if (event.type === 'xstate.done.actor.closeGateToRenew' && top(to) === 'open') e.carried = e.used;
+  if (ended(to) && top(from) !== top(to)) {
+    e.attempts = 0;
+    // The gate could not be (re)opened for a credited session: what is left is kept for the next one.
+    if (event.type === 'xstate.error.actor.openGate' || event.type === 'xstate.error.actor.readBaseline') e.unspent = remaining(e);
+  }
+  // A new session starts with what was left undelivered.
+  if (to === 'paying' && (from !== 'paying' || event.type === 'xstate.error.actor.redeemPayment')) {
+    Object.assign(e, { allotment: e.unspent, unspent: 0, used: 0, carried: 0, counted: 0, endsAt: null, attempts: 0, opened: false });
+  }
+  // Every entry into authorizing asks the gate to open, with limits for what is left at that moment.
+  if (to === 'open.authorizing' && from !== to) {
+    e.authorizations = [...e.authorizations, limitsFor(e)];
+    e.authorizedAt = e.now;
+  }
+  const left = data ? e.allotment - e.used : (e.endsAt ?? Infinity) - e.now;
+  if (to === 'polling.metering' && left <= 0) problems.push(`metering with nothing left (${left})`);
+  if (top(to) === 'exhausted' && top(from) !== 'exhausted' && left > 0) problems.push(`exhausted with ${left} left`);
+  return { expected: e, problems };
+}
+
+/** Which gate calls and redemptions must be waiting in each state; none elsewhere. */
+export function waitingCalls(to: Place): { authorize: number; readAll: number; deauthorize: number; readClient: number; redeem: number } {
+  return {
+    authorize: to === 'open.authorizing' ? 1 : 0,
+    readAll: to === 'open.measuringBaseline' || to === 'polling.renewingBackstop' ? 1 : 0,
+    deauthorize: to.endsWith('.closingGate') ? 1 : 0,
+    readClient: 0,
+    redeem: to === 'paying' || to === 'polling.toppingUp' ? 1 : 0,
+  };
+}
+
+/** Whether the gate must let the customer through in this state (null: either may be right). */
+export function gateOpenIn(to: Place): boolean | null {
+  if (top(to) === 'polling' || to === 'open.measuringBaseline' || to === 'open.waitingToMeasure') return true;
+  if (to === 'idle' || to.endsWith('.gateClosed') || to === 'paying' || to === 'open.authorizing' || to === 'open.waitingToAuthorize') return false;
+  return null;
+}
