@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { FakeNdsctl } from '../support/fake-ndsctl/fake-ndsctl.ts';
 import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { freePort } from '../support/free-port.ts';
+import { auditWallet, type AuditReport } from '../../src/payment/wallet-audit.ts';
+import { openStore } from '../../src/store/store.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(ROOT, 'test', 'crash', 'engine-entry.ts');
@@ -78,6 +80,11 @@ export class CrashLab {
   }
 
   async startEngine(): Promise<void> {
+    this.url = await this.spawnEngine();
+  }
+
+  /** Starts the engine and resolves with its URL once it listens; the child can be killed before that. */
+  spawnEngine(): Promise<string> {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, this.configPath], {
       cwd: ROOT,
       env: { ...process.env, ...this.fake.env() },
@@ -87,7 +94,7 @@ export class CrashLab {
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });
-    this.url = await new Promise<string>((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
@@ -150,6 +157,16 @@ export class CrashLab {
       const row = db.prepare('SELECT snapshot FROM session_snapshots WHERE mac = ? AND unrestorable IS NULL').get(MAC) as { snapshot: string } | undefined;
       return row && (JSON.parse(row.snapshot) as { context: { used: number; allotment: number } }).context;
     });
+  }
+
+  /** `tollkeeper wallet audit` over the engine's store (WAL: safe beside the running engine), asking the mint. */
+  async audit(): Promise<AuditReport> {
+    const store = openStore(join(this.dir, 'tollkeeper.sqlite'));
+    try {
+      return await auditWallet(store, { timeoutMs: 5_000 });
+    } finally {
+      store.close();
+    }
   }
 
   ledger(): LedgerRow[] {
