@@ -68,6 +68,15 @@ export class MintCore {
     return keyset;
   }
 
+  /** A new active keyset of the same unit and fee; the old ones stay, inactive (still accepted as inputs). */
+  rotateKeyset(): TestKeyset {
+    const old = this.activeKeyset;
+    const fresh = new TestKeyset({ unit: old.unit, inputFeePpk: old.inputFeePpk, maxOrder: 24 });
+    old.active = false;
+    this.keysets.push(fresh);
+    return fresh;
+  }
+
   keysetById(id: string): TestKeyset {
     const keyset = this.keysets.find((k) => k.id === id);
     if (!keyset) throw new MintError(MINT_ERRORS.keysetUnknown, `keyset ${id} is not known`);

@@ -31,6 +31,8 @@ export interface TestMint {
   stop(): Promise<void>;
   /** One fault, a queue of faults applied in turn (each for its `times`), or null to clear. */
   setFault(fault: MintFault | MintFault[] | null): void;
+  /** Rotates to a new active keyset; the old one stays, inactive. Returns the new keyset's id. */
+  rotateKeyset(): string;
   /** Changes the input fee of the active keyset in place. */
   setInputFeePpk(ppk: number): void;
   /** A token worth `amount`, minted through the bolt11 flow by a fresh cashu-ts wallet. */
@@ -60,6 +62,7 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
     unit,
     requests,
     setFault: (fault) => faults.set(fault),
+    rotateKeyset: () => core.rotateKeyset().id,
     setInputFeePpk: (ppk) => {
       core.activeKeyset.inputFeePpk = ppk;
     },

@@ -29,6 +29,7 @@ export class MintCallError extends Error {
 
 export const NUT_TOKEN_SPENT = 11001;
 export const NUT_OUTPUTS_ALREADY_SIGNED = 10002;
+export const NUT_KEYSET_INACTIVE = 12002;
 
 /**
  * Largest answer read from a mint. The biggest legitimate one is the full keyset list (about 5 KB

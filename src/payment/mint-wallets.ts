@@ -60,6 +60,17 @@ export class MintWallets {
     return this.load(entry, mintUrl, unit);
   }
 
+  /** Loads the mint's keysets now (joining a load under way): the mint said the keyset we sign with is no longer active. */
+  reload(mintUrl: string, unit: string): Promise<LoadedMint> {
+    const key = `${unit} ${mintUrl}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = {};
+      this.entries.set(key, entry);
+    }
+    return this.load(entry, mintUrl, unit);
+  }
+
   private load(entry: Entry, mintUrl: string, unit: string): Promise<LoadedMint> {
     if (entry.loading) return entry.loading;
     const loading = loadMint(mintUrl, unit, this.timeoutMs).then(

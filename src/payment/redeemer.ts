@@ -7,7 +7,7 @@ import { MintSignatureError, proofFromSignature } from './blind-signatures.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { CreditDeliveries } from './credit-deliveries.ts';
 import { silentLog, type PaymentLog } from './log.ts';
-import { asMintCallError, MintCallError } from './mint-client.ts';
+import { asMintCallError, MintCallError, NUT_KEYSET_INACTIVE } from './mint-client.ts';
 import { refusalForMintError } from './mint-refusal.ts';
 import { normalizeMintUrl } from './mint-url.ts';
 import { MintWallets, type LoadedMint } from './mint-wallets.ts';
@@ -111,7 +111,22 @@ class CashuRedeemer implements MintRedeemer {
         const recheck = await recheckRefusedSwap(this.store, await this.walletFor(earlier.mint, earlier.unit), earlier, this.log);
         if (recheck !== 'unspent') return this.answerFromResolution(recheck, mac, payment.id);
       }
-      return this.swapAndBook(mac, sessionId, payment, summary, mint);
+      try {
+        return await this.swapAndBook(mac, sessionId, payment, summary, mint);
+      } catch (error) {
+        if (!(error instanceof OutputKeysetInactive)) throw error;
+        // The mint rotated its keyset since our wallet loaded it: it did not act on the swap. Load
+        // the keysets again and swap once more, into the active keyset, after checking the inputs.
+        const swap = this.store.pendingSwaps.get(summary.hash)!;
+        const fresh = await this.wallets.reload(mint.normalized, mint.unit).catch((reloadError: unknown) => {
+          throw refusalForMintError(asMintCallError(reloadError) ?? new MintCallError('unreachable', String(reloadError)));
+        });
+        const recheck = await recheckRefusedSwap(this.store, fresh, swap, this.log);
+        if (recheck !== 'unspent') return this.answerFromResolution(recheck, mac, payment.id);
+        return this.swapAndBook(mac, sessionId, payment, summary, mint).catch((again: unknown) => {
+          throw again instanceof OutputKeysetInactive ? again.refusal : again;
+        });
+      }
     });
   }
 
@@ -161,7 +176,7 @@ class CashuRedeemer implements MintRedeemer {
   ): Promise<Credit> {
     const { loaded, proofs } = await this.decodeAgainst(await this.walletFor(mint.normalized, mint.unit), mint.normalized, payment.token, mint.unit);
     const { wallet } = loaded;
-    const fee = inputFee(proofs.map((p) => wallet.getKeyset(p.id).fee));
+    const fee = inputFee(proofs.map((p) => wallet.keyChain.getKeyset(p.id).fee));
     const steps = stepsFor(summary.amount - fee, mint.pricePerStep);
     if (steps < Math.max(1, mint.minSteps)) {
       throw new Refusal(
@@ -218,6 +233,8 @@ class CashuRedeemer implements MintRedeemer {
     if (mintError && !mintError.ambiguous) {
       // The mint answered (or was never reached): nothing was spent by this swap.
       this.store.pendingSwaps.setState(swap.tokenHash, 'failed', mintError.message);
+      const ours = loaded.wallet.keyChain.getKeysets().some((k) => k.id === swap.outputs[0]?.blindedMessage.id && k.isActive);
+      if (mintError.code === NUT_KEYSET_INACTIVE && ours) throw new OutputKeysetInactive(refusalForMintError(mintError));
       throw refusalForMintError(mintError);
     }
     this.store.pendingSwaps.setState(swap.tokenHash, 'ambiguous', mintError?.message ?? String(error));
@@ -285,4 +302,12 @@ function mintFaultyRefusal(): Refusal {
     'payment-processing-failed',
     "the mint took the token but answered with signatures that fail their checks, so it cannot be credited; the operator has been told (it is not retried)",
   );
+}
+
+/** The mint refused our outputs' keyset as inactive, one our loaded wallet still holds active: the keysets rotated. */
+class OutputKeysetInactive extends Error {
+  override readonly name = 'OutputKeysetInactive';
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
 }

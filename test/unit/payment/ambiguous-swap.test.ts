@@ -130,7 +130,7 @@ describe('a swap recorded as refused', () => {
   it('is replaced only once the mint says its inputs are unspent', async () => {
     const { redeemer, store } = setup();
     const token = await mint.mintToken(8, { denominations: [8] });
-    mint.setFault({ kind: 'refuse', code: 12002, detail: 'keyset inactive', paths: ['/v1/swap'], times: 1 });
+    mint.setFault({ kind: 'refuse', code: 11005, detail: 'unit not supported', paths: ['/v1/swap'], times: 1 });
     await expect(redeemer.redeem(payment(token))).rejects.toMatchObject({ code: 'payment-error-invalid-token' });
     const refused = store.pendingSwaps.byState('failed');
     expect(refused).toHaveLength(1);
