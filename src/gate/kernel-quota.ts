@@ -26,8 +26,13 @@ export class KernelQuota {
     await this.apply(ensureTableScript());
   }
 
+  /** The table's clients; a table someone deleted is created again (empty) rather than failing every reading. */
   async read(): Promise<Map<Mac, QuotaClient>> {
-    const result = await this.runner.tool(NFT_LIST_ARGV);
+    let result = await this.runner.tool(NFT_LIST_ARGV);
+    if (result.exitCode !== 0) {
+      await this.ensureTable();
+      result = await this.runner.tool(NFT_LIST_ARGV);
+    }
     if (result.exitCode !== 0) {
       throw new GateError('failed', `${NFT_LIST_ARGV.join(' ')}: exit ${result.exitCode} ${result.stderr.trim()}`, { ...result });
     }

@@ -236,7 +236,10 @@ export class NdsctlGate implements Gate {
     const clients = new Map<Mac, ClientReading>();
     for (const [mac, client] of reading.clients) {
       const counted = delivered.get(mac);
-      if (counted?.ip && client.ip && counted.ip !== client.ip) await this.kernelQuota.moveAddress(mac, counted.ip, client.ip);
+      if (counted?.ip && client.ip && counted.ip !== client.ip) {
+        // A failed move must not fail the reading: the next one tries again, and a re-opening reinstalls.
+        await this.kernelQuota.moveAddress(mac, counted.ip, client.ip).catch(() => undefined);
+      }
       const counters = counted?.quota
         ? { download: 0, upload: counted.quota.used }
         : { download: counted?.download ?? 0, upload: counted?.upload ?? 0 };
