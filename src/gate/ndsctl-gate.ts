@@ -139,17 +139,19 @@ export class NdsctlGate implements Gate {
   async authorize(macInput: Mac, limits: BackstopLimits, allowance?: number | null): Promise<AuthorizeOutcome> {
     const mac = parseMac(macInput);
     if (this.enforcementInUse !== 'nft-quota' || allowance === undefined) return this.ndsctlAuth(mac, limits);
-    // The quota goes in before the gate opens, so no byte passes uncounted. Its downloads are matched
-    // by address: the one the table already holds for a client re-opened (the gate restarted and
-    // lists it no more), else the gate's; each reading moves it if the gate's changes. A client
-    // OpenNDS does not list yet (preemptive authorisation) has no address until it is authorised.
-    const ip = (await this.kernelQuota.read()).get(mac)?.ip ?? (await this.readClient(mac))?.ip;
-    if (ip !== undefined) await this.kernelQuota.install(mac, ip, allowance);
+    // A client re-opened (the gate restarted and lists it no more) gets its quota before the gate
+    // opens, at the address the table holds. A first opening gets it right after: its address is
+    // read from the firewall listing the meter reads, not from `ndsctl json MAC`, which OpenNDS 9.10
+    // answered for a just-listed client by dying of a division by zero (SIGFPE in the lab). The
+    // customer is still waiting for the payment's answer then, so nothing passes uncounted.
+    // Every reading moves the download rule if the gate's address for the client changes.
+    const known = (await this.kernelQuota.read()).get(mac)?.ip ?? undefined;
+    if (known !== undefined) await this.kernelQuota.install(mac, known, allowance);
     const outcome = await this.ndsctlAuth(mac, limits);
-    if (ip === undefined) {
-      const opened = (await this.readClient(mac))?.ip;
-      if (opened === undefined) throw new GateError('failed', `the gate lists no IPv4 address for ${mac}, so its quota cannot be installed`);
-      await this.kernelQuota.install(mac, opened, allowance);
+    if (known === undefined) {
+      const ip = (await this.readGate()).clients.get(mac)?.ip;
+      if (ip === undefined) throw new GateError('failed', `the gate lists no IPv4 address for ${mac}, so its quota cannot be installed`);
+      await this.kernelQuota.install(mac, ip, allowance);
     }
     return outcome;
   }
