@@ -13,7 +13,7 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
-import { GATE_COMMAND, LAB_COUNTER_SOURCE, LAB_GATEWAY, bytesUrl, labClient } from '../../test/gateway/lab.ts';
+import { GATE_COMMAND, LAB_COUNTER_SOURCE, bytesUrl, captivePortalCheck, labClient } from '../../test/gateway/lab.ts';
 import { deauthAllClients, mintTokens, payFromClient, startLabMint } from '../../test/gateway/tollkeeper-lab.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median } from '../lib/stats.ts';
@@ -87,8 +87,8 @@ interface RawOpening {
 /** The calls tollkeeper makes to open a gate, run bare on tk-c2 with the same probe running. */
 async function rawOpening(gate: NdsctlGate): Promise<RawOpening> {
   await deauthAllClients();
-  // Preemptive `ndsctl auth` needs a neighbour entry: in tollkeeper's case the payment made it.
-  await execa('ip', ['netns', 'exec', other.ns, 'ping', '-c', '1', '-W', '1', LAB_GATEWAY.lanIp], { reject: false });
+  // The same start as a paying customer's (payFromClient): OpenNDS has seen the client.
+  await captivePortalCheck(other.n);
   const probe = await startProbe(other.ns);
   const wallStart = Date.now();
   let started = performance.now();

@@ -17,19 +17,27 @@ async function labShape(): Promise<string | null> {
   return /tbf .*rate (\S+)/.exec(String(tc.stdout))?.[1] ?? null;
 }
 
+/** `80mbit` as lab.sh takes it -> `80Mbit` as tc shows it; `off` -> null. */
+function shownShape(shape: string): string | null {
+  if (shape === 'off') return null;
+  const match = /^(\d+)([kmg])bit$/i.exec(shape);
+  if (!match) throw new Error(`a lab shape is a tbf rate like 80mbit, or off: ${shape}`);
+  return `${match[1]}${match[2]!.toUpperCase()}bit`;
+}
+
 /**
- * Runs `body` with the lab up and shaped to 80 Mbit/s (the overshoot bench depends on the rate; the
- * others do not mind). A lab that is already up with that shaping is used as it is and left up.
- * Returns one skip row when the lab cannot run here.
+ * Runs `body` with the lab up and shaped to `shape` (80 Mbit/s unless said; the overshoot bench
+ * depends on the rate, the others do not mind). A lab that is already up with that shaping is used
+ * as it is and left up. Returns one skip row when the lab cannot run here.
  */
-export async function withLab(bench: string, body: () => Promise<BenchRow[]>): Promise<BenchRow[]> {
+export async function withLab(bench: string, body: () => Promise<BenchRow[]>, shape = '80mbit'): Promise<BenchRow[]> {
   const skip = labSkipReason();
   if (skip) return [skipRow(bench, skip)];
   let broughtUp = false;
   try {
-    if (!(await labIsUp()) || (await labShape()) !== '80Mbit') {
+    if (!(await labIsUp()) || (await labShape()) !== shownShape(shape)) {
       await labInstall();
-      await labUp({ fresh: true, shape: '80mbit' });
+      await labUp({ fresh: true, shape });
       broughtUp = true;
     }
   } catch (error) {

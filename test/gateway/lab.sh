@@ -9,7 +9,8 @@
 #   lab.sh up                 build the namespaces and start OpenNDS; idempotent
 #   lab.sh down               remove everything `up` made; idempotent
 #   lab.sh status             what is up, and OpenNDS's client list
-#   lab.sh restart-opennds    kill OpenNDS and start it again (it forgets every client), as a crash would
+#   lab.sh restart-opennds    SIGKILL OpenNDS and start it again as a service manager would (it forgets every client)
+#   lab.sh alive              exit 0 while OpenNDS runs; else print how it ended (its log, the kernel's trap line)
 #   lab.sh exec NS CMD...     run CMD in namespace NS (tk-gw, tk-up, tk-c1, tk-c2, ...)
 #   lab.sh gw CMD...          run a gateway tool as tollkeeper does (ndsctl, nft, iptables: in tk-gw, in the OpenNDS 10 root)
 #
@@ -434,6 +435,19 @@ opennds10_authorises() {
   return 1
 }
 
+# What a phone does when it joins the Wi-Fi: an HTTP request that OpenNDS redirects to its splash
+# page, which puts the phone in OpenNDS's client list. Without it every first `ndsctl auth` takes
+# OpenNDS's preemptive path, which holds the client list for ~0.5 s of helper scripts before it
+# stamps the client's rate window; OpenNDS 9.10's checker thread, whose clock was read before it
+# waited for that lock, then divides by (its time - the window's start + 1) = 0 and dies of SIGFPE
+# (auth.c, fw_sync_with_authenticated). See docs/lab.md.
+captive_portal_check() {
+  local mac
+  mac=$(client_mac "$1")
+  ip netns exec "$(client_ns "$1")" curl -s -o /dev/null --max-time 5 "http://$UP_IP/" || true
+  nds_json "$mac" | grep -c '"state"' >/dev/null
+}
+
 cmd_up() {
   need_root
   [[ $LAB_CLIENTS =~ ^[1-9]$ ]] || die "LAB_CLIENTS must be 1..9"
@@ -463,32 +477,31 @@ cmd_up() {
     ip netns exec "$(client_ns "$i")" ping -c 1 -W 1 "$GW_LAN_IP" >/dev/null 2>&1 || true
   done
   if [[ $ACTIVE == 10 ]]; then wait_until "opennds 10 to authorise a client" 100 opennds10_authorises; fi
+  for ((i = 1; i <= LAB_CLIENTS; i++)); do
+    wait_until "client $i's captive-portal check to reach OpenNDS" 100 captive_portal_check "$i"
+  done
   trap - EXIT
   log "up: OpenNDS $ACTIVE$( [[ $ACTIVE == 10 ]] && echo " (root $ROOT10)"), gateway $GW ($GW_LAN_IP, $GW_WAN_IP), upstream $UP ($UP_IP:80), $LAB_CLIENTS clients"
 }
 
-# Same daemon, same config, as `systemctl restart opennds` would: SIGTERM, then the start sequence
-# of `up`. Every client comes back unauthenticated.
+# Same daemon, same config, as a service manager restarts it after a crash: SIGKILL (what OpenNDS
+# 9.10's SIGFPE leaves is the same), then, for 9.10, deploy/opennds-cleanup.sh (the ExecStartPre an
+# operator installs: 9.10 refuses to start while its chains exist), then the start sequence of `up`.
+# Every client comes back unauthenticated.
 cmd_restart_opennds() {
   need_root
   ACTIVE=$(lab_flavour)
   is_up || die "the lab is not up"
   local pid i
   pid=$(cat "$LAB_DIR/opennds.pid")
-  kill -TERM "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
   for ((i = 0; i < 200; i++)); do running "$pid" || break; sleep 0.05; done
-  running "$pid" && die "opennds (pid $pid) did not stop on SIGTERM"
-  # Its SIGTERM cleanup leaves chains behind (the new daemon then fails on "Chain already exists");
-  # the lab itself puts no rules in tk-gw, so everything there is OpenNDS's.
-  local table
+  running "$pid" && die "opennds (pid $pid) did not die of SIGKILL"
   if [[ $ACTIVE == 10 ]]; then
     # OpenNDS 10 deletes its own tables when it starts; only its socket and lock are stale.
     rm -f "$ROOT10$NDS_SOCK" "$ROOT10$NDS_LOCK"
   else
-    for table in filter nat mangle; do
-      ip netns exec "$GW" iptables -t "$table" -F
-      ip netns exec "$GW" iptables -t "$table" -X
-    done
+    ip netns exec "$GW" sh "$HERE/../../deploy/opennds-cleanup.sh"
     rm -f "$NDS_SOCK" "$NDS_LOCK"
   fi
   launch_opennds
@@ -520,6 +533,17 @@ cmd_status() {
   fi
 }
 
+# Exit 0 while the lab's OpenNDS runs; otherwise say how it ended, for a test that failed with it.
+cmd_alive() {
+  need_root
+  pid_alive "$LAB_DIR/opennds.pid" && return 0
+  echo "OpenNDS (pid $(cat "$LAB_DIR/opennds.pid" 2>/dev/null || echo '?')) is not running; its log ends:"
+  tail -5 "$LAB_DIR/opennds.log" 2>/dev/null || true
+  echo "kernel messages about it:"
+  dmesg 2>/dev/null | grep -E 'opennds\[' | tail -3 || true
+  return 1
+}
+
 cmd_exec() {
   need_root
   (($# >= 2)) || die "usage: lab.sh exec NS CMD..."
@@ -543,7 +567,8 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   restart-opennds) cmd_restart_opennds ;;
+  alive) cmd_alive ;;
   exec) shift; cmd_exec "$@" ;;
   gw) shift; cmd_gw "$@" ;;
-  *) die "usage: lab.sh install|up|down|status|restart-opennds|exec NS CMD...|gw CMD..." ;;
+  *) die "usage: lab.sh install|up|down|status|restart-opennds|alive|exec NS CMD...|gw CMD..." ;;
 esac

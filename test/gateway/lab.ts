@@ -129,6 +129,23 @@ export async function labDown(): Promise<void> {
   await lab(['down']);
 }
 
+/**
+ * What a phone does when it joins the Wi-Fi, or finds itself cut off: an HTTP request OpenNDS
+ * redirects to its splash page (or, when the gate is open, lets through), which puts the phone in
+ * OpenNDS's client list. A customer reaches the payment page this way; a paying client OpenNDS has
+ * not seen makes `ndsctl auth` take its slow preemptive path, where OpenNDS 9.10 can die of a
+ * division by zero (docs/lab.md, "OpenNDS 9.10's SIGFPE").
+ */
+export async function captivePortalCheck(n: number): Promise<void> {
+  await inClient(n, ['curl', '-s', '-o', '/dev/null', '--max-time', '10', `http://${LAB_UPSTREAM.ip}:${LAB_UPSTREAM.interceptedPort}/`]);
+}
+
+/** Null while the lab's OpenNDS runs; otherwise how it ended (its log's end, the kernel's trap line). */
+export async function labOpenNdsDeath(): Promise<string | null> {
+  const answer = await execa('bash', [LAB_SH, 'alive'], { reject: false, stdin: 'ignore' });
+  return answer.exitCode === 0 ? null : String(answer.stdout);
+}
+
 /** Runs argv inside client n's namespace. Never throws on a non-zero exit: look at `exitCode`. */
 export async function inClient(n: number, argv: readonly string[], options: Options = {}): Promise<Result> {
   const [file, ...args] = ['ip', 'netns', 'exec', labClient(n).ns, ...argv];

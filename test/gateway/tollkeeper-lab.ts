@@ -12,7 +12,7 @@ import { finalizeEvent, generateSecretKey, type NostrEvent } from 'nostr-tools/p
 import type { Mac } from '../../src/gate/mac.ts';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
-  bytesUrl, downloadDetail, type DownloadResult, GATE_COMMAND_IN_GATEWAY, inClient, inGatewayTools, LAB_CLIENTS, LAB_GATEWAY, LAB_LEASES_FILE, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labUp, ndsctl,
+  bytesUrl, captivePortalCheck, downloadDetail, type DownloadResult, GATE_COMMAND_IN_GATEWAY, inClient, inGatewayTools, LAB_CLIENTS, LAB_GATEWAY, LAB_LEASES_FILE, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labOpenNdsDeath, labUp, ndsctl,
 } from './lab.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -199,8 +199,12 @@ async function clientHttp(n: number, curlArgs: readonly string[]): Promise<HttpA
   return { status: Number(out.slice(at + STATUS_MARK.length)), body: out.slice(0, at) };
 }
 
-/** POSTs a payment to tollkeeper from client n, as `curl -d cashuB… http://198.18.0.1:2121/` would. */
+/**
+ * POSTs a payment to tollkeeper from client n, as `curl -d cashuB… http://198.18.0.1:2121/` would,
+ * after the captive-portal check that brought the customer to the payment page.
+ */
 export async function payFromClient(n: number, body: string, contentType = 'text/plain'): Promise<HttpAnswer> {
+  await captivePortalCheck(n);
   const dir = mkdtempSync(join(tmpdir(), 'tk-pay-'));
   const file = join(dir, 'body');
   writeFileSync(file, body);
@@ -299,6 +303,9 @@ export function useLabSuite(): LabSuite {
     if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
     await tollkeeper?.stop();
     tollkeeper = undefined;
+    // A dead OpenNDS fails every later test of the file; say so here, where it is first seen.
+    const death = await labOpenNdsDeath();
+    if (death !== null) throw new Error(death);
     await deauthAllClients();
   });
   return {
