@@ -132,13 +132,9 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       creditsWritten: (mac, paymentIds, at) => deliveries.written(mac, paymentIds, at),
     },
   });
-  gateway.start();
-  if (gateway.restoreReport && (gateway.restoreReport.restored > 0 || gateway.restoreReport.failed.length > 0)) {
-    const { restored, failed, ms } = gateway.restoreReport;
-    log.info({ restored, failed: failed.length, ms: Math.round(ms) }, 'sessions restored');
-  }
-  // Sessions have taken in the gate's reading (and orphans are closed) before anyone asks.
-  await gateway.startup;
+  // Until sessions are restored, reconciled with the gate and owed credits delivered, every
+  // customer request is answered 503 `starting` (the app listens from the start, so clients see why).
+  let starting = true;
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
   const app = buildApp(
     {
@@ -160,14 +156,31 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
         if (!row || row.mac !== mac || row.deliveredAt === null) return null;
         return { session: gateway.liveSessionOf(mac, { sessionId: row.sessionId, paymentId: row.paymentId }) };
       },
+      starting: () => starting,
     },
     {
       rateLimit: config.rateLimit,
       limits: httpLimitsOf(config),
       trustedRelays: config.trustedRelays,
+      captivePortal: config.captivePortal,
       logger: log.child({ component: 'http' }),
     },
   );
+  let url: string | null = null;
+  if (options.listen !== false) {
+    url = await app.listen({ host: config.listen.host, port: config.listen.port });
+    log.info({ url, gate: gate.kind, metric: config.metric }, 'tollkeeper listening; starting');
+  } else {
+    await app.ready();
+  }
+
+  gateway.start();
+  if (gateway.restoreReport && (gateway.restoreReport.restored > 0 || gateway.restoreReport.failed.length > 0)) {
+    const { restored, failed, ms } = gateway.restoreReport;
+    log.info({ restored, failed: failed.length, ms: Math.round(ms) }, 'sessions restored');
+  }
+  // Sessions have taken in the gate's reading (and orphans are closed) before anyone is served.
+  await gateway.startup;
 
   const admin = ops.adminApp({ gateway, store, limits: httpLimitsOf(config) });
 
@@ -205,13 +218,8 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   }, RESOLVE_PENDING_EVERY_MS);
   pendingTimer.unref();
 
-  let url: string | null = null;
-  if (options.listen !== false) {
-    url = await app.listen({ host: config.listen.host, port: config.listen.port });
-    log.info({ url, gate: gate.kind, metric: config.metric }, 'tollkeeper listening');
-  } else {
-    await app.ready();
-  }
+  starting = false;
+  log.info({ url }, 'tollkeeper started');
   if (config.gate.kind === 'ndsctl' && !options.gate) {
     // Through the gate's own command prefix, so an ssh gate is checked on the router; it never holds up the start.
     const host = new NdsctlRunner({ command: config.gate.command, timeoutMs: config.gate.timeoutMs, retry: { attempts: 1 } });

@@ -47,6 +47,8 @@ export interface Config {
   liveView: { enabled: boolean; host: string; port: number; token: string | null; allowRemote: boolean };
   /** WebSocket of a Stately inspector relay to stream actor events to; null = off. */
   inspectUrl: string | null;
+  /** Links the RFC 8908 captive-portal API (GET /captive-portal) gives phones; null leaves a key out. */
+  captivePortal: { userPortalUrl: string | null; venueInfoUrl: string | null };
 }
 
 export interface ConfigProblem {
@@ -89,4 +91,5 @@ export const DEFAULT_CONFIG: Config = {
   admin: { host: '127.0.0.1', port: 2122 },
   liveView: { enabled: false, host: '127.0.0.1', port: 2123, token: null, allowRemote: false },
   inspectUrl: null,
+  captivePortal: { userPortalUrl: null, venueInfoUrl: null },
 };

@@ -55,6 +55,7 @@ export function parseConfig(input: unknown): Config {
     admin: readAdmin(r),
     liveView: readLiveView(r),
     inspectUrl: readInspectUrl(r, input.inspectUrl),
+    captivePortal: readCaptivePortal(r),
   };
   if (config.poll.minMs > config.poll.maxMs) fail('poll.minMs', `${config.poll.minMs} is above poll.maxMs`, 'minMs <= maxMs');
   if (config.mints.length === 0) fail('mints', 'is empty', 'at least one accepted mint');
@@ -110,6 +111,21 @@ function readInspectUrl(r: Reader, value: unknown): string | null {
   const url = r.string('inspectUrl', value, '');
   if (url && !/^wss?:\/\/\S+$/.test(url)) r.fail('inspectUrl', `is ${JSON.stringify(url)}`, 'a ws:// or wss:// URL of a Stately inspector relay');
   return url || null;
+}
+
+function readCaptivePortal(r: Reader): Config['captivePortal'] {
+  const captive = r.section('captivePortal') ?? {};
+  const url = (key: 'userPortalUrl' | 'venueInfoUrl'): string | null => {
+    const value = captive[key];
+    if (value === undefined || value === null) return null;
+    const text = r.string(`captivePortal.${key}`, value, '');
+    if (!/^https?:\/\/[^\s"]+$/.test(text)) {
+      r.fail(`captivePortal.${key}`, `is ${JSON.stringify(text)}`, 'an http(s) URL the customer\'s device can open, or null');
+      return null;
+    }
+    return text;
+  };
+  return { userPortalUrl: url('userPortalUrl'), venueInfoUrl: url('venueInfoUrl') };
 }
 
 /** The admin listener answers the CLI and /metrics; it must never face the customers' network. */

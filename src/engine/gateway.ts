@@ -8,7 +8,7 @@ import type { GatewayInput, RetirementPolicy } from '../../machines/gateway/gate
 import { createSessionMachine, type sessionMachine } from '../../machines/session/session.machine.ts';
 import type { GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
-import type { GatewayApi, PayOutcome } from './gateway-api.ts';
+import type { CustomerSession, GatewayApi, PayOutcome } from './gateway-api.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import { MeterPlan } from './meter-plan.ts';
 import { meterActor, toMeterReading } from './meter.ts';
@@ -205,6 +205,14 @@ export class Gateway implements GatewayApi {
     if (!snapshot || !isActive(snapshot)) return null;
     const { used, allotment, metric } = summarize(snapshot, Date.now(), this.plan.latestContext(snapshot));
     return { used, allotment, metric };
+  }
+
+  sessionOf(mac: Mac): CustomerSession | null {
+    const snapshot = this.sessionRef(mac)?.getSnapshot();
+    if (!snapshot) return null;
+    const session = summarize(snapshot, Date.now(), this.plan.latestContext(snapshot));
+    const phase = isActive(snapshot) ? 'active' : session.startedAt !== null ? 'expired' : 'none';
+    return { phase, session };
   }
 
   /**

@@ -5,12 +5,19 @@ import type { HttpContext } from './context.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_LIMIT, type HttpDeps, type HttpOptions } from './deps.ts';
 import { capConnections, DEFAULT_HTTP_LIMITS, serverTimeouts } from './http-limits.ts';
 import { PaymentAnswers } from './payment-answers.ts';
+import clientMac from './plugins/client-mac.ts';
 import contentTypes from './plugins/content-types.ts';
+import cors from './plugins/cors.ts';
 import notices from './plugins/notices.ts';
 import rateLimit from './plugins/rate-limit.ts';
+import starting from './plugins/starting.ts';
 import advertisementRoute from './routes/advertisement.ts';
+import balanceRoute from './routes/balance.ts';
+import captivePortalRoute from './routes/captive-portal.ts';
 import healthzRoute from './routes/healthz.ts';
 import paymentRoute from './routes/payment.ts';
+import preflightRoute from './routes/preflight.ts';
+import sessionStateRoute from './routes/session-state.ts';
 import usageRoute from './routes/usage.ts';
 import whoamiRoute from './routes/whoami.ts';
 
@@ -40,15 +47,24 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
     bodyLimit,
     offlineCheck: deps.offlineCheck ?? (() => undefined),
     spentHere: deps.spentHere ?? (() => null),
+    captivePortal: options.captivePortal ?? { userPortalUrl: null, venueInfoUrl: null },
   };
 
   app.register(notices, { identity: ctx.identity, now });
+  // Before the rate limit: a throttled or refused answer must be readable by a cross-origin portal.
+  if (options.cors !== false) app.register(cors);
+  app.register(clientMac, { macs: deps.macs });
   app.register(contentTypes, { bodyLimit });
   app.register(rateLimit, { limit: options.rateLimit ?? DEFAULT_RATE_LIMIT, requests: limits.requests, now });
+  app.register(starting, { identity: ctx.identity, now, starting: deps.starting ?? (() => false) });
+  app.register(preflightRoute);
   app.register(advertisementRoute, ctx);
   app.register(paymentRoute, ctx);
   app.register(whoamiRoute, ctx);
   app.register(usageRoute, ctx);
+  app.register(balanceRoute, ctx);
+  app.register(sessionStateRoute, ctx);
+  app.register(captivePortalRoute, ctx);
   app.register(healthzRoute);
   return app;
 }

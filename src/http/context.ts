@@ -1,5 +1,5 @@
 import type { Pricing } from '../nostr/events.ts';
-import type { HttpDeps, MacResolver, PaymentGateway } from './deps.ts';
+import type { CaptivePortalLinks, HttpDeps, MacResolver, PaymentGateway } from './deps.ts';
 import type { NoticeContext } from './notice.ts';
 import type { PaymentAnswers } from './payment-answers.ts';
 
@@ -15,4 +15,5 @@ export interface HttpContext extends NoticeContext {
   bodyLimit: number;
   offlineCheck: (token: string) => unknown;
   spentHere: NonNullable<HttpDeps['spentHere']>;
+  captivePortal: CaptivePortalLinks;
 }

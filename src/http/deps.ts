@@ -33,7 +33,7 @@ export interface MacResolver {
 }
 
 /** The part of the engine the HTTP layer uses. */
-export type PaymentGateway = Pick<GatewayApi, 'pay' | 'usage'>;
+export type PaymentGateway = Pick<GatewayApi, 'pay' | 'usage' | 'sessionOf'>;
 
 export interface HttpDeps {
   gateway: PaymentGateway;
@@ -55,6 +55,14 @@ export interface HttpDeps {
    * Null for any other token, which takes the usual path (and another device's copy is refused there).
    */
   spentHere?: (mac: Mac, token: string) => { session: SessionSummary | null } | null;
+  /** True while tollkeeper is starting (restoring, reconciling): every route answers 503 `starting`. */
+  starting?: () => boolean;
+}
+
+/** What the RFC 8908 captive-portal API names; null leaves the key out. */
+export interface CaptivePortalLinks {
+  userPortalUrl: string | null;
+  venueInfoUrl: string | null;
 }
 
 export interface RateLimitOptions {
@@ -75,6 +83,10 @@ export interface HttpOptions {
   eventWindowSeconds?: number;
   /** Timeouts, connection caps and the per-client request budget (defaults: DEFAULT_HTTP_LIMITS). */
   limits?: Partial<HttpLimits>;
+  /** false: no CORS headers (only to show what a browser does without them). */
+  cors?: boolean;
+  /** The RFC 8908 API's links (default: none). */
+  captivePortal?: CaptivePortalLinks;
   /** An existing pino logger; none by default. */
   logger?: FastifyBaseLogger;
 }

@@ -1,5 +1,5 @@
 import type { GatewayIdentity } from '../nostr/identity.ts';
-import { noticeEvent } from '../nostr/events.ts';
+import { noticeEvent, type NoticeLevel } from '../nostr/events.ts';
 import { NOTICE_STATUS, Refusal, isRefusal, type NoticeCode } from '../nostr/notice-codes.ts';
 import type { StoredAnswer } from './deps.ts';
 
@@ -48,10 +48,11 @@ export function renderNotice(
   refusal: Refusal,
   customerPubkey?: string | null,
   status: number = refusal.status,
+  level: NoticeLevel = 'error',
 ): StoredAnswer {
   const event = noticeEvent(
     ctx.identity,
-    { level: 'error', code: refusal.code, message: refusal.message, customerPubkey },
+    { level, code: refusal.code, message: refusal.message, customerPubkey },
     ctx.now(),
   );
   return { status, body: JSON.stringify(event) };

@@ -16,6 +16,7 @@ export const NOTICE_STATUS = {
   'rate-limited': 429,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  starting: 503,
 } as const;
 
 export type NoticeCode = keyof typeof NOTICE_STATUS;

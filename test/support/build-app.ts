@@ -25,6 +25,8 @@ export interface TestAppSetup {
   options?: HttpOptions;
   gateway?: GatewayDouble;
   macs?: MacResolver;
+  /** Read on every request: true answers 503 `starting`. */
+  starting?: () => boolean;
 }
 
 export interface TestApp {
@@ -80,6 +82,7 @@ export async function buildTestApp(setup: TestAppSetup = {}): Promise<TestApp> {
       macs: setup.macs ?? createMacLookup({ leaseFiles: [leaseFile], arpFile }),
       pricing: () => TEST_PRICING,
       now: () => clock.now,
+      ...(setup.starting ? { starting: setup.starting } : {}),
     },
     { rateLimit: false, ...setup.options, limits: { requests: false as const, ...setup.options?.limits } },
   );

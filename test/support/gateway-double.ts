@@ -1,4 +1,4 @@
-import type { GatewayApi, PayOutcome } from '../../src/engine/gateway-api.ts';
+import type { CustomerSession, GatewayApi, PayOutcome } from '../../src/engine/gateway-api.ts';
 import type { Mac } from '../../src/gate/mac.ts';
 import type { CloseReason, Metric, PaymentRefused, PaymentRequest, SessionSummary } from '../../machines/domain.ts';
 
@@ -12,6 +12,7 @@ export class GatewayDouble implements GatewayApi {
   refuseWith: Omit<PaymentRefused, 'paymentId'> | null = null;
   throwWith: unknown = null;
   private readonly open = new Map<Mac, SessionSummary>();
+  private readonly ended = new Map<Mac, SessionSummary>();
   private held: Promise<void> | null = null;
 
   constructor(
@@ -38,6 +39,7 @@ export class GatewayDouble implements GatewayApi {
       closeReason: null,
     };
     this.open.set(mac, session);
+    this.ended.delete(mac);
     const credit = { paymentId: payment.id, mint: 'http://mint.test', unit: 'sat', amount: 8, fee: 0, allotment: this.allotmentPerPayment };
     return { ok: true, credit, session };
   }
@@ -45,6 +47,21 @@ export class GatewayDouble implements GatewayApi {
   usage(mac: Mac): { used: number; allotment: number; metric: Metric } | null {
     const session = this.open.get(mac);
     return session ? { used: session.used, allotment: session.allotment, metric: session.metric } : null;
+  }
+
+  sessionOf(mac: Mac): CustomerSession | null {
+    const open = this.open.get(mac);
+    if (open) return { phase: 'active', session: open };
+    const ended = this.ended.get(mac);
+    return ended ? { phase: 'expired', session: ended } : null;
+  }
+
+  /** Test hook: the session used up its allotment and the gate closed. */
+  exhaust(mac: Mac): void {
+    const session = this.open.get(mac);
+    if (!session) return;
+    this.open.delete(mac);
+    this.ended.set(mac, { ...session, state: 'exhausted', used: session.allotment });
   }
 
   /** Test hook: pretend the customer consumed `used` of the allotment. */

@@ -6,6 +6,10 @@ import type { RateLimitOptions } from '../deps.ts';
 import { TokenBuckets } from '../token-bucket.ts';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Answered with the request budget's plain 429, before any other work. */
+    overBudget: boolean;
+  }
   interface FastifyContextConfig {
     /** Routes with this flag also draw from the client's payment bucket. */
     rateLimited?: boolean;
@@ -28,11 +32,13 @@ export interface RateLimitPluginOptions {
 async function rateLimit(app: FastifyInstance, options: RateLimitPluginOptions): Promise<void> {
   const payments = options.limit ? new TokenBuckets(options.limit, options.now) : null;
   const requests = options.requests ? new TokenBuckets(options.requests, options.now) : null;
+  app.decorateRequest('overBudget', false);
   if (!payments && !requests) return;
   app.addHook('onRequest', async (request, reply) => {
     const client = clientIpOf(request);
     const overBudget = requests?.take(client) ?? 0;
     if (overBudget > 0) {
+      request.overBudget = true;
       if (Number.isFinite(overBudget)) reply.header('retry-after', String(Math.ceil(overBudget)));
       return reply.code(429).type('text/plain; charset=utf-8').send('rate-limited');
     }

@@ -69,9 +69,11 @@ function answerKey(payment: Payment, mac: Mac): string {
  * arrives from a trusted relay paying on a device's behalf.
  */
 async function customerMac(ctx: HttpContext, request: FastifyRequest, event: VerifiedPayment | null): Promise<Mac> {
-  const ip = clientIpOf(request);
-  if (event && ctx.trustedRelays.has(ip)) return event.mac;
-  const mac = await ctx.macs.lookup(ip);
+  if (event && ctx.trustedRelays.has(clientIpOf(request))) {
+    request.answeredFor = event.mac;
+    return event.mac;
+  }
+  const mac = await request.clientMac();
   if (event && event.mac !== mac) {
     throw new Refusal('invalid-mac-address', 'the event names a different MAC address than the device that sent it');
   }

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { clientIpOf } from '../client-ip.ts';
 import type { HttpContext } from '../context.ts';
 
 const NO_SESSION = '-1/-1';
@@ -9,7 +8,7 @@ export default async function usageRoute(app: FastifyInstance, ctx: HttpContext)
   app.get('/usage', async (request, reply) => {
     let text = NO_SESSION;
     try {
-      const mac = await ctx.macs.lookup(clientIpOf(request));
+      const mac = await request.clientMac();
       const usage = ctx.gateway.usage(mac);
       if (usage) text = `${Math.floor(usage.used)}/${Math.floor(usage.allotment)}`;
     } catch (error) {

@@ -19,6 +19,14 @@ function problemsOf(run: () => unknown): ConfigProblem[] {
 }
 
 describe('parseConfig', () => {
+  it('reads the captive-portal API links, and refuses what a phone could not open', () => {
+    const links = { userPortalUrl: 'http://192.168.1.1:2051/', venueInfoUrl: 'https://cafe.example/about' };
+    expect(parseConfig({ mints: [MINT], captivePortal: links }).captivePortal).toEqual(links);
+    expect(parseConfig({ mints: [MINT], captivePortal: { userPortalUrl: null } }).captivePortal).toEqual({ userPortalUrl: null, venueInfoUrl: null });
+    const problems = problemsOf(() => parseConfig({ mints: [MINT], captivePortal: { userPortalUrl: 'portal.lan', venueInfoUrl: 'javascript:alert(1)', colour: 1 } }));
+    expect(problems.map((p) => p.key).sort()).toEqual(['captivePortal.colour', 'captivePortal.userPortalUrl', 'captivePortal.venueInfoUrl']);
+  });
+
   it('fills every default around the one required key', () => {
     const config = parseConfig({ mints: [{ url: 'https://mint.example' }] });
     expect(config).toEqual({ ...DEFAULT_CONFIG, mints: [MINT] });

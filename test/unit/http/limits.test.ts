@@ -139,9 +139,19 @@ describe('customer server connection caps', () => {
 describe('per-client request budget', () => {
   const BUDGET = { burst: 5, perSecond: 1 };
 
-  it.each(['/usage', '/whoami', '/no-such-path', '/'])('throttles a flood of GET %s from one address, not its neighbours', async (url) => {
+  it.each([
+    ['GET', '/usage'],
+    ['GET', '/whoami'],
+    ['GET', '/no-such-path'],
+    ['GET', '/'],
+    ['GET', '/balance'],
+    ['GET', '/session-state'],
+    ['GET', '/captive-portal'],
+    ['OPTIONS', '/'],
+  ] as const)('throttles a flood of %s %s from one address, not its neighbours', async (method, url) => {
     t = await buildTestApp({ options: { limits: { requests: BUDGET } } });
-    const get = (remoteAddress: string) => t!.app.inject({ method: 'GET', url, remoteAddress });
+    const get = (remoteAddress: string) =>
+      t!.app.inject({ method, url, remoteAddress, headers: { origin: 'http://192.168.1.1:2051', 'access-control-request-method': 'POST' } });
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) statuses.push((await get(LEASED.ip)).statusCode);
     expect(statuses.slice(0, BUDGET.burst).every((status) => status !== 429)).toBe(true);
