@@ -40,6 +40,7 @@ describe('CORS', () => {
       expect(response.headers['access-control-allow-origin']).toBe(PORTAL);
       expect(response.headers['access-control-allow-methods']).toBe(CORS_METHODS);
       expect(response.headers['access-control-allow-headers']).toBe(CORS_HEADERS);
+      expect(response.headers['access-control-max-age']).toBe('600');
       expect(response.headers.vary).toBe('Origin');
       expect(response.body).toBe('');
     }
@@ -65,7 +66,10 @@ describe('CORS', () => {
     const origins = answers.map((r) => r.headers['access-control-allow-origin']);
     expect(origins).toEqual([PORTAL, 'http://127.0.0.1:5173', 'http://[fd00::1]:2051', 'http://169.254.1.1', 'http://192.168.1.1:9999', PORTAL, PORTAL, PORTAL, PORTAL, PORTAL]);
     expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 400, 404, 200, 400]);
-    for (const r of answers) expect(r.headers.vary).toBe('Origin');
+    for (const r of answers) {
+      expect(r.headers.vary).toBe('Origin');
+      expect(r.headers['access-control-expose-headers']).toBe('X-TollGate-Client-MAC, Retry-After');
+    }
   });
 
   it('echoes the request\'s own host name (the portal at http://<router name>:2051), port ignored', async () => {
