@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMac } from '../../../src/gate/mac.ts';
 import { CORS_HEADERS, CORS_METHODS } from '../../../src/http/plugins/cors.ts';
@@ -263,5 +264,39 @@ describe('while tollkeeper is starting', () => {
   it('still refuses unknown devices\' payments with the notice a started gateway gives once started', async () => {
     await app();
     expectNotice(await pay(UNKNOWN_IP), t.identity.pubkey, 400, 'mac-address-lookup-failed');
+  });
+});
+
+describe('hostile input to the new routes', () => {
+  it('answers for the socket\'s device whatever MAC a query names', async () => {
+    await app();
+    await pay(ARP_ONLY.ip);
+    const answers = {
+      balance: await get(`/balance?mac=${ARP_ONLY.mac}`),
+      state: await get(`/session-state?mac=${ARP_ONLY.mac}`),
+      captive: await get(`/captive-portal?mac=${ARP_ONLY.mac}`),
+    };
+    expect(answers.balance.json()).toMatchObject({ session_active: false });
+    expect(answers.state.body).toBe('none');
+    expect(answers.captive.json()).toStrictEqual({ captive: true });
+    for (const response of Object.values(answers)) expect(response.headers[MAC_HEADER]).toBe(LEASED.mac);
+    // The paying device itself does see its session.
+    expect((await get('/session-state', ARP_ONLY.ip)).body).toBe('active');
+  });
+
+  it('any Origin, Host and preflight headers on any route: no 5xx, and Allow-Origin is the Origin sent or absent', async () => {
+    await app();
+    const routes = fc.constantFrom('/', '/balance', '/session-state', '/captive-portal', '/whoami', '/usage', '/nope');
+    const text = fc.string({ maxLength: 120, unit: 'grapheme-ascii' });
+    await fc.assert(
+      fc.asyncProperty(routes, fc.constantFrom<Method>('GET', 'OPTIONS'), fc.oneof(fc.webUrl(), text), text, text, async (url, method, origin, host, asked) => {
+        const headers: Record<string, string> = { origin, host, 'access-control-request-headers': asked };
+        const response = await request(method, url, LEASED.ip, headers);
+        expect(response.statusCode).toBeLessThan(500);
+        const allowed = response.headers['access-control-allow-origin'];
+        expect(allowed === undefined || allowed === origin).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
