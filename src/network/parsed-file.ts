@@ -1,4 +1,4 @@
-import { constants, lstatSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** Larger than any leases file or neighbour table of a router (a lease line is about 80 bytes). */
@@ -36,7 +36,10 @@ export class ParsedFile<T> {
     const key = `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
     if (this.cached?.trusted && this.cached.key === key) return this.cached.value;
     if (!stats.isFile()) throw new Error(`${this.path} is not a regular file; it is not read`);
-    const text = await readCapped(this.path, this.options.maxBytes ?? DEFAULT_MAX_FILE_BYTES);
+    const maxBytes = this.options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
+    // A file without a size is a kernel table (procfs), read on every lookup and so on every
+    // answer: read at once, a few µs, instead of five trips through the thread pool.
+    const text = stats.size === 0 ? readCappedSync(this.path, maxBytes) : await readCapped(this.path, maxBytes);
     this.reads += 1;
     const value = this.parse(text);
     const now = (this.options.now ?? Date.now)();
@@ -80,6 +83,34 @@ async function readCapped(path: string, maxBytes: number): Promise<string> {
     return Buffer.concat(chunks).toString('utf8');
   } finally {
     await handle.close();
+  }
+}
+
+/** readCapped without awaiting: the same flags and checks, for kernel tables that never block. */
+function readCappedSync(path: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (isMissing(error)) return '';
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${path} is a symbolic link; it is not read`);
+    throw error;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file; it is not read`);
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes; it is not read`);
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -25,6 +25,17 @@ async function writeAged(path: string, text: string, ageMs: number): Promise<voi
 const later = () => Date.now() + 10_000;
 
 describe('ParsedFile', () => {
+  it('reads a kernel table (procfs, no size) afresh on every call, and an empty file as empty', async () => {
+    const arp = new ParsedFile('/proc/net/arp', (text) => text);
+    for (let i = 0; i < 3; i++) expect(await arp.get()).toMatch(/^IP address\s+HW type/);
+    expect(arp.reads).toBe(3);
+    await writeFile(file, '');
+    const empty = new ParsedFile(file, (text) => text);
+    expect(await empty.get()).toBe('');
+    await writeFile(file, lease('aa:bb:cc:00:00:01'));
+    expect(await empty.get()).toBe(lease('aa:bb:cc:00:00:01'));
+  });
+
   it('parses an unchanged file once, however often it is asked', async () => {
     await writeAged(file, lease('aa:bb:cc:00:00:01'), HOUR);
     const parsed = new ParsedFile(file, leaseTable, { now: later });
