@@ -14,6 +14,13 @@ export interface SessionEffectDeps {
 
 /** The real effects behind the session machine's named actors. */
 export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
+  /**
+   * MACs whose opening found the client already authorised. Only a session holding the gate gets
+   * there (orphans are closed), so that authorisation was this opening's own whose answer was lost
+   * (a timeout, or a crash after the auth took effect): the gate's counters started at it, and every
+   * byte they show is this session's.
+   */
+  const openedBefore = new Set<string>();
   return {
     // A precredited payment goes to the redeemer too: it hands the booked credit over once, whichever way it comes.
     redeemPayment: fromPromise<Credit, RedeemInput>(async ({ input }) =>
@@ -22,7 +29,10 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
     openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
       const since = Date.now();
       if (gate.enforcement !== 'nft-quota') {
-        return { outcome: await gate.authorize(parseMac(input.mac), input.limits), backstop: { ...input.limits, since } };
+        const outcome = await gate.authorize(parseMac(input.mac), input.limits);
+        if (outcome === 'already-open') openedBefore.add(parseMac(input.mac));
+        else openedBefore.delete(parseMac(input.mac));
+        return { outcome, backstop: { ...input.limits, since } };
       }
       // The kernel quota is the data session's backstop: OpenNDS's own quota would only force a
       // renewal (a deauth and an auth) at a top-up beyond it.
@@ -38,6 +48,7 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
       if (!client?.authenticated) throw new GateError('not-found', `the gate does not list ${mac} as authorised yet`);
       // The quota's counters were installed at 0 just before the gate opened: every byte since is this opening's.
       if (reading.source === 'nft-quota') return { download: 0, upload: 0, source: reading.source };
+      if (openedBefore.delete(mac)) return { download: 0, upload: 0, source: reading.source };
       return { download: client.download, upload: client.upload, source: reading.source };
     }),
     closeGate: fromPromise(({ input }: { input: GateInput }) => gate.deauthorize(parseMac(input.mac))),

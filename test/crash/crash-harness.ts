@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,8 @@ export class CrashLab {
     private readonly configPath: string,
   ) {}
 
+  private adminPort = 0;
+
   static async create(): Promise<CrashLab> {
     const mint = await startTestMint();
     const fake = await FakeNdsctl.create({ firewall: 'iptables', preemptive: true });
@@ -59,12 +61,13 @@ export class CrashLab {
     writeFileSync(leases, `0 ${MAC} ${IP} phone *\n`);
     const configPath = join(dir, 'config.json');
     const lab = new CrashLab(mint, fake, configPath);
+    lab.adminPort = await freePort();
     writeFileSync(
       configPath,
       JSON.stringify({
         dataDir: lab.dir,
         listen: { host: '127.0.0.1', port: await freePort() },
-        admin: { host: '127.0.0.1', port: await freePort() },
+        admin: { host: '127.0.0.1', port: lab.adminPort },
         gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'iptables', timeoutMs: 5_000 },
         metric: 'bytes',
         stepSize: BYTES_PER_SAT,
@@ -150,6 +153,20 @@ export class CrashLab {
 
   persistedState(): string | undefined {
     return this.read((db) => (db.prepare('SELECT state FROM session_snapshots WHERE mac = ? AND unrestorable IS NULL').get(MAC) as { state: string } | undefined)?.state);
+  }
+
+  /** The full state value saved, e.g. { polling: 'toppingUp' }. */
+  persistedValue(): unknown {
+    return this.read((db) => {
+      const row = db.prepare('SELECT snapshot FROM session_snapshots WHERE mac = ? AND unrestorable IS NULL').get(MAC) as { snapshot: string } | undefined;
+      return row && (JSON.parse(row.snapshot) as { value: unknown }).value;
+    });
+  }
+
+  /** The operator closes the MAC's session through the admin API (`tollkeeper sessions close`). */
+  closeSession(): Promise<Response> {
+    const token = readFileSync(join(this.dir, 'admin.token'), 'utf8').trim();
+    return fetch(`http://127.0.0.1:${this.adminPort}/admin/sessions/${MAC}/close`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   }
 
   persistedContext(): { used: number; allotment: number } | undefined {

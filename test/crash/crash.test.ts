@@ -9,7 +9,7 @@ afterEach(async () => {
   await lab?.close();
 });
 
-function expectBooksBalanced(l: CrashLab, payments: number): void {
+async function expectBooksBalanced(l: CrashLab, payments: number): Promise<void> {
   const books = l.books();
   expect(books.swaps).toHaveLength(payments);
   for (const swap of books.swaps) {
@@ -19,6 +19,7 @@ function expectBooksBalanced(l: CrashLab, payments: number): void {
   }
   expect(books.walletValue).toBe(books.ledgerReceived);
   expect(books.walletAtMint).toEqual(['UNSPENT']);
+  expect(await l.audit()).toMatchObject({ ok: true, findings: [] });
 }
 
 describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
@@ -44,7 +45,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     // Let the first, slow swap land at the mint too: it must not credit a second time.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(lab.ledger()).toHaveLength(1);
-    expectBooksBalanced(lab, 1);
+    await expectBooksBalanced(lab, 1);
     expect((await lab.usage()).body).toBe(`0/${20 * BYTES_PER_SAT}`);
   });
 
@@ -64,7 +65,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect((await lab.usage()).body).toBe(`0/${20 * BYTES_PER_SAT}`);
     expect(lab.mint.requests.filter((r) => r.path === '/v1/swap')).toHaveLength(1);
     expect(lab.ledger()).toHaveLength(1);
-    expectBooksBalanced(lab, 1);
+    await expectBooksBalanced(lab, 1);
   });
 
   it('in `polling`: usage counted before the crash still counts, and the gate closes when the allotment is used up', async () => {
@@ -85,7 +86,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     await until(() => lab.persistedState() === 'exhausted', 'the session to end exhausted');
     expect(lab.persistedContext()?.used).toBe(21_000);
     expect(lab.ledger()).toHaveLength(1);
-    expectBooksBalanced(lab, 1);
+    await expectBooksBalanced(lab, 1);
   });
 
   it('exhausted before the gate was closed: the restart closes it and does not reopen it', async () => {
@@ -110,7 +111,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect(await lab.calls('auth')).toBe(1);
     expect((await lab.usage()).body).toBe('-1/-1');
     expect(lab.ledger()).toHaveLength(1);
-    expectBooksBalanced(lab, 1);
+    await expectBooksBalanced(lab, 1);
   });
 
   it('SIGTERM: leaves the gate open under its backstop, writes the session, and the restart carries on', async () => {
@@ -131,6 +132,6 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     await lab.startEngine();
     expect((await lab.usage()).body).toBe(`5000/${20 * BYTES_PER_SAT}`);
     expect(lab.ledger()).toHaveLength(1);
-    expectBooksBalanced(lab, 1);
+    await expectBooksBalanced(lab, 1);
   });
 });

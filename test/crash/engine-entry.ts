@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 
 const config = loadConfig(process.argv[2] ?? '');
 const log = pino({ level: process.env.CRASH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-const tollkeeper = await startTollkeeper({ config, log });
+const tollkeeper = await startTollkeeper({ config, log, admin: true });
 process.stdout.write(`READY ${tollkeeper.url}\n`);
 process.once('SIGTERM', () => {
   void tollkeeper.close().then(() => process.exit(0));

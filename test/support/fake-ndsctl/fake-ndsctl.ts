@@ -32,6 +32,12 @@ export interface FakeFaults {
   /** Next N auth / deauth calls get an abnormal reply (exit 2), state unchanged. */
   failAuth?: number;
   failDeauth?: number;
+  /** Next N auth / deauth calls never answer, the gate unchanged. */
+  hangAuth?: number;
+  hangDeauth?: number;
+  /** Next N auth / deauth calls take effect and then never answer. */
+  hangAfterAuth?: number;
+  hangAfterDeauth?: number;
 }
 
 export interface FakeState {

@@ -181,7 +181,17 @@ function ndsctl(argv) {
         writeState(state);
         return finish('ndsctl', argv, 2, '', `ndsctl: Error: ${state.dialect} sent an abnormal reply.\n`);
       }
+      if (takeFault(state, command === 'auth' ? 'hangAuth' : 'hangDeauth')) {
+        writeState(state);
+        log('ndsctl', argv, 'hang');
+        return hangForever();
+      }
       [exit, out] = command === 'auth' ? auth(state, args) : deauth(state, args);
+      if (takeFault(state, command === 'auth' ? 'hangAfterAuth' : 'hangAfterDeauth')) {
+        writeState(state);
+        log('ndsctl', argv, 'hang');
+        return hangForever();
+      }
     } else {
       return finish('ndsctl', argv, 1, '', `Unknown command: ${command}\n`);
     }
