@@ -1,5 +1,6 @@
 import { getTokenMetadata } from '@cashu/cashu-ts';
 import type { MintRedeemer, RecoveredCredit } from '../../src/payment/redeemer.ts';
+import type { KeysetMoveReport } from '../../src/payment/keyset-moves.ts';
 import { allotmentFor } from '../../src/payment/pricing.ts';
 import type { Credit } from '../../machines/domain.ts';
 
@@ -34,5 +35,9 @@ export class InstantMintRedeemer implements MintRedeemer {
   /** No swap is ever sent, so none is left without an answer. */
   async resolvePending(): Promise<RecoveredCredit[]> {
     return [];
+  }
+
+  async moveExpiringProofs(): Promise<KeysetMoveReport> {
+    return { started: 0, settled: 0, unresolved: 0 };
   }
 }

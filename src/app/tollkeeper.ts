@@ -198,6 +198,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const recoveryPass = async () => {
     for (const row of store.ledger.undelivered()) if (!deliveries.isClaimed(row.id)) deliver(row.mac, creditOf(row));
     await redeemer.resolvePending((recovered) => deliver(recovered.mac, recovered.credit));
+    await redeemer.moveExpiringProofs();
   };
   await recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   const prune = () => {

@@ -6,6 +6,8 @@ export type MintFault =
   | { kind: 'rate-limit'; paths?: string[]; times?: number }
   /** POST /v1/swap is applied (inputs spent, outputs signed) but the connection is closed instead of answering. */
   | { kind: 'drop-swap-response'; times?: number }
+  /** POST /v1/restore is looked up as usual, but the connection is closed instead of answering. */
+  | { kind: 'drop-restore-response'; times?: number }
   /**
    * POST /v1/swap is applied, then answered with an error status instead of the signatures: 502
    * with a proxy's HTML page, or 500 with a plain-text body, as a mint that fails after committing.
@@ -48,6 +50,7 @@ export class FaultSwitch {
 
 function applies(fault: MintFault, method: string, path: string): boolean {
   if (fault.kind === 'drop-swap-response' || fault.kind === 'apply-then-fail') return method === 'POST' && path === '/v1/swap';
+  if (fault.kind === 'drop-restore-response') return method === 'POST' && path === '/v1/restore';
   if (fault.kind === 'report-pending') return method === 'POST' && path === '/v1/checkstate';
   if (fault.kind === 'bad-dleq' || fault.kind === 'inflate-amounts' || fault.kind === 'wrong-keyset' || fault.kind === 'strip-dleq') {
     return method === 'POST' && (path === '/v1/swap' || path === '/v1/restore');

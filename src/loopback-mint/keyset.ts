@@ -27,6 +27,10 @@ export class TestKeyset {
   readonly unit: string;
   inputFeePpk: number;
   active = true;
+  /** NUT-02 final_expiry (unix seconds): after it, proofs of this keyset are worth nothing at this mint. */
+  finalExpiry: number | undefined;
+  /** Set once final_expiry has been reached (or forced): inputs of this keyset are refused. */
+  expired = false;
   readonly publicKeys: Record<string, string>;
   private readonly privateKeys: Map<number, Uint8Array>;
 

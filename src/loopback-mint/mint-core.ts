@@ -68,13 +68,25 @@ export class MintCore {
     return keyset;
   }
 
-  /** A new active keyset of the same unit and fee; the old ones stay, inactive (still accepted as inputs). */
-  rotateKeyset(): TestKeyset {
+  /**
+   * A new active keyset of the same unit and fee; the old ones stay, inactive (still accepted as
+   * inputs until their final_expiry). `finalExpiry` (unix seconds) is announced for the old one.
+   */
+  rotateKeyset(finalExpiry?: number): TestKeyset {
     const old = this.activeKeyset;
     const fresh = new TestKeyset({ unit: old.unit, inputFeePpk: old.inputFeePpk, maxOrder: 24 });
     old.active = false;
+    if (finalExpiry !== undefined) old.finalExpiry = finalExpiry;
     this.keysets.push(fresh);
     return fresh;
+  }
+
+  /** The keyset's final_expiry has come: its proofs are refused from now on (and it is announced as expired). */
+  expireKeyset(id: string): void {
+    const keyset = this.keysetById(id);
+    keyset.active = false;
+    keyset.expired = true;
+    keyset.finalExpiry = Math.min(keyset.finalExpiry ?? Infinity, nowS());
   }
 
   keysetById(id: string): TestKeyset {
@@ -143,6 +155,7 @@ export class MintCore {
       if (typeof p?.secret !== 'string' || typeof p.C !== 'string') throw new MintError(MINT_ERRORS.proofInvalid, 'malformed proof');
       if (p.secret.startsWith('[')) throw new MintError(MINT_ERRORS.proofInvalid, 'spending conditions are not supported');
       const keyset = this.keysetById(p.id);
+      if (keyset.expired) throw new MintError(MINT_ERRORS.keysetInactive, `keyset ${keyset.id} has expired: its proofs are no longer accepted`);
       if (!keyset.verify(Number(p.amount), p.secret, p.C)) throw new MintError(MINT_ERRORS.proofInvalid, 'proof could not be verified');
       ys.push(proofY(p.secret));
     }

@@ -31,8 +31,13 @@ export interface TestMint {
   stop(): Promise<void>;
   /** One fault, a queue of faults applied in turn (each for its `times`), or null to clear. */
   setFault(fault: MintFault | MintFault[] | null): void;
-  /** Rotates to a new active keyset; the old one stays, inactive. Returns the new keyset's id. */
-  rotateKeyset(): string;
+  /**
+   * Rotates to a new active keyset; the old one stays, inactive, with `finalExpiry` (unix seconds)
+   * announced when given. Returns the new keyset's id.
+   */
+  rotateKeyset(finalExpiry?: number): string;
+  /** The keyset's final_expiry has come: the mint refuses its proofs from now on. */
+  expireKeyset(id: string): void;
   /** Changes the input fee of the active keyset in place. */
   setInputFeePpk(ppk: number): void;
   /** A token worth `amount`, minted through the bolt11 flow by a fresh cashu-ts wallet. */
@@ -62,7 +67,8 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
     unit,
     requests,
     setFault: (fault) => faults.set(fault),
-    rotateKeyset: () => core.rotateKeyset().id,
+    rotateKeyset: (finalExpiry) => core.rotateKeyset(finalExpiry).id,
+    expireKeyset: (id) => core.expireKeyset(id),
     setInputFeePpk: (ppk) => {
       core.activeKeyset.inputFeePpk = ppk;
     },

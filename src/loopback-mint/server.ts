@@ -72,7 +72,7 @@ async function handle(
     throw error;
   }
   // The swap has been applied; the customer never hears about it.
-  if (fault?.kind === 'drop-swap-response') return void req.socket.destroy();
+  if (fault?.kind === 'drop-swap-response' || fault?.kind === 'drop-restore-response') return void req.socket.destroy();
   if (fault?.kind === 'apply-then-fail') return sendFailure(res, fault.status);
   if (fault?.kind === 'report-pending') answer = { states: (answer.states as Json[]).map((s) => ({ ...s, state: 'PENDING' })) };
   if (fault?.kind === 'bad-dleq') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(withWrongDleq) };
@@ -96,7 +96,7 @@ function route(core: MintCore, name: string, method: string, path: string, body:
   }
   if (key === 'GET /v1/keysets') {
     return {
-      keysets: core.keysets.map((k) => ({ id: k.id, unit: k.unit, active: k.active, input_fee_ppk: k.inputFeePpk })),
+      keysets: core.keysets.map((k) => ({ id: k.id, unit: k.unit, active: k.active, input_fee_ppk: k.inputFeePpk, ...expiryJson(k) })),
     };
   }
   if (key === 'POST /v1/swap') {
@@ -137,8 +137,13 @@ function info(core: MintCore, name: string): Json {
   };
 }
 
-function keysJson(k: { id: string; unit: string; active: boolean; inputFeePpk: number; publicKeys: Record<string, string> }): Json {
-  return { id: k.id, unit: k.unit, active: k.active, input_fee_ppk: k.inputFeePpk, keys: k.publicKeys };
+function keysJson(k: { id: string; unit: string; active: boolean; inputFeePpk: number; finalExpiry?: number; publicKeys: Record<string, string> }): Json {
+  return { id: k.id, unit: k.unit, active: k.active, input_fee_ppk: k.inputFeePpk, ...expiryJson(k), keys: k.publicKeys };
+}
+
+/** NUT-02 `final_expiry` (unix seconds), only for a keyset that has one. */
+function expiryJson(k: { finalExpiry?: number }): Json {
+  return k.finalExpiry === undefined ? {} : { final_expiry: k.finalExpiry };
 }
 
 function quoteJson(q: { quote: string; amount: number; unit: string; state: string; expiry: number }): Json {

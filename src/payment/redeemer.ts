@@ -5,6 +5,7 @@ import type { LedgerRow } from '../store/ledger-repo.ts';
 import type { Store } from '../store/store.ts';
 import { MintSignatureError, proofFromSignature } from './blind-signatures.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { moveExpiringProofs, type KeysetMoveReport } from './keyset-moves.ts';
 import { CreditDeliveries } from './credit-deliveries.ts';
 import { silentLog, type PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_KEYSET_INACTIVE } from './mint-client.ts';
@@ -59,6 +60,8 @@ export interface MintRedeemer extends Redeemer {
    * retry of its token from that MAC), which claims it once.
    */
   resolvePending(onBooked?: (recovered: RecoveredCredit) => void): Promise<RecoveredCredit[]>;
+  /** Swaps held proofs of keysets with a coming final expiry into the active keysets (see keyset-moves.ts). */
+  moveExpiringProofs(): Promise<KeysetMoveReport>;
 }
 
 export function createRedeemer(options: RedeemerOptions): MintRedeemer {
@@ -145,6 +148,15 @@ class CashuRedeemer implements MintRedeemer {
       }
     }
     return recovered;
+  }
+
+  moveExpiringProofs(): Promise<KeysetMoveReport> {
+    return moveExpiringProofs({
+      store: this.store,
+      mints: this.accepted.map((m) => ({ url: m.normalized, unit: m.unit })),
+      wallet: (mint, unit) => this.wallets.get(mint, unit),
+      log: this.log,
+    });
   }
 
   /**

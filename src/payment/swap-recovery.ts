@@ -1,5 +1,5 @@
 import { Amount, hashToCurve, OutputData, type Proof, type SerializedBlindedSignature } from '@cashu/cashu-ts';
-import type { PendingSwap } from '../store/pending-swaps-repo.ts';
+import type { PendingSwap, PlainProof } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
 import { MintSignatureError, proofFromSignature } from './blind-signatures.ts';
 import type { PaymentLog } from './log.ts';
@@ -18,10 +18,15 @@ export type Resolution =
   | { outcome: 'faulty'; reason: string };
 
 /** What the mint says of a swap's inputs (NUT-07): all unspent, pending (or not reported), or spent. */
-type InputsState = 'unspent' | 'pending' | 'spent';
+export type InputsState = 'unspent' | 'pending' | 'spent';
 
-async function inputsState({ wallet }: LoadedMint, swap: PendingSwap): Promise<InputsState> {
-  const ys = swap.inputs.map((p) => hashToCurve(new TextEncoder().encode(p.secret)).toHex(true));
+function inputsState(loaded: LoadedMint, swap: PendingSwap): Promise<InputsState> {
+  return inputsStateOf(loaded, swap.inputs);
+}
+
+/** NUT-07 checkstate of a swap's inputs: all unspent, any pending (or not reported), or spent. */
+export async function inputsStateOf({ wallet }: LoadedMint, inputs: PlainProof[]): Promise<InputsState> {
+  const ys = inputs.map((p) => hashToCurve(new TextEncoder().encode(p.secret)).toHex(true));
   const { states } = await wallet.mint.check({ Ys: ys });
   const byY = new Map(states.map((s) => [s.Y, s.state]));
   const stateList = ys.map((y) => byY.get(y));
@@ -102,9 +107,9 @@ async function retrySwap(store: Store, loaded: LoadedMint, swap: PendingSwap, lo
   }
 }
 
-async function restoreOutputs(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+/** NUT-09 restore: the proofs of those of `outputs` the mint has signed, each signature checked (MintSignatureError). */
+export async function restoredProofs(loaded: LoadedMint, outputs: OutputData[]): Promise<Proof[]> {
   const { wallet, keys } = loaded;
-  const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
   const answer = await wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
   const signatureByB = new Map<string, SerializedBlindedSignature>();
   answer.outputs.forEach((o, i) => {
@@ -116,6 +121,12 @@ async function restoreOutputs(store: Store, loaded: LoadedMint, swap: PendingSwa
     const signature = signatureByB.get(output.blindedMessage.B_);
     if (signature) proofs.push(proofFromSignature(output, signature, keys.keyset(output.blindedMessage.id), { requireDleq: loaded.requiresDleq }));
   }
+  return proofs;
+}
+
+async function restoreOutputs(store: Store, loaded: LoadedMint, swap: PendingSwap, log: PaymentLog): Promise<Resolution> {
+  const outputs = swap.outputs.map((o) => OutputData.deserialize(o));
+  const proofs = await restoredProofs(loaded, outputs);
   if (proofs.length === 0) {
     // Inputs spent, but not by our swap: the customer spent the token elsewhere meanwhile.
     const reason = 'inputs were spent by another transaction; nothing to restore';

@@ -59,13 +59,25 @@ export async function auditWallet(store: Store, options: AuditOptions): Promise<
     if (proof.state === 'drained') add(totals.drained, key(proof.mint, proof.unit), proof.amount);
   }
 
+  // A held proof moved out of an expiring keyset is marked spent: its payment is worth the proofs the
+  // move gave back plus the mint's fee for it, or, while the move has no outcome, the proofs it took.
+  const movedValue = new Map<number, number>();
+  for (const move of store.keysetMoves.all()) {
+    const unresolved = move.state === 'sent' || move.state === 'ambiguous';
+    const value = unresolved ? move.inputs.reduce((sum, p) => sum + p.amount, 0) : move.state === 'settled' ? move.fee : 0;
+    movedValue.set(move.ledgerId, (movedValue.get(move.ledgerId) ?? 0) + value);
+    const what = `the move of payment row ${move.ledgerId}'s proofs out of keyset ${move.fromKeyset} at ${move.mint}`;
+    if (unresolved) findings.push(`${what} has no outcome yet (${move.state}${move.lastError ? `: ${move.lastError}` : ''})`);
+    if (move.state === 'lost' || move.state === 'faulty') findings.push(`${what} lost the proofs (${move.state}: ${move.lastError ?? 'no reason kept'})`);
+  }
+
   const ledger = store.ledger.all();
   const ledgerIds = new Set(ledger.map((row) => row.id));
   for (const row of ledger) {
     totals.payments += 1;
     add(totals.received, key(row.mint, row.unit), row.received);
     const what = `payment ${row.paymentId} of ${row.mac} (${row.amount} ${row.unit} at ${row.mint})`;
-    const stored = (byLedger.get(row.id) ?? []).reduce((sum, p) => sum + p.amount, 0);
+    const stored = (byLedger.get(row.id) ?? []).reduce((sum, p) => sum + (p.state === 'spent' ? 0 : p.amount), 0) + (movedValue.get(row.id) ?? 0);
     if (stored !== row.received) findings.push(`${what}: the ledger says ${row.received} received, the proofs stored for it hold ${stored}`);
     if (row.fee !== row.amount - row.received || row.fee < 0) findings.push(`${what}: fee ${row.fee} is not face value ${row.amount} − received ${row.received}`);
     if (row.deliveredAt === null) findings.push(`${what}: booked but its credit has not reached the MAC`);
@@ -90,6 +102,10 @@ export async function auditWallet(store: Store, options: AuditOptions): Promise<
     }
     for (const [mint, held] of unspentByMint) {
       try {
+        const expired = await expiredKeysets(request, mint);
+        for (const proof of held) {
+          if (expired.has(proof.keysetId)) findings.push(`proof ${proof.id} (${proof.amount} ${proof.unit}, payment row ${proof.ledgerId}) is of keyset ${proof.keysetId}, past its final expiry: the mint no longer honours it`);
+        }
         const states = await checkStates(request, mint, held);
         totals.checkedAtMint += held.length;
         held.forEach((proof, i) => {
@@ -104,6 +120,13 @@ export async function auditWallet(store: Store, options: AuditOptions): Promise<
     }
   }
   return { ok: findings.length === 0, findings, totals };
+}
+
+/** Keysets of `mint` whose NUT-02 final_expiry has passed. */
+async function expiredKeysets(request: RequestFn, mint: string): Promise<Set<string>> {
+  const answer = await request<{ keysets?: Array<{ id: string; final_expiry?: number }> }>({ endpoint: `${mint}/v1/keysets`, method: 'GET' });
+  const nowS = Date.now() / 1000;
+  return new Set((answer.keysets ?? []).filter((k) => typeof k.final_expiry === 'number' && k.final_expiry <= nowS).map((k) => k.id));
 }
 
 async function checkStates(request: RequestFn, mint: string, proofs: ProofRow[]): Promise<Array<string | undefined>> {

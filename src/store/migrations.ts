@@ -126,6 +126,28 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX pending_swaps_state ON pending_swaps (state);
     `,
   },
+  {
+    version: 5,
+    name: 'held proofs moved out of a keyset before its final expiry',
+    sql: `
+      CREATE TABLE keyset_moves (
+        id            INTEGER PRIMARY KEY,
+        ledger_id     INTEGER NOT NULL REFERENCES ledger (id),
+        mint          TEXT NOT NULL,
+        unit          TEXT NOT NULL,
+        from_keyset   TEXT NOT NULL,
+        proof_ids_json TEXT NOT NULL,
+        inputs_json   TEXT NOT NULL,
+        outputs_json  TEXT NOT NULL,
+        fee           INTEGER NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('sent', 'ambiguous', 'settled', 'failed', 'lost', 'faulty')),
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX keyset_moves_state ON keyset_moves (state);
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */

@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AnswersRepo } from './answers-repo.ts';
 import { GroupCommit } from './group-commit.ts';
+import { KeysetMovesRepo } from './keyset-moves-repo.ts';
 import { LedgerRepo } from './ledger-repo.ts';
 import { migrate } from './migrations.ts';
 import { PendingSwapsRepo } from './pending-swaps-repo.ts';
@@ -13,6 +14,7 @@ export interface Store {
   readonly ledger: LedgerRepo;
   readonly proofs: ProofsRepo;
   readonly pendingSwaps: PendingSwapsRepo;
+  readonly keysetMoves: KeysetMovesRepo;
   readonly answers: AnswersRepo;
   readonly snapshots: SnapshotsRepo;
   /** Migrations applied by this open (0 when the file was already current). */
@@ -37,6 +39,7 @@ export function openStore(path: string): Store {
     ledger: new LedgerRepo(db),
     proofs: new ProofsRepo(db),
     pendingSwaps: new PendingSwapsRepo(db),
+    keysetMoves: new KeysetMovesRepo(db),
     answers: new AnswersRepo(db, commits),
     snapshots: new SnapshotsRepo(db),
     migrationsApplied,

@@ -19,6 +19,8 @@ const ANSWER_LOST: MintFault[] = [
 const secondSwapError = (l: CrashLab) =>
   l.read((db) => (db.prepare('SELECT last_error FROM pending_swaps ORDER BY created_at LIMIT 1 OFFSET 1').get() as { last_error: string | null }).last_error);
 
+const moves = (l: CrashLab) => l.read((db) => db.prepare('SELECT state FROM keyset_moves ORDER BY id').all() as Array<{ state: string }>) ?? [];
+
 const delivered = (l: CrashLab) =>
   l.read((db) => db.prepare('SELECT received, delivered_at FROM ledger ORDER BY id').all() as Array<{ received: number; delivered_at: number | null }>) ?? [];
 
@@ -55,6 +57,30 @@ describe('crash during recovery', () => {
       [20, true],
       [30, true],
     ]);
+    expect(await lab.audit()).toMatchObject({ ok: true, findings: [] });
+  }, 120_000);
+
+  it('while held proofs are moved out of a keyset before its final expiry: the move is finished after the restart, once; the books add up', async () => {
+    lab = await CrashLab.create();
+    await lab.startEngine();
+    expect((await lab.pay(await lab.mint.mintToken(20))).status).toBe(200);
+    await lab.killEngine();
+    const active = lab.mint.rotateKeyset(Math.floor(Date.now() / 1000) + 3_600);
+
+    // The next start's recovery pass sends the move; the mint sits on it and the engine is killed.
+    lab.mint.setFault({ kind: 'slow', ms: 30_000, paths: ['/v1/swap'], times: 1 });
+    const starting = lab.spawnEngine().catch(() => null);
+    await until(() => lab.mint.requests.filter((r) => r.path === '/v1/swap').length === 2, 'the move to reach the mint', 30_000);
+    expect(moves(lab)).toEqual([{ state: 'sent' }]);
+    await lab.killEngine();
+    await starting;
+
+    await lab.startEngine();
+    await until(() => moves(lab)[0]?.state === 'settled', 'the move to settle after the restart', 30_000);
+    const held = lab.read((db) => db.prepare(`SELECT keyset_id, amount FROM proofs WHERE state = 'unspent'`).all() as Array<{ keyset_id: string; amount: number }>);
+    expect(new Set(held.map((p) => p.keyset_id))).toEqual(new Set([active]));
+    expect(held.reduce((sum, p) => sum + p.amount, 0)).toBe(20);
+    expect((await lab.usage()).body).toBe(`0/${20 * BYTES_PER_SAT}`);
     expect(await lab.audit()).toMatchObject({ ok: true, findings: [] });
   }, 120_000);
 });
