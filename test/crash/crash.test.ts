@@ -4,6 +4,9 @@ import { BYTES_PER_SAT, CrashLab, until } from './crash-harness.ts';
 // Each test kills the engine (SIGKILL) in one state, starts it again over the same data directory,
 // gate and mint, and checks what a customer and an operator would: access, credit and the books.
 
+/** Each case starts the engine as a child process twice; on a loaded 2-core machine a start takes 8 s or more. */
+const CHILD_TIMEOUT_MS = 120_000;
+
 let lab: CrashLab;
 afterEach(async () => {
   await lab?.close();
@@ -47,7 +50,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect(lab.ledger()).toHaveLength(1);
     await expectBooksBalanced(lab, 1);
     expect((await lab.usage()).body).toBe(`0/${20 * BYTES_PER_SAT}`);
-  });
+  }, CHILD_TIMEOUT_MS);
 
   it('in `open` while the gate refused to authorise: the restart opens it, without charging again', async () => {
     lab = await CrashLab.create();
@@ -66,7 +69,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect(lab.mint.requests.filter((r) => r.path === '/v1/swap')).toHaveLength(1);
     expect(lab.ledger()).toHaveLength(1);
     await expectBooksBalanced(lab, 1);
-  });
+  }, CHILD_TIMEOUT_MS);
 
   it('in `polling`: usage counted before the crash still counts, and the gate closes when the allotment is used up', async () => {
     lab = await CrashLab.create();
@@ -87,7 +90,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect(lab.persistedContext()?.used).toBe(21_000);
     expect(lab.ledger()).toHaveLength(1);
     await expectBooksBalanced(lab, 1);
-  });
+  }, CHILD_TIMEOUT_MS);
 
   it('exhausted before the gate was closed: the restart closes it and does not reopen it', async () => {
     lab = await CrashLab.create();
@@ -112,7 +115,7 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect((await lab.usage()).body).toBe('-1/-1');
     expect(lab.ledger()).toHaveLength(1);
     await expectBooksBalanced(lab, 1);
-  });
+  }, CHILD_TIMEOUT_MS);
 
   it('SIGTERM: leaves the gate open under its backstop, writes the session, and the restart carries on', async () => {
     lab = await CrashLab.create();
@@ -133,5 +136,5 @@ describe('crash recovery (engine killed with SIGKILL and restarted)', () => {
     expect((await lab.usage()).body).toBe(`5000/${20 * BYTES_PER_SAT}`);
     expect(lab.ledger()).toHaveLength(1);
     await expectBooksBalanced(lab, 1);
-  });
+  }, CHILD_TIMEOUT_MS);
 });
