@@ -51,7 +51,13 @@ function stateConfig(state: StateDescription, isRoot: boolean, machineId: string
       }),
     );
   }
-  if (of('event').length > 0) config.on = grouped(state, of('event'), (t) => t.trigger);
+  // A descendant may take an ancestor's invoked actor's done or error event in its own `on`.
+  const own = new Set(state.invoke.map((invoke) => invoke.id));
+  const inherited = [...of('done'), ...of('error')].filter((t) => !own.has(t.trigger));
+  const onEvents = [...of('event'), ...inherited];
+  if (onEvents.length > 0) {
+    config.on = grouped(state, onEvents, (t) => (t.kind === 'event' ? t.trigger : `xstate.${t.kind}.actor.${t.trigger}`));
+  }
   if (of('after').length > 0) config.after = grouped(state, of('after'), (t) => t.trigger);
   if (of('always').length > 0) config.always = one(of('always').map((t) => transitionConfig(state, t)));
   if (state.states.length > 0) {

@@ -1,5 +1,5 @@
-import { assertEvent } from 'xstate';
-import { applyTopUp, backstopEndsFirst, isUsedUp, sameCounterSource, usageAfterReport } from './session.logic.ts';
+import { assertEvent, stateIn } from 'xstate';
+import { applyTopUp, backstopEndsFirst, isUsedUp, sameCounterSource, TOP_UP_GRACE_BYTES, usageAfterReport } from './session.logic.ts';
 import type { Credit } from '../domain.ts';
 import type { Clock, FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
 
@@ -29,6 +29,12 @@ export function sessionGuards(now: Clock) {
       return reportUsesUp(context, event.report);
     },
 
+    /** During a top-up: the report takes a data session past its allotment by the grace's bytes. */
+    reportPassesTopUpGrace: ({ context, event }: GuardArgs) => {
+      assertEvent(event, 'usage.reported');
+      return context.metric === 'bytes' && usageAfterReport(context, event.report).used >= context.allotment + TOP_UP_GRACE_BYTES;
+    },
+
     /** The counters read as the gate closed for a backstop renewal show the allotment used up. */
     finalReadingUsesUpAllotment: ({ context }: GuardArgs, params: { reading: FinalReading | null }) =>
       params.reading !== null && sameCounterSource(context, params.reading.source) && reportUsesUp(context, params.reading),
@@ -53,6 +59,12 @@ export function sessionGuards(now: Clock) {
     },
 
     hasQueuedPayment: ({ context }: GuardArgs) => context.payments.length > 0,
+
+    /** The gate was closed for a top-up that is still being redeemed. */
+    gateClosedForTopUp: stateIn({ polling: { toppingUp: 'suspended' } }),
+
+    /** The top-up's outcome came in while the gate was being closed for it. */
+    topUpOutcomeKnown: stateIn({ polling: { toppingUp: { suspending: 'outcomeKnown' } } }),
 
     neverOpened: ({ context }: GuardArgs) => context.startedAt === null,
 

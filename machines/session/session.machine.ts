@@ -31,6 +31,19 @@ const creditTopUpFromOutput = [
   { type: 'announceCredit' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
 ];
 
+/**
+ * The top-up's outcome arriving while the gate is being closed for it: taken in here, so the close
+ * is not cancelled, and acted on once the gate is closed. (XState types an invoked actor's done and
+ * error events only in the `onDone`/`onError` of the state that invokes it, not in a descendant's `on`.)
+ */
+const outcomeWhileSuspending = {
+  'xstate.done.actor.redeemTopUp': { target: 'outcomeKnown', actions: creditTopUpFromOutput },
+  'xstate.error.actor.redeemTopUp': {
+    target: 'outcomeKnown',
+    actions: [{ type: 'refuseHeadPayment' as const, params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) }, 'dropHeadPayment' as const],
+  },
+} as never;
+
 const enqueueFromEvent = {
   type: 'enqueuePayment' as const,
   params: ({ event }: { event: SessionEvent }) => ({ payment: paymentOf(event) }),
@@ -204,14 +217,20 @@ export function createSessionMachine(now: Clock) {
               ],
             },
           },
-          /** Metering goes on while a top-up is redeemed; running out waits for the payment's outcome. */
+          /**
+           * Metering goes on while a top-up is redeemed. Past the allotment the customer gets a grace
+           * of TOP_UP_GRACE_MS or TOP_UP_GRACE_BYTES, whichever comes first; then the gate closes
+           * (counters read first, usage carried) until the payment's outcome is known.
+           */
           toppingUp: {
             tags: 'redeeming',
+            initial: 'withinAllotment',
             invoke: {
               id: 'redeemTopUp',
               src: 'redeemPayment',
               input: redeemInput,
               onDone: [
+                { guard: 'gateClosedForTopUp', target: '.afterSuspension', actions: creditTopUpFromOutput },
                 {
                   guard: { type: 'topUpOutrunsBackstop', params: ({ event }) => ({ credit: event.output }) },
                   target: 'renewingBackstop',
@@ -219,13 +238,82 @@ export function createSessionMachine(now: Clock) {
                 },
                 { target: 'metering', actions: creditTopUpFromOutput },
               ],
-              onError: {
-                target: 'metering',
-                actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
-              },
+              onError: [
+                {
+                  guard: 'gateClosedForTopUp',
+                  target: '.afterSuspension',
+                  actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
+                },
+                {
+                  target: 'metering',
+                  actions: [{ type: 'refuseHeadPayment', params: ({ event }) => ({ error: event.error }) }, 'dropHeadPayment'],
+                },
+              ],
             },
-            on: {
-              'usage.reported': [{ guard: 'readingIsStale' }, { actions: 'recordUsage' }],
+            states: {
+              withinAllotment: {
+                on: {
+                  'usage.reported': [
+                    { guard: 'readingIsStale' },
+                    { guard: 'reportUsesUpAllotment', target: 'pastAllotment', actions: 'recordUsage' },
+                    { actions: 'recordUsage' },
+                  ],
+                },
+              },
+              pastAllotment: {
+                after: { topUpGrace: { target: 'suspending' } },
+                on: {
+                  'usage.reported': [
+                    { guard: 'readingIsStale' },
+                    { guard: 'reportPassesTopUpGrace', target: 'suspending', actions: 'recordUsage' },
+                    { actions: 'recordUsage' },
+                  ],
+                  // A restored snapshot has lost the grace timer: the grace is over.
+                  'session.resume': { target: 'suspending' },
+                },
+              },
+              /** Reads the counters and closes the gate; the payment's outcome may arrive meanwhile and waits for the close. */
+              suspending: {
+                initial: 'awaitingOutcome',
+                invoke: {
+                  id: 'suspendForTopUp',
+                  src: 'readAndCloseGate',
+                  input: ({ context }) => ({ mac: context.mac }),
+                  onDone: [
+                    {
+                      guard: 'topUpOutcomeKnown',
+                      target: 'afterSuspension',
+                      actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'carryUsageAcrossReopen'],
+                    },
+                    { target: 'suspended', actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'carryUsageAcrossReopen'] },
+                  ],
+                  onError: [
+                    // The gate did not close and the outcome is in: metering goes on as after any top-up, the gate
+                    // with the limits it had (the session is exhausted at once if the top-up did not cover the usage).
+                    {
+                      guard: 'topUpOutcomeKnown',
+                      target: '#session.polling.metering',
+                      actions: { type: 'noteGateError', params: ({ event }) => ({ error: event.error }) },
+                    },
+                    // Still waiting for the outcome: the grace starts again, and the close is tried once it is over.
+                    { target: 'pastAllotment', actions: { type: 'noteGateError', params: ({ event }) => ({ error: event.error }) } },
+                  ],
+                },
+                states: {
+                  awaitingOutcome: { on: outcomeWhileSuspending },
+                  outcomeKnown: {},
+                },
+              },
+              /** The gate is closed, the usage carried; the customer waits for the payment's outcome. */
+              suspended: {},
+              /** The gate was closed for the top-up and its outcome is in: re-open for what is left, or end. */
+              afterSuspension: {
+                always: [
+                  { guard: 'closeRequested', target: '#session.closed' },
+                  { guard: 'allotmentUsedUp', target: '#session.exhausted' },
+                  { target: '#session.open' },
+                ],
+              },
             },
           },
           /**

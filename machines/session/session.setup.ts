@@ -12,7 +12,7 @@ import {
   refusalCode,
 } from './session.context.ts';
 import { sessionGuards } from './session.guards.ts';
-import { delayUntilDeadline, remainingAt, retryDelay } from './session.logic.ts';
+import { delayUntilDeadline, remainingAt, retryDelay, TOP_UP_GRACE_MS } from './session.logic.ts';
 import type { SessionTag } from './session.tags.ts';
 import type { CloseReason, Credit, PaymentRequest } from '../domain.ts';
 import type { Baseline, Clock, FinalReading, SessionContext, SessionEmitted, SessionEvent, SessionInput } from './session.types.ts';
@@ -36,6 +36,7 @@ export function sessionSetup(now: Clock) {
       untilDeadline: ({ context }) => delayUntilDeadline(context, now()),
       gateRetryBackoff: ({ context }) => retryDelay(context.attempts),
       slowCloseRetry: 30_000,
+      topUpGrace: TOP_UP_GRACE_MS,
     },
     actions: {
       enqueuePayment: assign(({ context }, params: { payment: PaymentRequest }) => ({ payments: [...context.payments, params.payment] })),

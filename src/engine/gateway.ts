@@ -41,6 +41,8 @@ export class Gateway implements GatewayApi {
   /** The start-up reconciliation with the gate; resolves once it has run (null without a gate reading). */
   startup: Promise<ReconcileReport | null> = Promise.resolve(null);
   private root!: Actor<typeof gatewayMachine>;
+  /** Sessions restored while their gate's authorisation was in flight (see sessionEffects). */
+  private readonly restoredAuthorizing = new Set<string>();
   private readonly logic;
   private readonly input: GatewayInput;
   private readonly log: Logger;
@@ -86,7 +88,9 @@ export class Gateway implements GatewayApi {
         this.quotaSync.request(ref.getSnapshot().context.mac);
       },
     });
-    const session = createSessionMachine(() => Date.now()).provide({ actors: sessionEffects({ gate, redeemer: this.redeemer, readAll: this.readAll }) });
+    const session = createSessionMachine(() => Date.now()).provide({
+      actors: sessionEffects({ gate, redeemer: this.redeemer, readAll: this.readAll, restoredAuthorizing: this.restoredAuthorizing }),
+    });
     const meter = meterActor({
       readAll: this.readAll,
       nextDelay: () => this.plan.nextDelay(),
@@ -111,6 +115,7 @@ export class Gateway implements GatewayApi {
   start(): this {
     const restored = this.options.persistence ? restoreRoot(this.logic, this.input, this.options.persistence.snapshots, this.log, this.metric) : null;
     for (const { mac, paymentId } of restored?.inFlight ?? []) this.redeemer.expectReplay(mac, paymentId);
+    for (const mac of restored?.authorizing ?? []) this.restoredAuthorizing.add(mac);
     this.restoreReport = restored?.report ?? null;
     this.root = createActor(this.logic, {
       input: this.input,

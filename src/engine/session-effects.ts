@@ -10,15 +10,19 @@ export interface SessionEffectDeps {
   redeemer: Redeemer;
   /** The meter's own reading, shared by concurrent callers, so a baseline counts like the meter does. */
   readAll: () => Promise<GateReading>;
+  /** MACs restored while their authorisation was in flight; each is taken out at its next authorisation. */
+  restoredAuthorizing?: Set<string>;
 }
 
 /** The real effects behind the session machine's named actors. */
-export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
+export function sessionEffects({ gate, redeemer, readAll, restoredAuthorizing = new Set() }: SessionEffectDeps) {
   /**
-   * MACs whose opening found the client already authorised. Only a session holding the gate gets
-   * there (orphans are closed), so that authorisation was this opening's own whose answer was lost
-   * (a timeout, or a crash after the auth took effect): the gate's counters started at it, and every
-   * byte they show is this session's.
+   * MACs restored in the middle of an authorisation whose re-run found the client already
+   * authorised: the auth sent before the crash took effect, the gate's counters started at it, and
+   * every byte they show is this session's (the traffic while tollkeeper was dead included). Only
+   * then: a client found authorised at any other opening (an earlier auth whose answer timed out,
+   * or a reading that missed a client still open) may hold counters of traffic already charged,
+   * so its baseline is read as before.
    */
   const openedBefore = new Set<string>();
   return {
@@ -29,9 +33,10 @@ export function sessionEffects({ gate, redeemer, readAll }: SessionEffectDeps) {
     openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
       const since = Date.now();
       if (gate.enforcement !== 'nft-quota') {
-        const outcome = await gate.authorize(parseMac(input.mac), input.limits);
-        if (outcome === 'already-open') openedBefore.add(parseMac(input.mac));
-        else openedBefore.delete(parseMac(input.mac));
+        const mac = parseMac(input.mac);
+        const outcome = await gate.authorize(mac, input.limits);
+        if (restoredAuthorizing.delete(mac) && outcome === 'already-open') openedBefore.add(mac);
+        else openedBefore.delete(mac);
         return { outcome, backstop: { ...input.limits, since } };
       }
       // The kernel quota is the data session's backstop: OpenNDS's own quota would only force a

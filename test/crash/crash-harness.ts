@@ -53,7 +53,8 @@ export class CrashLab {
 
   private adminPort = 0;
 
-  static async create(): Promise<CrashLab> {
+  /** `paymentTimeoutMs`: each request to the mint (default 5 s). */
+  static async create(options: { paymentTimeoutMs?: number } = {}): Promise<CrashLab> {
     const mint = await startTestMint();
     const fake = await FakeNdsctl.create({ firewall: 'iptables', preemptive: true });
     const dir = mkdtempSync(join(tmpdir(), 'tk-crash-cfg-'));
@@ -75,7 +76,7 @@ export class CrashLab {
         poll: { minMs: 50, maxMs: 200 },
         leaseFiles: [leases],
         arpFile: join(dir, 'no-arp'),
-        paymentTimeoutMs: 5_000,
+        paymentTimeoutMs: options.paymentTimeoutMs ?? 5_000,
         log: { level: 'warn', pretty: false },
       }),
     );

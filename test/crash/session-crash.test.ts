@@ -31,7 +31,7 @@ describe('crash recovery of a running session (SIGKILL)', () => {
     lab.mint.setFault({ kind: 'slow', ms: 1_500, paths: ['/v1/swap'], times: 1 });
     const answer = lab.pay(await lab.mint.mintToken(30)).catch(() => null);
     await until(() => swaps(lab) === 2, 'the top-up swap to reach the mint');
-    expect(lab.persistedValue()).toEqual({ polling: 'toppingUp' });
+    expect(lab.persistedValue()).toEqual({ polling: { toppingUp: 'withinAllotment' } });
     await lab.killEngine();
     await answer;
     lab.mint.setFault(null);
@@ -44,6 +44,32 @@ describe('crash recovery of a running session (SIGKILL)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect((await lab.usage()).body).toBe(`8000/${50 * BYTES_PER_SAT}`);
     expect(lab.ledger().map((row) => row.received)).toEqual([20, 30]);
+    expect(await lab.audit()).toMatchObject({ ok: true, findings: [] });
+  }, 120_000);
+
+  it('in `polling.toppingUp.suspended` (past the allotment, the gate closed until the top-up is credited): the restart credits it once and re-opens, usage carried', async () => {
+    // The mint sits on the top-up for 20 s, and the engine waits for it that long.
+    lab = await CrashLab.create({ paymentTimeoutMs: 30_000 });
+    await lab.startEngine();
+    await paidAndCounted(lab, 20, 19_000);
+
+    lab.mint.setFault({ kind: 'slow', ms: 20_000, paths: ['/v1/swap'], times: 1 });
+    const answer = lab.pay(await lab.mint.mintToken(100)).catch(() => null);
+    await until(() => swaps(lab) === 2, 'the top-up swap to reach the mint');
+    await lab.fake.addTraffic(MAC, 1_500);
+    await until(() => JSON.stringify(lab.persistedValue()) === JSON.stringify({ polling: { toppingUp: 'suspended' } }), 'the gate to close for the top-up');
+    expect(await lab.isOpen()).toBe(false);
+    await lab.killEngine();
+    await answer;
+
+    await lab.startEngine();
+    await until(() => lab.isOpen(), 'the gate to re-open for the top-up', 30_000);
+    await usageIs(lab, 20_500, 120 * BYTES_PER_SAT, 'the top-up credited once, the usage carried');
+    // Bytes between the new auth and its baseline are not charged: wait for the baseline.
+    await until(() => (lab.persistedValue() as { polling?: string } | undefined)?.polling === 'metering', 'metering again', 30_000);
+    await lab.fake.addTraffic(MAC, 1_000);
+    await usageIs(lab, 21_500, 120 * BYTES_PER_SAT, 'traffic after the re-opening');
+    expect(lab.ledger().map((row) => row.received)).toEqual([20, 100]);
     expect(await lab.audit()).toMatchObject({ ok: true, findings: [] });
   }, 120_000);
 

@@ -111,6 +111,8 @@ const STEPS: Record<string, Step> = {
     h.gate.release('deauthorize');
   },
   'xstate.error.actor.closeGateToRenew': (h) => h.gate.release('readAll', { fail: 'timeout' }),
+  'xstate.done.actor.suspendForTopUp': (h, event, advance) => STEPS['xstate.done.actor.closeGateToRenew']!(h, event, advance),
+  'xstate.error.actor.suspendForTopUp': (h) => h.gate.release('readAll', { fail: 'timeout' }),
   'usage.reported': (h, event) => {
     const report = (event as { report: { download: number } }).report;
     if (event.variant === 'stale') return h.readGate({ at: 0 });
@@ -155,7 +157,8 @@ function expectAgrees(h: Harness, expected: Expected, state: Snapshot): void {
   } else {
     expect(context.endsAt).toBe(expected.endsAt);
   }
-  if (to.startsWith('polling.')) expect(context.baseline).toEqual({ download: TRAFFIC_BEFORE_BASELINE, upload: 0, source: 'simulated' });
+  // A suspension for a top-up carried the usage and dropped the baseline; the re-opening takes a new one.
+  if (to.startsWith('polling.') && to !== 'polling.toppingUp.suspended') expect(context.baseline).toEqual({ download: TRAFFIC_BEFORE_BASELINE, upload: 0, source: 'simulated' });
 }
 
 describe('session machine paths, driven on the real engine over a simulated gate', () => {

@@ -44,6 +44,9 @@ const REOPEN_ATTEMPTS = 8;
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 /** A time session's backstop may end this much before the deadline without being renewed. */
 const TIME_BACKSTOP_SLACK_MS = 30_000;
+/** Past the allotment during a top-up: at most a second or a megabyte more before the gate closes. */
+const TOP_UP_GRACE_MS = 1_000;
+const TOP_UP_GRACE_BYTES = 1_000_000;
 
 export function initialExpected(metric: Metric, now: number): Expected {
   return {
@@ -106,8 +109,9 @@ function elapsed(e: Expected, event: ModelEvent): number {
   if (event.type.startsWith('xstate.after.slowCloseRetry')) return SLOW_CLOSE_MS;
   if (event.type.startsWith('xstate.after.untilDeadline')) return e.endsAt === null ? LONGEST_TIMER_MS : Math.max(0, e.endsAt - e.now);
   if (event.variant === 'late') return Math.max(0, (e.endsAt ?? e.now) - e.now);
-  // The gate is read, then closed a millisecond later, for a renewal.
-  if (event.type === 'xstate.done.actor.closeGateToRenew') return 1;
+  if (event.type.startsWith('xstate.after.topUpGrace')) return TOP_UP_GRACE_MS;
+  // The gate is read, then closed a millisecond later, for a renewal or a suspension.
+  if (event.type === 'xstate.done.actor.closeGateToRenew' || event.type === 'xstate.done.actor.suspendForTopUp') return 1;
   return 0;
 }
 
@@ -141,6 +145,7 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
       // end = max(now, old end) + bought: a top-up never hands back time already past.
       if (!data && e.endsAt !== null) e.endsAt = Math.max(e.now, e.endsAt) + bought(event, step);
       e.queue -= 1;
+      if (suspended(from)) break;
       const renews = backstopEndsFirst(e);
       if (renews !== (to === 'polling.renewingBackstop')) problems.push(`top-up ${renews ? 'outgrows' : 'fits'} the backstop but went to ${to}`);
       break;
@@ -176,8 +181,10 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
       break;
     case 'usage.reported':
     case 'xstate.done.actor.closeGateToRenew':
+    case 'xstate.done.actor.suspendForTopUp':
       if (event.variant === 'some') count(e.counted + SOME_TRAFFIC);
       if (event.variant === 'all') count(e.allotment - e.carried);
+      if (event.variant === 'past') count(e.allotment - e.carried + TOP_UP_GRACE_BYTES);
       break;
     case 'client.missing':
       // The gate lost the client: what was counted is carried into the re-opened gate.
@@ -187,8 +194,10 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
       if (event.type.startsWith('xstate.after.slowCloseRetry')) e.attempts = 0;
       if (event.type === 'session.resume' && from.endsWith('.closeFailed')) e.attempts = 0;
   }
-  // A renewal that leaves allotment re-opens the gate, carrying the usage.
+  // A renewal that leaves allotment re-opens the gate, carrying the usage; a suspension carries it too.
   if (event.type === 'xstate.done.actor.closeGateToRenew' && top(to) === 'open') e.carried = e.used;
+  if (event.type === 'xstate.done.actor.suspendForTopUp') e.carried = e.used;
+  problems.push(...topUpGraceProblems(e, event, from, to));
   if (ended(to) && top(from) !== top(to)) {
     e.attempts = 0;
     // The gate could not be (re)opened for a credited session: what is left is kept for the next one.
@@ -209,19 +218,46 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
   return { expected: e, problems };
 }
 
+const suspended = (place: Place) => place.startsWith('polling.toppingUp.suspend');
+
+/**
+ * A data session past its allotment while a top-up is redeemed: the grace starts exactly there, the
+ * gate closes once a second has passed or a megabyte more was counted, and the top-up's outcome
+ * then re-opens it (credited, with something left) or ends the session.
+ */
+function topUpGraceProblems(e: Expected, event: ModelEvent, from: Place, to: Place): string[] {
+  if (e.metric !== 'bytes' || !from.startsWith('polling.toppingUp')) return [];
+  const problems: string[] = [];
+  const over = e.used - e.allotment;
+  if (event.type === 'usage.reported' && event.variant !== 'stale' && from === 'polling.toppingUp.withinAllotment') {
+    if ((over >= 0) !== (to === 'polling.toppingUp.pastAllotment')) problems.push(`${over} bytes past the allotment went to ${to}`);
+  }
+  if (event.type === 'usage.reported' && event.variant !== 'stale' && from === 'polling.toppingUp.pastAllotment') {
+    if ((over >= TOP_UP_GRACE_BYTES) !== (to === 'polling.toppingUp.suspending.awaitingOutcome')) problems.push(`${over} bytes past the allotment in the grace went to ${to}`);
+  }
+  if (event.type.startsWith('xstate.after.topUpGrace') && to !== 'polling.toppingUp.suspending.awaitingOutcome') problems.push(`the grace ran out but went to ${to}`);
+  const outcomeIn = (event.type === 'xstate.done.actor.suspendForTopUp' && from.endsWith('.outcomeKnown')) || (from === 'polling.toppingUp.suspended' && event.type.includes('.actor.redeemTopUp'));
+  if (outcomeIn) {
+    const expected = e.used >= e.allotment ? 'exhausted' : 'open';
+    if (top(to) !== expected && top(to) !== 'closed') problems.push(`after the suspension with ${e.allotment - e.used} left the session went to ${to}`);
+  }
+  return problems;
+}
+
 /** Which gate calls and redemptions must be waiting in each state; none elsewhere. */
 export function waitingCalls(to: Place): { authorize: number; readAll: number; deauthorize: number; readClient: number; redeem: number } {
   return {
     authorize: to === 'open.authorizing' ? 1 : 0,
-    readAll: to === 'open.measuringBaseline' || to === 'polling.renewingBackstop' ? 1 : 0,
+    readAll: to === 'open.measuringBaseline' || to === 'polling.renewingBackstop' || to.startsWith('polling.toppingUp.suspending') ? 1 : 0,
     deauthorize: to.endsWith('.closingGate') ? 1 : 0,
     readClient: 0,
-    redeem: to === 'paying' || to === 'polling.toppingUp' ? 1 : 0,
+    redeem: to === 'paying' || (to.startsWith('polling.toppingUp') && !to.endsWith('.outcomeKnown')) ? 1 : 0,
   };
 }
 
 /** Whether the gate must let the customer through in this state (null: either may be right). */
 export function gateOpenIn(to: Place): boolean | null {
+  if (to === 'polling.toppingUp.suspended') return false;
   if (top(to) === 'polling' || to === 'open.measuringBaseline' || to === 'open.waitingToMeasure') return true;
   if (to === 'idle' || to.endsWith('.gateClosed') || to === 'paying' || to === 'open.authorizing' || to === 'open.waitingToAuthorize') return false;
   return null;

@@ -1,7 +1,7 @@
 import type { AnyActorLogic, SnapshotFrom } from 'xstate';
 import { TestModel } from 'xstate/graph';
 import { createSessionMachine, type sessionMachine } from '../../machines/session/session.machine.ts';
-import { backstopFor, delayUntilDeadline, retryDelay } from '../../machines/session/session.logic.ts';
+import { backstopFor, delayUntilDeadline, retryDelay, TOP_UP_GRACE_BYTES, TOP_UP_GRACE_MS } from '../../machines/session/session.logic.ts';
 import type { SessionEvent } from '../../machines/session/session.types.ts';
 import type { Metric } from '../../machines/domain.ts';
 
@@ -29,8 +29,9 @@ export function clockAdvance(snapshot: Snapshot, event: ModelEvent, now: number)
   if (event.type.startsWith('xstate.after.slowCloseRetry')) return SLOW_CLOSE_RETRY_MS;
   if (event.type.startsWith('xstate.after.untilDeadline')) return delayUntilDeadline(snapshot.context, now);
   if (event.variant === 'late' && snapshot.context.endsAt !== null) return Math.max(0, snapshot.context.endsAt - now);
+  if (event.type.startsWith('xstate.after.topUpGrace')) return TOP_UP_GRACE_MS;
   // Closing the gate takes time: readings taken before it are older than the gate's re-opening.
-  if (event.type === 'xstate.done.actor.closeGateToRenew') return 1;
+  if (event.type === 'xstate.done.actor.closeGateToRenew' || event.type === 'xstate.done.actor.suspendForTopUp') return 1;
   return 0;
 }
 
@@ -65,6 +66,10 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
       output: { ...finalReading, download: baseline.download + context.allotment - context.carriedUsage },
     },
     { type: 'xstate.error.actor.closeGateToRenew', error: new Error('gate failed') },
+    { type: 'xstate.done.actor.suspendForTopUp', variant: 'some', output: { ...finalReading, download: lastDownload + SOME_TRAFFIC } },
+    { type: 'xstate.done.actor.suspendForTopUp', output: finalReading },
+    { type: 'xstate.error.actor.suspendForTopUp', error: new Error('gate failed') },
+    { type: 'xstate.after.topUpGrace.session.polling.toppingUp.pastAllotment' },
     { type: 'xstate.after.gateRetryBackoff.session.open.waitingToAuthorize' },
     { type: 'xstate.after.gateRetryBackoff.session.open.waitingToMeasure' },
     { type: 'xstate.after.gateRetryBackoff.session.exhausted.waitingToRetry' },
@@ -79,6 +84,12 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
       report: { download: baseline.download + context.allotment - context.carriedUsage, upload: 0, at: FRESH },
     },
     { type: 'usage.reported', variant: 'stale', report: { download: lastDownload + SOME_TRAFFIC, upload: 0, at: 0 } },
+    // Past the allotment by the top-up grace's bytes.
+    {
+      type: 'usage.reported',
+      variant: 'past',
+      report: { download: baseline.download + context.allotment - context.carriedUsage + TOP_UP_GRACE_BYTES, upload: 0, at: FRESH },
+    },
     { type: 'client.missing', variant: 'fresh', at: FRESH },
     { type: 'client.missing', variant: 'stale', at: 0 },
     { type: 'session.close', reason: 'operator' },
@@ -105,6 +116,9 @@ function handles(snapshot: Snapshot, event: ModelEvent): boolean {
 function withinBounds(snapshot: Snapshot, event: ModelEvent): boolean {
   const context = snapshot.context;
   if (event.type === 'usage.reported' && event.variant === 'some') return context.lastReport === null;
+  if (event.type === 'usage.reported' && event.variant === 'past') return snapshot.matches({ polling: { toppingUp: 'pastAllotment' } });
+  // The top-up's redemption has answered already: it answers once.
+  if (event.type.includes('.actor.redeemTopUp')) return !snapshot.matches({ polling: { toppingUp: { suspending: 'outcomeKnown' } } });
   if (event.type === 'client.missing' && event.variant === 'fresh') return context.carriedUsage === 0;
   if (event.type === 'payment.received' && event.variant === 'new' && context.payments.length > 0) return snapshot.matches('paying');
   return true;

@@ -240,11 +240,20 @@ export const sessionMachine = createMachine({
           ],
         },
         toppingUp: {
+          initial: 'withinAllotment',
           tags: 'redeeming',
           invoke: {
             id: 'redeemTopUp',
             src: 'redeemPayment',
             onDone: [
+              {
+                target: '#session.polling.toppingUp.afterSuspension',
+                guard: 'gateClosedForTopUp',
+                actions: [
+                  'creditTopUp',
+                  'announceCredit',
+                ],
+              },
               {
                 target: 'renewingBackstop',
                 guard: 'topUpOutrunsBackstop',
@@ -261,23 +270,139 @@ export const sessionMachine = createMachine({
                 ],
               },
             ],
-            onError: {
-              target: 'metering',
-              actions: [
-                'refuseHeadPayment',
-                'dropHeadPayment',
-              ],
-            },
-          },
-          on: {
-            'usage.reported': [
+            onError: [
               {
-                guard: 'readingIsStale',
+                target: '#session.polling.toppingUp.afterSuspension',
+                guard: 'gateClosedForTopUp',
+                actions: [
+                  'refuseHeadPayment',
+                  'dropHeadPayment',
+                ],
               },
               {
-                actions: 'recordUsage',
+                target: 'metering',
+                actions: [
+                  'refuseHeadPayment',
+                  'dropHeadPayment',
+                ],
               },
             ],
+          },
+          states: {
+            withinAllotment: {
+              on: {
+                'usage.reported': [
+                  {
+                    guard: 'readingIsStale',
+                  },
+                  {
+                    target: 'pastAllotment',
+                    guard: 'reportUsesUpAllotment',
+                    actions: 'recordUsage',
+                  },
+                  {
+                    actions: 'recordUsage',
+                  },
+                ],
+              },
+            },
+            pastAllotment: {
+              on: {
+                'usage.reported': [
+                  {
+                    guard: 'readingIsStale',
+                  },
+                  {
+                    target: 'suspending',
+                    guard: 'reportPassesTopUpGrace',
+                    actions: 'recordUsage',
+                  },
+                  {
+                    actions: 'recordUsage',
+                  },
+                ],
+                'session.resume': {
+                  target: 'suspending',
+                },
+              },
+              after: {
+                topUpGrace: {
+                  target: 'suspending',
+                },
+              },
+            },
+            suspending: {
+              initial: 'awaitingOutcome',
+              invoke: {
+                id: 'suspendForTopUp',
+                src: 'readAndCloseGate',
+                onDone: [
+                  {
+                    target: 'afterSuspension',
+                    guard: 'topUpOutcomeKnown',
+                    actions: [
+                      'recordFinalReading',
+                      'carryUsageAcrossReopen',
+                    ],
+                  },
+                  {
+                    target: 'suspended',
+                    actions: [
+                      'recordFinalReading',
+                      'carryUsageAcrossReopen',
+                    ],
+                  },
+                ],
+                onError: [
+                  {
+                    target: '#session.polling.metering',
+                    guard: 'topUpOutcomeKnown',
+                    actions: 'noteGateError',
+                  },
+                  {
+                    target: 'pastAllotment',
+                    actions: 'noteGateError',
+                  },
+                ],
+              },
+              states: {
+                awaitingOutcome: {
+                  on: {
+                    'xstate.done.actor.redeemTopUp': {
+                      target: 'outcomeKnown',
+                      actions: [
+                        'creditTopUp',
+                        'announceCredit',
+                      ],
+                    },
+                    'xstate.error.actor.redeemTopUp': {
+                      target: 'outcomeKnown',
+                      actions: [
+                        'refuseHeadPayment',
+                        'dropHeadPayment',
+                      ],
+                    },
+                  },
+                },
+                outcomeKnown: {},
+              },
+            },
+            suspended: {},
+            afterSuspension: {
+              always: [
+                {
+                  target: '#session.closed',
+                  guard: 'closeRequested',
+                },
+                {
+                  target: '#session.exhausted',
+                  guard: 'allotmentUsedUp',
+                },
+                {
+                  target: '#session.open',
+                },
+              ],
+            },
           },
         },
         renewingBackstop: {

@@ -14,6 +14,8 @@ export interface LoadedSessions {
   envelopes: SessionEnvelope[];
   /** Payments whose redemption was in flight when the snapshot was taken: restoring re-runs them. */
   inFlight: Array<{ mac: string; paymentId: string }>;
+  /** MACs whose snapshot was taken while the gate was asked to authorise the client (the auth may have taken effect). */
+  authorizing: string[];
   failed: Array<{ mac: string; problem: string }>;
 }
 
@@ -22,7 +24,7 @@ export interface LoadedSessions {
  * that no longer exists, bad JSON, a context of the wrong shape) is logged, marked in the store and left there; the rest load.
  */
 export function loadSessions(repo: SnapshotsRepo, log: Logger, metric: string): LoadedSessions {
-  const loaded: LoadedSessions = { envelopes: [], inFlight: [], failed: [] };
+  const loaded: LoadedSessions = { envelopes: [], inFlight: [], authorizing: [], failed: [] };
   for (const row of repo.live()) {
     try {
       const envelope = rowToEnvelope(row);
@@ -35,6 +37,7 @@ export function loadSessions(repo: SnapshotsRepo, log: Logger, metric: string): 
       loaded.envelopes.push(envelope);
       const head = (envelope.snapshot.context.payments as Array<{ id: string }> | undefined)?.[0];
       if (resolved.hasTag('redeeming') && head) loaded.inFlight.push({ mac: envelope.mac, paymentId: head.id });
+      if (resolved.matches({ open: 'authorizing' })) loaded.authorizing.push(envelope.mac);
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
       log.error({ mac: row.mac, version: row.version, savedAt: row.savedAt, problem }, 'session snapshot cannot be restored; kept in the store, marked');
@@ -91,6 +94,7 @@ export interface RestoredRoot {
   snapshot: unknown;
   macs: Set<string>;
   inFlight: LoadedSessions['inFlight'];
+  authorizing: LoadedSessions['authorizing'];
   report: RestoreReport;
 }
 
@@ -103,6 +107,7 @@ export function restoreRoot(logic: AnyActorLogic, input: unknown, repo: Snapshot
     snapshot: usable.length > 0 ? rootSnapshotWithSessions(logic, input, usable) : undefined,
     macs: new Set(usable.map((envelope) => envelope.mac)),
     inFlight: loaded.inFlight,
+    authorizing: loaded.authorizing,
     report: { restored: usable.length, failed: loaded.failed, ms: performance.now() - started },
   };
 }
