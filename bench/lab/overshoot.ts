@@ -29,6 +29,8 @@ const SATS = Number(process.env.BENCH_OVERSHOOT_MB ?? 50);
 const SHAPE = process.env.BENCH_LAB_SHAPE ?? '80mbit';
 const OTHERS = Number(process.env.BENCH_OVERSHOOT_OTHERS ?? 0);
 const ALLOTMENT = SATS * STEP;
+/** Far more than any policy lets through: a 2 s tick plus a slow deauth at 500 Mbit/s is ~200 MB. */
+const DOWNLOAD = ALLOTMENT + 300_000_000;
 const COMMAND = [
   SATS !== 50 ? `BENCH_OVERSHOOT_MB=${SATS}` : '',
   SHAPE !== '80mbit' ? `BENCH_LAB_SHAPE=${SHAPE}` : '',
@@ -47,6 +49,8 @@ const POLICIES = [
 const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
 
 interface Run {
+  /** False when the whole download passed: the overshoot is then a lower bound. */
+  cut: boolean;
   /** IP bytes forwarded − the allotment. */
   overshoot: number;
   body: number;
@@ -70,12 +74,12 @@ async function oneRun(policy: (typeof POLICIES)[number]): Promise<Run> {
     const [token] = await mintTokens([SATS]);
     const paid = await payFromClient(1, token!);
     if (paid.status !== 200) throw new Error(`payment refused: ${paid.status} ${paid.body}`);
-    const received = (await downloadDetail(1, bytesUrl(4 * ALLOTMENT), { maxTimeSeconds: 60, curlArgs: ['--speed-limit', '1', '--speed-time', '3'] })).bytes;
-    if (received >= 4 * ALLOTMENT) throw new Error('the gate never cut the download off');
+    const received = (await downloadDetail(1, bytesUrl(DOWNLOAD), { maxTimeSeconds: 60, curlArgs: ['--speed-limit', '1', '--speed-time', '3'] })).bytes;
     const ipBytes = await forwarded.read();
     const lines = serve.logLines();
     const exhausted = stateAt(lines, 'exhausted.closingGate');
     return {
+      cut: received < DOWNLOAD,
       overshoot: ipBytes - ALLOTMENT,
       body: received,
       closeMs: stateAt(lines, 'exhausted.gateClosed') - exhausted,
@@ -129,6 +133,7 @@ async function run(): Promise<BenchRow[]> {
   }
   return POLICIES.map((policy, i): BenchRow => {
     const values = runs.get(policy.name)!.map((r) => r.overshoot);
+    const uncut = runs.get(policy.name)!.filter((r) => !r.cut).length;
     const med = median(values);
     const sorted = [...values].sort((a, b) => a - b);
     const closeMs = median(runs.get(policy.name)!.map((r) => r.closeMs));
@@ -136,10 +141,11 @@ async function run(): Promise<BenchRow[]> {
     return {
       what: `overshoot of a ${CASE}, ${policy.name}`,
       command: COMMAND,
-      figure: `${mb(med)} MB median (${mb(sorted[0]!)}–${mb(sorted.at(-1)!)}, n=${values.length})`,
+      figure: `${uncut > 0 ? '≥ ' : ''}${mb(med)} MB median (${mb(sorted[0]!)}–${mb(sorted.at(-1)!)}, n=${values.length})`,
       goal: i === 0 ? '≤ 64 KB, ≥ −1 packet' : '—',
-      met: i === 0 ? med <= GOAL_BYTES && sorted[0]! >= -65_536 : null,
+      met: i === 0 ? uncut === 0 && med <= GOAL_BYTES && sorted[0]! >= -65_536 : null,
       note:
+        (uncut > 0 ? `${uncut} of ${values.length} runs never cut within the ${mb(DOWNLOAD)} MB download (their figure is a lower bound); ` : '') +
         `IP bytes forwarded − ${ALLOTMENT.toLocaleString('en')}; runs: ${values.join(', ')}; body bytes ${runs.get(policy.name)!.map((r) => r.body).join(', ')}. ` +
         `Closing the gate (ndsctl deauth as tollkeeper ran it) took ${closeMs.toFixed(0)} ms median` +
         (policy.enforce === 'deauth' ? `, ≈ ${mb((rate * closeMs) / 1000)} MB at the metered ${mb(rate)} MB/s; the rest is the time from crossing to the tick that saw it` : ', after the kernel had cut the customer'),

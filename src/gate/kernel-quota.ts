@@ -1,6 +1,6 @@
 import { GateError } from './gate.ts';
 import type { Mac } from './mac.ts';
-import type { NdsctlRunner } from './ndsctl-runner.ts';
+import type { NdsctlRunner, ToolRun } from './ndsctl-runner.ts';
 import { NftListingError, parseQuotaListing, type QuotaClient } from './nft-quota-listing.ts';
 import {
   ensureTableScript,
@@ -27,11 +27,11 @@ export class KernelQuota {
   }
 
   /** The table's clients; a table someone deleted is created again (empty) rather than failing every reading. */
-  async read(): Promise<Map<Mac, QuotaClient>> {
-    let result = await this.runner.tool(NFT_LIST_ARGV);
+  async read(tool: ToolRun = this.queued): Promise<Map<Mac, QuotaClient>> {
+    let result = await tool(NFT_LIST_ARGV);
     if (result.exitCode !== 0) {
-      await this.ensureTable();
-      result = await this.runner.tool(NFT_LIST_ARGV);
+      await this.apply(ensureTableScript(), tool);
+      result = await tool(NFT_LIST_ARGV);
     }
     if (result.exitCode !== 0) {
       throw new GateError('failed', `${NFT_LIST_ARGV.join(' ')}: exit ${result.exitCode} ${result.stderr.trim()}`, { ...result });
@@ -62,11 +62,15 @@ export class KernelQuota {
    * counting the packets it drops (its listing stops at the limit).
    */
   async setAllowance(mac: Mac, allowance: number): Promise<'set' | 'absent'> {
-    const quota = (await this.read()).get(mac)?.quota;
-    if (!quota) return 'absent';
-    const limit = Math.max(allowance, quota.used);
-    await this.apply(quota.used < quota.limit ? setQuotaScript(mac, limit) : replaceQuotaScript(mac, limit, quota.used));
-    return 'set';
+    // Read and update back to back: a quota that trips after the reading (an ndsctl call could take
+    // a second in between) would keep, in the new limit only, every packet it dropped meanwhile.
+    return this.runner.exclusive(async (tool) => {
+      const quota = (await this.read(tool)).get(mac)?.quota;
+      if (!quota) return 'absent';
+      const limit = Math.max(allowance, quota.used);
+      await this.apply(quota.used < quota.limit ? setQuotaScript(mac, limit) : replaceQuotaScript(mac, limit, quota.used), tool);
+      return 'set';
+    });
   }
 
   /** A time session's client is dropped by the kernel from `endsAtMs` on (rounded up to a whole second). */
@@ -93,8 +97,10 @@ export class KernelQuota {
     return stale.map((client) => client.mac);
   }
 
-  private async apply(script: string): Promise<void> {
-    const result = await this.runner.tool(NFT_APPLY_ARGV, { input: `${script}\n` });
+  private readonly queued: ToolRun = (argv, options) => this.runner.tool(argv, options);
+
+  private async apply(script: string, tool: ToolRun = this.queued): Promise<void> {
+    const result = await tool(NFT_APPLY_ARGV, { input: `${script}\n` });
     if (result.exitCode !== 0) {
       throw new GateError('failed', `nft -f: exit ${result.exitCode} ${result.stderr.trim()}`, { ...result });
     }

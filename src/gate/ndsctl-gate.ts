@@ -140,10 +140,9 @@ export class NdsctlGate implements Gate {
     const mac = parseMac(macInput);
     if (this.enforcementInUse !== 'nft-quota' || allowance === undefined) return this.ndsctlAuth(mac, limits);
     // A client re-opened (the gate restarted and lists it no more) gets its quota before the gate
-    // opens, at the address the table holds. A first opening gets it right after: its address is
-    // read from the firewall listing the meter reads, not from `ndsctl json MAC` on a just-listed
-    // client, the likeliest trigger of the SIGFPE OpenNDS 9.10 died of in the lab (not proven).
-    // The customer is still waiting for the payment's answer then, so nothing passes uncounted.
+    // opens, at the address the table holds. A first opening gets it right after, at the address
+    // in the firewall listing the meter reads: the customer is still waiting for the payment's
+    // answer then, so nothing passes uncounted.
     // Every reading moves the download rule if the gate's address for the client changes.
     const known = (await this.kernelQuota.read()).get(mac)?.ip ?? undefined;
     if (known !== undefined) await this.kernelQuota.install(mac, known, allowance);

@@ -38,6 +38,9 @@ export interface RunOptions {
   input?: string;
 }
 
+/** A gateway tool's run through the gate's command prefix (`NdsctlRunner.tool`). */
+export type ToolRun = (argv: readonly string[], options?: RunOptions) => Promise<CommandResult>;
+
 export const DEFAULT_NDSCTL_COMMAND: readonly string[] = ['ndsctl'];
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 50, maxDelayMs: 1000 };
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -90,6 +93,14 @@ export class NdsctlRunner {
   /** Another tool on the gateway host, e.g. `['iptables', '-t', 'mangle', ...]`, through the same prefix. */
   tool(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     return this.run([...this.hostPrefix, ...argv], options);
+  }
+
+  /**
+   * Runs `steps` holding the queue: the tool commands it makes through the function it is given run
+   * back to back, with no command queued by anyone else between them.
+   */
+  exclusive<T>(steps: (tool: ToolRun) => Promise<T>): Promise<T> {
+    return this.queue.run(() => steps((argv, options = {}) => this.runWithRetry([...this.hostPrefix, ...argv], options)));
   }
 
   private run(argv: string[], options: RunOptions): Promise<CommandResult> {

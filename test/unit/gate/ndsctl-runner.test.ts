@@ -67,6 +67,27 @@ describe('NdsctlRunner', () => {
     }
   });
 
+  it('exclusive: the tool commands it makes run back to back, before a command queued meanwhile', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'runner-'));
+    try {
+      const script = `echo "$0 $*" >> "${dir}/log"`;
+      const runner = new NdsctlRunner({ command: ['sh', '-c', script, 'ndsctl'], retry: quickRetry });
+      let queuedMeanwhile: Promise<unknown> | undefined;
+      const held = runner.exclusive(async (tool) => {
+        await tool(['read']);
+        queuedMeanwhile = runner.ndsctl(['json']);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await tool(['update']);
+        return 'done';
+      });
+      expect(await held).toBe('done');
+      await queuedMeanwhile;
+      expect((await readFile(join(dir, 'log'), 'utf8')).trim().split('\n')).toEqual(['read ', 'update ', 'ndsctl json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('returns other exit codes to the caller without retrying', async () => {
     const runner = new NdsctlRunner({ env: fake.env(), retry: quickRetry });
     const result = await runner.ndsctl(['deauth', 'aa:bb:cc:dd:ee:01']);
