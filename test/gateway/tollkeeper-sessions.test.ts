@@ -170,9 +170,11 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
     // More than the 8 MiB bought first, less than the 14 MiB with the top-up, TCP/IP headers included.
     // OpenNDS was given twice the 8 MiB at auth, which holds the 6 MiB top-up: the gate stays as it is.
     const size = 13_000_000;
-    // 1 MB/s, paced by the client: the first 8 MiB last ~8 s, so the top-up lands before the kernel
-    // quota would cut at them even when ndsctl and the client are slow; the whole download ~13 s.
-    const running = downloadDetail(1, bytesUrl(size), { maxTimeSeconds: 40, curlArgs: ['--limit-rate', '1M'] });
+    // 1 MB/s, paced by the upstream server: the first 8 MiB last ~8 s, so the top-up lands before
+    // the kernel quota would cut at them even when ndsctl and the client are slow; the whole
+    // download ~13 s. curl's --limit-rate only slows its reads: the link bursts, and in one lab run
+    // the first 8 MiB were gone 4 s in, before the top-up (a new session then, not a top-up).
+    const running = downloadDetail(1, `${bytesUrl(size)}?rate=1000000`, { maxTimeSeconds: 40 });
     // Awaited below; handled here too so that a failure before that point is not reported twice.
     running.catch(() => undefined);
     await waitFor('the meter to see the download', async () => ((await usageOf(1))?.used ?? 0) > 0, 8_000, 100);
