@@ -35,6 +35,10 @@ export function gateLostEveryClient(reading: MeterReading, openBefore: Mac[], mi
   return openBefore.every((mac) => !reading.clients[mac]?.authenticated);
 }
 
+function closedOnPurpose(session: SessionSnapshot): boolean {
+  return session.matches({ polling: 'renewingBackstop' }) || session.matches({ polling: { toppingUp: 'suspending' } }) || session.matches({ polling: { toppingUp: 'suspended' } });
+}
+
 export interface GateReconcilerDeps {
   gate: Gate;
   sessionOf: (mac: Mac) => SessionSnapshot | undefined;
@@ -73,10 +77,10 @@ export class GateReconciler {
       if (session && (session.hasTag('metered') || session.hasTag('opening'))) return false;
     }
     // After the reading reached them, sessions whose client vanished are back in `open`. A session
-    // renewing its backstop closed its own client on purpose.
+    // renewing its backstop, or closing the gate until a top-up is credited, closed its own client on purpose.
     const hadOpen = this.deps
       .sessions()
-      .filter((s) => (s.hasTag('metered') || s.hasTag('opening')) && !s.matches({ polling: 'renewingBackstop' }))
+      .filter((s) => (s.hasTag('metered') || s.hasTag('opening')) && !closedOnPurpose(s))
       .map((s) => s.context.mac as Mac)
       .filter((mac) => previous.clients[mac]?.authenticated);
     if (!gateLostEveryClient(reading, hadOpen)) return false;

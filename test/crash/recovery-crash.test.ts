@@ -68,7 +68,7 @@ describe('crash during recovery', () => {
     const active = lab.mint.rotateKeyset(Math.floor(Date.now() / 1000) + 3_600);
 
     // The next start's recovery pass sends the move; the mint sits on it and the engine is killed.
-    lab.mint.setFault({ kind: 'slow', ms: 30_000, paths: ['/v1/swap'], times: 1 });
+    lab.mint.setFault({ kind: 'slow', ms: 10_000, paths: ['/v1/swap'], times: 1 });
     const starting = lab.spawnEngine().catch(() => null);
     await until(() => lab.mint.requests.filter((r) => r.path === '/v1/swap').length === 2, 'the move to reach the mint', 30_000);
     expect(moves(lab)).toEqual([{ state: 'sent' }]);

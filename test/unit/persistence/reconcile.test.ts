@@ -154,5 +154,10 @@ describe('telling a gate restart from a backstop renewal', () => {
     const renewing = reconcilerWith({ [A]: { polling: 'renewingBackstop' }, [B]: { polling: 'renewingBackstop' } });
     expect(renewing.noticeRestart(reading([A, B]))).toBe(false);
     expect(renewing.noticeRestart(reading([]))).toBe(false);
+
+    // Closed until their top-ups are credited (past the allotment, the grace over): not a restart either.
+    const suspended = reconcilerWith({ [A]: { polling: { toppingUp: 'suspended' } }, [B]: { polling: { toppingUp: { suspending: 'awaitingOutcome' } } } });
+    expect(suspended.noticeRestart(reading([A, B]))).toBe(false);
+    expect(suspended.noticeRestart(reading([]))).toBe(false);
   });
 });
