@@ -35,7 +35,7 @@ export class ParsedFile<T> {
     if (!stats) return this.parse('');
     const key = `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
     if (this.cached?.trusted && this.cached.key === key) return this.cached.value;
-    if (!stats.isFile()) throw new Error(`${this.path} is not a regular file; it is not read`);
+    if (!stats.isFile()) throw notRegular(this.path);
     const maxBytes = this.options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
     // A file without a size is a kernel table (procfs), read on every lookup and so on every
     // answer: read at once, a few µs, instead of five trips through the thread pool.
@@ -58,29 +58,21 @@ function statOptional(path: string): Stats | null {
   }
 }
 
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 /** Opened without following a link and without blocking (a FIFO), then checked again on the open file. */
 async function readCapped(path: string, maxBytes: number): Promise<string> {
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await open(path, OPEN_FLAGS);
   } catch (error) {
-    if (isMissing(error)) return '';
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${path} is a symbolic link; it is not read`);
-    throw error;
+    return emptyIfMissing(path, error);
   }
   try {
-    if (!(await handle.stat()).isFile()) throw new Error(`${path} is not a regular file; it is not read`);
-    const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes; it is not read`);
-      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
-    }
-    return Buffer.concat(chunks).toString('utf8');
+    if (!(await handle.stat()).isFile()) throw notRegular(path);
+    const reader = cappedReader(path, maxBytes);
+    while (reader.took((await handle.read(reader.buffer, 0, reader.buffer.length, null)).bytesRead));
+    return reader.text();
   } finally {
     await handle.close();
   }
@@ -90,28 +82,48 @@ async function readCapped(path: string, maxBytes: number): Promise<string> {
 function readCappedSync(path: string, maxBytes: number): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
-    if (isMissing(error)) return '';
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${path} is a symbolic link; it is not read`);
-    throw error;
+    return emptyIfMissing(path, error);
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file; it is not read`);
-    const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes; it is not read`);
-      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
-    }
-    return Buffer.concat(chunks).toString('utf8');
+    if (!fstatSync(fd).isFile()) throw notRegular(path);
+    const reader = cappedReader(path, maxBytes);
+    while (reader.took(readSync(fd, reader.buffer, 0, reader.buffer.length, null)));
+    return reader.text();
   } finally {
     closeSync(fd);
   }
+}
+
+/** What a failed open means: a missing file reads as empty; a link or anything else is refused. */
+function emptyIfMissing(path: string, error: unknown): string {
+  if (isMissing(error)) return '';
+  if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${path} is a symbolic link; it is not read`);
+  throw error;
+}
+
+function notRegular(path: string): Error {
+  return new Error(`${path} is not a regular file; it is not read`);
+}
+
+/** Collects what each read put in `buffer` until the end of the file, refusing more than `maxBytes`. */
+function cappedReader(path: string, maxBytes: number) {
+  const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return {
+    buffer,
+    /** Keeps the `bytesRead` the last read gave; false at the end of the file. */
+    took(bytesRead: number): boolean {
+      if (bytesRead === 0) return false;
+      total += bytesRead;
+      if (total > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes; it is not read`);
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+      return true;
+    },
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
 }
 
 function isMissing(error: unknown): boolean {
