@@ -206,9 +206,9 @@ export class Gateway implements GatewayApi {
   }
 
   usage(mac: Mac): { used: number; allotment: number; metric: Metric } | null {
-    const snapshot = this.sessionRef(mac)?.getSnapshot();
-    if (!snapshot || !isActive(snapshot)) return null;
-    const { used, allotment, metric } = summarize(snapshot, Date.now(), this.plan.latestContext(snapshot));
+    const current = this.sessionOf(mac);
+    if (current?.phase !== 'active') return null;
+    const { used, allotment, metric } = current.session;
     return { used, allotment, metric };
   }
 

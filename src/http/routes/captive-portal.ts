@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../context.ts';
+import { forSender } from '../sender-session.ts';
 
 export const CAPTIVE_JSON = 'application/captive+json';
 
@@ -15,17 +16,13 @@ export default async function captivePortalRoute(app: FastifyInstance, ctx: Http
     const body: Record<string, unknown> = { captive: true };
     if (userPortalUrl !== null) body['user-portal-url'] = userPortalUrl;
     if (venueInfoUrl !== null) body['venue-info-url'] = venueInfoUrl;
-    try {
-      const current = ctx.gateway.sessionOf(await request.clientMac());
-      if (current?.phase === 'active') {
-        const { metric, allotment, used } = current.session;
-        const left = Math.max(0, Math.floor(allotment - used));
-        body.captive = false;
-        if (metric === 'milliseconds') body['seconds-remaining'] = Math.floor(left / 1000);
-        else body['bytes-remaining'] = left;
-      }
-    } catch (error) {
-      request.log.debug({ err: error }, 'captive-portal: unknown device, captive');
+    const current = await forSender(request, (mac) => ctx.gateway.sessionOf(mac));
+    if (current?.phase === 'active') {
+      const { metric, allotment, used } = current.session;
+      const left = Math.max(0, Math.floor(allotment - used));
+      body.captive = false;
+      if (metric === 'milliseconds') body['seconds-remaining'] = Math.floor(left / 1000);
+      else body['bytes-remaining'] = left;
     }
     // A session is topped up by paying again wherever the customer paid; the portal can do it.
     if (userPortalUrl !== null) body['can-extend-session'] = true;
