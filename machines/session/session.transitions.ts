@@ -1,0 +1,59 @@
+import { assertEvent } from 'xstate';
+import { headPayment } from './session.context.ts';
+import type { Credit, Metric, PaymentRequest, RedeemInput } from '../domain.ts';
+import type { FinalReading, SessionContext, SessionEvent } from './session.types.ts';
+
+/** What the payment at the head of the queue is redeemed with (a first payment or a top-up). */
+export function redeemInput({ context }: { context: SessionContext }): RedeemInput & { metric: Metric } {
+  return { mac: context.mac, sessionId: context.sessionId ?? '', metric: context.metric, payment: headPayment(context) };
+}
+
+/** The counters read as the gate closed for a backstop renewal, for the guard and the action that take them. */
+export function finalReadingOf({ event }: { event: { output: FinalReading | null } }): { reading: FinalReading | null } {
+  return { reading: event.output };
+}
+
+function paymentOf(event: SessionEvent): PaymentRequest {
+  assertEvent(event, 'payment.received');
+  return event.payment;
+}
+
+export const enqueueFromEvent = {
+  type: 'enqueuePayment' as const,
+  params: ({ event }: { event: SessionEvent }) => ({ payment: paymentOf(event) }),
+};
+
+export const creditTopUpFromOutput = [
+  { type: 'creditTopUp' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
+  { type: 'announceCredit' as const, params: ({ event }: { event: { output: Credit } }) => ({ credit: event.output }) },
+];
+
+export const refuseHeadPaymentFromError = [
+  { type: 'refuseHeadPayment' as const, params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+  'dropHeadPayment' as const,
+];
+
+export const noteGateErrorFromEvent = {
+  type: 'noteGateError' as const,
+  params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }),
+};
+
+/** A gate operation failed: wait and retry while attempts remain, otherwise give up. */
+export function retryOrGiveUp<W extends string, G extends string>(waiting: W, givenUp: G, canRetry: 'canRetryGate' | 'canRetryOpening' = 'canRetryGate') {
+  const countAttempt = {
+    type: 'countAttempt' as const,
+    params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }),
+  };
+  return [
+    { guard: canRetry, target: waiting, actions: countAttempt },
+    { target: givenUp, actions: countAttempt },
+  ];
+}
+
+/** Waits out the retry backoff; a restored snapshot (whose timer is gone) retries on `session.resume`. */
+export function waitToRetry<T extends string>(target: T) {
+  return {
+    after: { gateRetryBackoff: { target } },
+    on: { 'session.resume': { target } },
+  };
+}
