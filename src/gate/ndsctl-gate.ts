@@ -1,33 +1,20 @@
-import { parseClientJson, parseClientListJson, NdsctlOutputError, type NdsClient, type NdsDialect } from './dialect.ts';
-import { parseFirewallCounters, FirewallOutputError, type CounterSource } from './firewall-counters.ts';
+import { parseClientJson, type NdsClient, type NdsDialect } from './dialect.ts';
+import type { CounterSource } from './firewall-counters.ts';
 import { GateError, type ClientReading, type Enforcement, type Gate, type GateReading } from './gate.ts';
+import { GateCounters, outputError, toReading, type GateCountersOptions } from './gate-counters.ts';
 import { KernelQuota } from './kernel-quota.ts';
 import { parseMac, type Mac } from './mac.ts';
 import { classifyAuthReply, classifyDeauthReply } from './ndsctl-replies.ts';
-import { NdsctlRunner, type CommandResult, type NdsctlRunnerOptions } from './ndsctl-runner.ts';
+import { NdsctlRunner, type NdsctlRunnerOptions } from './ndsctl-runner.ts';
 import type { AuthorizeOutcome, BackstopLimits, DeauthorizeOutcome } from '../../machines/domain.ts';
 
-export type CountersMode = 'auto' | CounterSource | 'ndsctl-json';
 export type EnforceMode = 'auto' | Enforcement;
 
-export interface NdsctlGateOptions extends NdsctlRunnerOptions {
+export interface NdsctlGateOptions extends NdsctlRunnerOptions, GateCountersOptions {
   /** Known dialect; `auto` learns it from the first `ndsctl json` output. */
   dialect?: NdsDialect | 'auto';
-  /** Where readAll() takes its counters; `auto` tries iptables, then nft, then `ndsctl json`. */
-  counters?: CountersMode;
-  iptablesCommand?: string[];
-  nftCommand?: string[];
-  /** nft family and table holding the chains: OpenNDS 10 creates `ip nds_mangle`. */
-  nftTable?: [family: string, table: string];
-  incomingChain?: string;
-  outgoingChain?: string;
   /** OpenNDS's CUSTOM auth argument (letters, digits, `_.=-`: ndsctl joins arguments with commas). */
   custom?: string;
-  /** Timeout of the fallback `ndsctl json` (all clients): slow with many clients, slower still when phones sleep (README, Metering). */
-  listTimeoutMs?: number;
-  /** After no firewall source worked, how long before trying them again. */
-  redetectAfterMs?: number;
-  now?: () => number;
   /**
    * Who cuts data sessions: `nft-quota` (a kernel quota per client in tollkeeper's own nftables
    * table), `deauth` (ndsctl deauth after a reading), or `auto`: the quota when `prepare()` finds
@@ -43,39 +30,13 @@ function wholeNumber(value: number, name: string): string {
   return String(value);
 }
 
-function outputError(error: unknown, result: CommandResult): GateError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new GateError('failed', message, { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, command: result.command });
-}
-
-function toReading(client: NdsClient): ClientReading {
-  const reading: ClientReading = {
-    mac: client.mac,
-    authenticated: client.authenticated,
-    download: client.download,
-    upload: client.upload,
-  };
-  if (client.ip !== undefined) reading.ip = client.ip;
-  return reading;
-}
-
 /** A Gate driving OpenNDS (9-11) or NoDogSplash (5) through ndsctl and the firewall's counters. */
 export class NdsctlGate implements Gate {
   readonly kind = 'ndsctl';
   readonly runner: NdsctlRunner;
   private dialectKnown: NdsDialect | undefined;
-  private readonly countersMode: CountersMode;
-  private detected: CounterSource | undefined;
-  private detectionFailedAt: number | undefined;
-  private readonly iptablesCommand: string[];
-  private readonly nftCommand: string[];
-  private readonly nftTable: [string, string];
-  private readonly incomingChain: string;
-  private readonly outgoingChain: string;
+  private readonly counters: GateCounters;
   private readonly custom: string | undefined;
-  private readonly redetectAfterMs: number;
-  private readonly listTimeoutMs: number;
-  private readonly now: () => number;
   private readonly enforce: EnforceMode;
   private readonly kernelQuota: KernelQuota;
   private enforcementInUse: Enforcement = 'deauth';
@@ -87,19 +48,11 @@ export class NdsctlGate implements Gate {
     this.enforce = options.enforce ?? 'deauth';
     this.kernelQuota = new KernelQuota(this.runner);
     this.dialectKnown = options.dialect === 'auto' ? undefined : options.dialect;
-    this.countersMode = options.counters ?? 'auto';
-    this.iptablesCommand = options.iptablesCommand ?? ['iptables'];
-    this.nftCommand = options.nftCommand ?? ['nft'];
-    this.nftTable = options.nftTable ?? ['ip', 'nds_mangle'];
-    this.incomingChain = options.incomingChain ?? 'ndsINC';
-    this.outgoingChain = options.outgoingChain ?? 'ndsOUT';
+    this.counters = new GateCounters(this.runner, (dialect) => (this.dialectKnown ??= dialect), options);
     if (options.custom !== undefined && !CUSTOM_PATTERN.test(options.custom)) {
       throw new RangeError('custom must be 1-64 characters of letters, digits, _ . = -');
     }
     this.custom = options.custom;
-    this.redetectAfterMs = options.redetectAfterMs ?? 60_000;
-    this.listTimeoutMs = options.listTimeoutMs ?? 120_000;
-    this.now = options.now ?? Date.now;
   }
 
   get enforcement(): Enforcement {
@@ -128,12 +81,9 @@ export class NdsctlGate implements Gate {
     return this.dialectKnown;
   }
 
-  /** A firewall source worked once: while it is gone, every read looks for it again. */
-  private firewallWorked = false;
-
   /** The firewall counters source in use, once detected. */
   get counterSource(): CounterSource | undefined {
-    return this.detected;
+    return this.counters.source;
   }
 
   async authorize(macInput: Mac, limits: BackstopLimits, allowance?: number | null): Promise<AuthorizeOutcome> {
@@ -148,7 +98,7 @@ export class NdsctlGate implements Gate {
     if (known !== undefined) await this.kernelQuota.install(mac, known, allowance);
     const outcome = await this.ndsctlAuth(mac, limits);
     if (known === undefined) {
-      const ip = (await this.readGate()).clients.get(mac)?.ip;
+      const ip = (await this.counters.read()).clients.get(mac)?.ip;
       if (ip === undefined) throw new GateError('failed', `the gate lists no IPv4 address for ${mac}, so its quota cannot be installed`);
       await this.kernelQuota.install(mac, ip, allowance);
     }
@@ -231,7 +181,7 @@ export class NdsctlGate implements Gate {
    * the quota's figure grows with every packet in the order the kernel counts them.
    */
   async readAll(): Promise<GateReading> {
-    const reading = await this.readGate();
+    const reading = await this.counters.read();
     if (this.enforcementInUse !== 'nft-quota') return reading;
     const delivered = await this.kernelQuota.read();
     const clients = new Map<Mac, ClientReading>();
@@ -249,22 +199,6 @@ export class NdsctlGate implements Gate {
     return { at: reading.at, clients, source: 'nft-quota' };
   }
 
-  private async readGate(): Promise<GateReading> {
-    const source = await this.counterSourceForTick();
-    if (source) {
-      try {
-        return await this.readFirewall(source);
-      } catch (error) {
-        if (!(error instanceof GateError && error.kind === 'failed')) throw error;
-        // The chains vanished (gate restarted, firewall switched): look for them again at every
-        // read, since they come back with the gate, and sessions re-baseline at each change of source.
-        this.detected = undefined;
-        this.firewallWorked = true;
-      }
-    }
-    return this.readNdsctlJson();
-  }
-
   private authArguments(mac: Mac, limits: BackstopLimits): string[] {
     const session = wholeNumber(limits.sessionMinutes, 'sessionMinutes');
     const upQuota = wholeNumber(limits.uploadQuotaKB, 'uploadQuotaKB');
@@ -277,76 +211,5 @@ export class NdsctlGate implements Gate {
     return args;
   }
 
-  private async counterSourceForTick(): Promise<CounterSource | undefined> {
-    if (this.countersMode === 'ndsctl-json') return undefined;
-    if (this.detected) return this.detected;
-    if (this.countersMode !== 'auto') return this.countersMode;
-    const waiting = this.detectionFailedAt !== undefined && this.now() - this.detectionFailedAt < this.redetectAfterMs;
-    if (waiting && !this.firewallWorked) return undefined;
-    for (const candidate of ['iptables', 'nft'] as const) {
-      if (await this.listingWorks(candidate)) {
-        this.detected = candidate;
-        this.detectionFailedAt = undefined;
-        return candidate;
-      }
-    }
-    this.detectionFailedAt = this.now();
-    return undefined;
-  }
 
-  private async listingWorks(source: CounterSource): Promise<boolean> {
-    try {
-      const result = await this.listChain(source, this.outgoingChain);
-      parseFirewallCounters(source, { incoming: result, outgoing: result });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private async listChain(source: CounterSource, chain: string): Promise<string> {
-    const argv =
-      source === 'iptables'
-        ? [...this.iptablesCommand, '-t', 'mangle', '-L', chain, '-v', '-x', '-n']
-        : [...this.nftCommand, 'list', 'chain', ...this.nftTable, chain];
-    // iptables exits 4 when another program holds the xtables lock.
-    const result = await this.runner.tool(argv, { retryExitCodes: source === 'iptables' ? [4] : [] });
-    if (result.exitCode !== 0) throw outputError(`${argv.join(' ')}: exit ${result.exitCode} ${result.stderr.trim()}`, result);
-    return result.stdout;
-  }
-
-  private async readFirewall(source: CounterSource): Promise<GateReading> {
-    const incoming = await this.listChain(source, this.incomingChain);
-    const outgoing = await this.listChain(source, this.outgoingChain);
-    const at = this.now();
-    let counters;
-    try {
-      counters = parseFirewallCounters(source, { incoming, outgoing });
-    } catch (error) {
-      if (error instanceof FirewallOutputError) throw new GateError('failed', error.message, { stdout: error.output });
-      throw error;
-    }
-    const clients = new Map<Mac, ClientReading>();
-    for (const [mac, c] of counters) {
-      clients.set(mac, { mac, ip: c.ip, authenticated: true, download: c.download, upload: c.upload });
-    }
-    return { at, clients, source };
-  }
-
-  private async readNdsctlJson(): Promise<GateReading> {
-    const result = await this.runner.ndsctl(['json'], { timeoutMs: this.listTimeoutMs });
-    if (result.exitCode !== 0) throw outputError(`ndsctl json: exit ${result.exitCode}`, result);
-    const at = this.now();
-    let list;
-    try {
-      list = parseClientListJson(result.stdout);
-    } catch (error) {
-      if (error instanceof NdsctlOutputError) throw outputError(error, result);
-      throw error;
-    }
-    this.dialectKnown ??= list.dialect;
-    const clients = new Map<Mac, ClientReading>();
-    for (const client of list.clients) clients.set(client.mac, toReading(client));
-    return { at, clients, source: 'ndsctl-json' };
-  }
 }
