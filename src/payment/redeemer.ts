@@ -1,4 +1,4 @@
-import { getDecodedToken, OutputData, type Proof } from '@cashu/cashu-ts';
+import { OutputData, type Proof } from '@cashu/cashu-ts';
 import type { Credit, Metric, PaymentRequest, RedeemInput, Redeemer } from '../../machines/domain.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { LedgerRow } from '../store/ledger-repo.ts';
@@ -9,7 +9,8 @@ import { moveExpiringProofs, type KeysetMoveReport } from './keyset-moves.ts';
 import { CreditDeliveries } from './credit-deliveries.ts';
 import { silentLog, type PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_KEYSET_INACTIVE } from './mint-client.ts';
-import { refusalForMintError } from './mint-refusal.ts';
+import { mintFaultyRefusal, OutputKeysetInactive, refusalForAnyMintError, refusalForMintError } from './mint-refusal.ts';
+import { decodeAgainstMint, loadMintOrRefuse } from './token-against-mint.ts';
 import { normalizeMintUrl } from './mint-url.ts';
 import { MintWallets, type LoadedMint } from './mint-wallets.ts';
 import { inputFee, stepsFor } from './pricing.ts';
@@ -111,7 +112,7 @@ class CashuRedeemer implements MintRedeemer {
       }
       if (earlier && earlier.state === 'failed') {
         // Its outputs are replaced by fresh ones only when the mint says the inputs are unspent.
-        const recheck = await recheckRefusedSwap(this.store, await this.walletFor(earlier.mint, earlier.unit), earlier, this.log);
+        const recheck = await recheckRefusedSwap(this.store, await loadMintOrRefuse(this.wallets, earlier.mint, earlier.unit), earlier, this.log);
         if (recheck !== 'unspent') return this.answerFromResolution(recheck, mac, payment.id);
       }
       try {
@@ -122,7 +123,7 @@ class CashuRedeemer implements MintRedeemer {
         // the keysets again and swap once more, into the active keyset, after checking the inputs.
         const swap = this.store.pendingSwaps.get(summary.hash)!;
         const fresh = await this.wallets.reload(mint.normalized, mint.unit).catch((reloadError: unknown) => {
-          throw refusalForMintError(asMintCallError(reloadError) ?? new MintCallError('unreachable', String(reloadError)));
+          throw refusalForAnyMintError(reloadError);
         });
         const recheck = await recheckRefusedSwap(this.store, fresh, swap, this.log);
         if (recheck !== 'unspent') return this.answerFromResolution(recheck, mac, payment.id);
@@ -186,7 +187,7 @@ class CashuRedeemer implements MintRedeemer {
     summary: TokenSummary,
     mint: AcceptedMint & { normalized: string },
   ): Promise<Credit> {
-    const { loaded, proofs } = await this.decodeAgainst(await this.walletFor(mint.normalized, mint.unit), mint.normalized, payment.token, mint.unit);
+    const { loaded, proofs } = await decodeAgainstMint(this.wallets, mint.normalized, payment.token, mint.unit);
     const { wallet } = loaded;
     const fee = inputFee(proofs.map((p) => wallet.keyChain.getKeyset(p.id).fee));
     const steps = stepsFor(summary.amount - fee, mint.pricePerStep);
@@ -274,52 +275,5 @@ class CashuRedeemer implements MintRedeemer {
     throw cause.kind === 'timeout'
       ? new Refusal('payment-processing-timeout', 'the mint did not confirm the payment in time; it will be credited if it went through')
       : new Refusal('payment-processing-failed', 'the mint did not confirm the payment; it will be credited if it went through');
-  }
-
-  private async walletFor(url: string, unit: string, forceRefresh = false): Promise<LoadedMint> {
-    try {
-      return await this.wallets.get(url, unit, forceRefresh);
-    } catch (error) {
-      throw refusalForMintError(asMintCallError(error) ?? new MintCallError('unreachable', String(error)));
-    }
-  }
-
-  /**
-   * Full decode (short keyset ids resolved against the mint's keysets); every keyset must be of the
-   * accepted unit. Unknown keysets trigger a refresh of the mint's keysets (coalesced and rate-limited by MintWallets).
-   */
-  private async decodeAgainst(loaded: LoadedMint, url: string, token: string, unit: string): Promise<{ loaded: LoadedMint; proofs: Proof[] }> {
-    const decode = ({ wallet: w }: LoadedMint): Proof[] | null => {
-      try {
-        const proofs = getDecodedToken(token.trim(), w.keyChain.getAllKeysetIds()).proofs;
-        const ids = new Set(w.keyChain.getKeysets().filter((k) => k.unit === unit).map((k) => k.id));
-        return proofs.every((p) => ids.has(p.id)) ? proofs : null;
-      } catch {
-        return null;
-      }
-    };
-    const proofs = decode(loaded);
-    if (proofs) return { loaded, proofs };
-    // A reload that fails says nothing about the token: a 503 (not stored), never a final 402.
-    const fresh = await this.walletFor(url, unit, true);
-    const retried = decode(fresh);
-    if (!retried) throw new Refusal('payment-error-invalid-token', 'token uses keysets this mint does not have for the unit');
-    return { loaded: fresh, proofs: retried };
-  }
-}
-
-/** What the customer is told, at once and on every retry, when the mint's signatures failed their checks. */
-function mintFaultyRefusal(): Refusal {
-  return new Refusal(
-    'payment-processing-failed',
-    "the mint took the token but answered with signatures that fail their checks, so it cannot be credited; the operator has been told (it is not retried)",
-  );
-}
-
-/** The mint refused our outputs' keyset as inactive, one our loaded wallet still holds active: the keysets rotated. */
-class OutputKeysetInactive extends Error {
-  override readonly name = 'OutputKeysetInactive';
-  constructor(readonly refusal: Refusal) {
-    super(refusal.message);
   }
 }
