@@ -1,33 +1,32 @@
 import { type Actor, type ActorRefFrom, createActor, waitFor } from 'xstate';
 import type { Logger } from 'pino';
 import type { CloseReason, Metric, PaymentRequest, SessionSummary } from '../../machines/domain.ts';
-import { DEFAULT_FAN_OUT } from '../../machines/gateway/gateway.fanout.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
-import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
-import type { GatewayInput, RetirementPolicy } from '../../machines/gateway/gateway.types.ts';
-import { createSessionMachine, type sessionMachine } from '../../machines/session/session.machine.ts';
+import type { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
+import type { GatewayInput } from '../../machines/gateway/gateway.types.ts';
+import type { sessionMachine } from '../../machines/session/session.machine.ts';
 import type { GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
 import type { CustomerSession, GatewayApi, PayOutcome } from './gateway-api.ts';
+import { gatewayInputFrom, gatewayLogic, persisterFor } from './gateway-logic.ts';
 import type { GatewayOptions } from './gateway-options.ts';
+import { IdleReconcile } from './idle-reconcile.ts';
 import { MeterPlan } from './meter-plan.ts';
-import { meterActor, toMeterReading } from './meter.ts';
+import { readNow, toMeterReading } from './meter.ts';
 import { guardedGate, guardedRedeemer, OperationGuard } from './operation-guard.ts';
 import { payOutcome } from './pay-outcome.ts';
 import { QuotaSync } from './quota-sync.ts';
 import { restoreRoot, type RestoreReport } from './persistence/restore.ts';
-import { SessionPersister } from './persistence/session-persister.ts';
-import { GateReconciler, type ReconcileReport } from './reconcile.ts';
+import type { SessionPersister } from './persistence/session-persister.ts';
+import { GateReconciler, reconcileAtStart, type ReconcileReport } from './reconcile.ts';
 import { ReplayRedeemer } from './replay-redeemer.ts';
-import { coalesced, sessionEffects } from './session-effects.ts';
+import { coalesced } from './session-effects.ts';
+import { customerSession, liveSessionBought, usageOf, type SessionUsage } from './session-queries.ts';
 import { SessionWatch } from './session-watch.ts';
-import { isActive, isSettled, summarize } from './summary.ts';
-import { sweepTimer } from './sweep-timer.ts';
+import { isSettled, summarize } from './summary.ts';
 import { DEFAULT_TICK_POLICY, type TickPolicy } from './tick-policy.ts';
 
 type SessionRef = ActorRefFrom<typeof sessionMachine>;
-
-export const DEFAULT_RETIREMENT: RetirementPolicy = { afterMs: 10 * 60_000, unopenedAfterMs: 30_000, maxHoldingNothing: 1_000 };
 
 /**
  * The engine: a root actor with one session actor per MAC, and the API the HTTP layer and CLI use.
@@ -43,20 +42,19 @@ export class Gateway implements GatewayApi {
   private root!: Actor<typeof gatewayMachine>;
   /** Sessions restored while their gate's authorisation was in flight (see sessionEffects). */
   private readonly restoredAuthorizing = new Set<string>();
-  private readonly logic;
+  private readonly logic: typeof gatewayMachine;
   private readonly input: GatewayInput;
   private readonly log: Logger;
   private readonly operations = new OperationGuard();
   private readonly readAll: () => Promise<GateReading>;
   private readonly redeemer: ReplayRedeemer;
-  private readonly persister: SessionPersister | null = null;
+  private readonly persister: SessionPersister | null;
   private readonly reconciler: GateReconciler | null;
   private readonly plan: MeterPlan;
   private readonly watch: SessionWatch;
   private readonly quotaSync: QuotaSync;
+  private readonly idleReconcile: IdleReconcile;
   private stopped = false;
-  private shuttingDown = false;
-  private idleReconcile: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.metric = options.metric;
@@ -71,15 +69,7 @@ export class Gateway implements GatewayApi {
     this.reconciler = reconciling ? new GateReconciler({ gate, sessionOf, sessions: () => this.snapshots(), log: this.log, everyReadings }) : null;
     this.quotaSync = new QuotaSync({ gate, sessionOf, log: this.log });
     this.plan = new MeterPlan(this.tickPolicy, () => this.root.getSnapshot().context.reading, () => this.snapshots());
-    if (options.persistence) {
-      const { snapshots, checkpointMs = 5_000, creditsWritten } = options.persistence;
-      this.persister = new SessionPersister({
-        repo: snapshots,
-        log: this.log.child({ component: 'persistence' }),
-        checkpointMs,
-        ...(creditsWritten ? { creditsWritten } : {}),
-      });
-    }
+    this.persister = persisterFor(options.persistence, this.log);
     this.watch = new SessionWatch({
       log: this.log,
       persister: this.persister,
@@ -88,27 +78,25 @@ export class Gateway implements GatewayApi {
         this.quotaSync.request(ref.getSnapshot().context.mac);
       },
     });
-    const session = createSessionMachine(() => Date.now()).provide({
-      actors: sessionEffects({ gate, redeemer: this.redeemer, readAll: this.readAll, restoredAuthorizing: this.restoredAuthorizing }),
-    });
-    const meter = meterActor({
+    this.logic = gatewayLogic({
+      gate,
+      redeemer: this.redeemer,
       readAll: this.readAll,
+      restoredAuthorizing: this.restoredAuthorizing,
       nextDelay: () => this.plan.nextDelay(),
       idleMs: this.tickPolicy.idleMs,
-      autoTick: options.autoMeter ?? true,
+      autoMeter: options.autoMeter ?? true,
       onTick: (tick) => {
         this.afterTick();
         options.onTick?.(tick);
       },
-      onError: (error) => this.log.warn({ err: error }, 'meter: reading the gate failed'),
+      onMeterError: (error) => this.log.warn({ err: error }, 'meter: reading the gate failed'),
+      sweepEveryMs: options.sweepEveryMs ?? 5_000,
     });
-    this.logic = gatewayMachine.provide({ actors: { session, meter, sweepTimer: sweepTimer(options.sweepEveryMs ?? 5_000) } });
-    const retirement = {
-      afterMs: options.retireAfterMs ?? DEFAULT_RETIREMENT.afterMs,
-      unopenedAfterMs: options.retireUnopenedAfterMs ?? DEFAULT_RETIREMENT.unopenedAfterMs,
-      maxHoldingNothing: options.maxHoldingNothing ?? DEFAULT_RETIREMENT.maxHoldingNothing,
-    };
-    this.input = { metric: options.metric, retirement, fanOut: { ...DEFAULT_FAN_OUT, ...options.fanOut } };
+    this.input = gatewayInputFrom(options);
+    const idleEveryMs = options.autoMeter === false ? null : (options.idleReconcileMs ?? 30_000);
+    const idle = () => !this.snapshots().some((snapshot) => snapshot.hasTag('metered'));
+    this.idleReconcile = new IdleReconcile(idleEveryMs, idle, () => this.reconcile(), this.log);
   }
 
   /** Restores the persisted sessions, starts every actor, and reconciles with the gate. */
@@ -133,16 +121,8 @@ export class Gateway implements GatewayApi {
     // XState does not re-arm `after` timers of restored snapshots: each waiting state re-enters.
     for (const mac of macs) this.sessionRef(mac)?.send({ type: 'session.resume' });
     if (!this.reconciler) return this;
-    this.startup = this.reconcile()
-      .then(async (report) => {
-        await this.quotaSync.prune(this.snapshots());
-        return report;
-      })
-      .catch((err: unknown) => {
-        this.log.warn({ err }, 'start-up reconciliation with the gate failed; the meter retries');
-        return null;
-      });
-    this.scheduleIdleReconcile();
+    this.startup = reconcileAtStart(() => this.reconcile(), () => this.quotaSync.prune(this.snapshots()), this.log);
+    this.idleReconcile.schedule();
     return this;
   }
 
@@ -152,7 +132,7 @@ export class Gateway implements GatewayApi {
    */
   stop(options: { persist?: boolean } = {}): void {
     if (this.stopped) return;
-    clearTimeout(this.idleReconcile);
+    this.idleReconcile.stop();
     if (options.persist !== false) this.writeAll();
     this.halt();
   }
@@ -164,8 +144,7 @@ export class Gateway implements GatewayApi {
    */
   async shutdown(drainTimeoutMs = 10_000): Promise<{ drained: boolean; written: number }> {
     if (this.stopped) return { drained: true, written: 0 };
-    this.shuttingDown = true;
-    clearTimeout(this.idleReconcile);
+    this.idleReconcile.stop();
     const drained = await this.operations.drain(drainTimeoutMs);
     // Let the sessions take in the outcomes of what just finished before they are written.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -189,8 +168,7 @@ export class Gateway implements GatewayApi {
 
   /** Persistence figures: the last checkpoint's rows and time, and totals. */
   persistenceStats() {
-    const p = this.persister;
-    return p && { tracked: p.size, lastCheckpoint: p.lastCheckpoint, checkpointsDone: p.checkpointsDone, totals: p.totals };
+    return this.persister?.stats() ?? null;
   }
 
   async pay(mac: Mac, payment: PaymentRequest): Promise<PayOutcome> {
@@ -198,38 +176,23 @@ export class Gateway implements GatewayApi {
     const ref = this.sessionRef(mac);
     if (!ref) throw new Error(`no session actor for ${mac}`);
     if (!this.stopped) this.watch.add(mac, ref, false);
-    // A payment credited before is answered again, never credited twice.
-    const earlier = ref.getSnapshot().context.credits.find((c) => c.paymentId === payment.id);
-    if (earlier) return { ok: true, credit: earlier, session: summarize(ref.getSnapshot()) };
     const timeoutMs = this.options.payTimeoutMs ?? 60_000;
     return payOutcome(ref, payment.id, timeoutMs, () => this.log.warn({ mac, paymentId: payment.id }, 'payment outcome not known in time'));
   }
 
-  usage(mac: Mac): { used: number; allotment: number; metric: Metric } | null {
-    const current = this.sessionOf(mac);
-    if (current?.phase !== 'active') return null;
-    const { used, allotment, metric } = current.session;
-    return { used, allotment, metric };
+  usage(mac: Mac): SessionUsage | null {
+    return usageOf(this.sessionOf(mac));
   }
 
   sessionOf(mac: Mac): CustomerSession | null {
     const snapshot = this.sessionRef(mac)?.getSnapshot();
-    if (!snapshot) return null;
-    const session = summarize(snapshot, Date.now(), this.plan.latestContext(snapshot));
-    const phase = isActive(snapshot) ? 'active' : session.startedAt !== null ? 'expired' : 'none';
-    return { phase, session };
+    return snapshot ? customerSession(snapshot, (s) => this.plan.latestContext(s)) : null;
   }
 
-  /**
-   * The MAC's session as it stands, if it is live and is the one a payment bought: the session it
-   * started (`sessionId`) or one holding its credit (`paymentId`). Null once that session has ended.
-   */
+  /** The MAC's session if it is live and is the one a payment bought (see liveSessionBought). */
   liveSessionOf(mac: Mac, bought: { sessionId: string | null; paymentId: string }): SessionSummary | null {
     const snapshot = this.sessionRef(mac)?.getSnapshot();
-    if (!snapshot || !isActive(snapshot)) return null;
-    const { sessionId, credits } = snapshot.context;
-    const holds = (bought.sessionId !== null && sessionId === bought.sessionId) || credits.some((c) => c.paymentId === bought.paymentId);
-    return holds ? summarize(snapshot, Date.now(), this.plan.latestContext(snapshot)) : null;
+    return snapshot ? liveSessionBought(snapshot, bought, (s) => this.plan.latestContext(s)) : null;
   }
 
   async close(mac: Mac, reason: CloseReason = 'operator', timeoutMs = 15_000): Promise<SessionSummary | null> {
@@ -247,10 +210,7 @@ export class Gateway implements GatewayApi {
 
   /** Reads the gate now and resolves once that reading has reached the sessions. */
   async meterNow(timeoutMs = 10_000): Promise<void> {
-    const { readings, meterFailures } = this.root.getSnapshot().context;
-    this.root.send({ type: 'meter.tick' });
-    const after = await waitFor(this.root, (s) => s.context.readings > readings || s.context.meterFailures > meterFailures, { timeout: timeoutMs });
-    if (after.context.readings === readings) throw new Error('reading the gate failed');
+    await readNow(this.root, timeoutMs);
   }
 
   /** The session actor of a MAC, for tests and the live view. */
@@ -264,18 +224,6 @@ export class Gateway implements GatewayApi {
 
   private snapshots() {
     return this.sessionRefs().map((ref) => ref.getSnapshot());
-  }
-
-  private scheduleIdleReconcile(): void {
-    const everyMs = this.options.autoMeter === false ? null : (this.options.idleReconcileMs ?? 30_000);
-    if (everyMs === null || this.stopped || this.shuttingDown) return;
-    this.idleReconcile = setTimeout(() => {
-      const idle = !this.snapshots().some((snapshot) => snapshot.hasTag('metered'));
-      void (idle ? this.reconcile() : Promise.resolve())
-        .catch((err: unknown) => this.log.warn({ err }, 'reconciliation with the gate failed'))
-        .finally(() => this.scheduleIdleReconcile());
-    }, everyMs);
-    this.idleReconcile.unref();
   }
 
   private afterTick(): void {

@@ -1,4 +1,5 @@
-import { fromCallback } from 'xstate';
+import { type Actor, fromCallback, waitFor } from 'xstate';
+import type { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
 import type { GatewayEvent, MeterReading } from '../../machines/gateway/gateway.types.ts';
 import type { GateReading } from '../gate/gate.ts';
 
@@ -89,4 +90,12 @@ export function meterActor(deps: MeterDeps) {
       clearTimeout(timer);
     };
   });
+}
+
+/** Asks the root's meter to read the gate now; resolves once that reading has reached the sessions. */
+export async function readNow(root: Actor<typeof gatewayMachine>, timeoutMs: number): Promise<void> {
+  const { readings, meterFailures } = root.getSnapshot().context;
+  root.send({ type: 'meter.tick' });
+  const after = await waitFor(root, (s) => s.context.readings > readings || s.context.meterFailures > meterFailures, { timeout: timeoutMs });
+  if (after.context.readings === readings) throw new Error('reading the gate failed');
 }

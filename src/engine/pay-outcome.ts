@@ -10,6 +10,9 @@ type SessionRef = ActorRefFrom<typeof sessionMachine>;
  * refused, or `payment-processing-timeout` when neither is known within `timeoutMs`.
  */
 export function payOutcome(ref: SessionRef, paymentId: string, timeoutMs: number, onTimeout: () => void): Promise<PayOutcome> {
+  // A payment credited before is answered again, never credited twice.
+  const earlier = ref.getSnapshot().context.credits.find((c) => c.paymentId === paymentId);
+  if (earlier) return Promise.resolve({ ok: true, credit: earlier, session: summarize(ref.getSnapshot()) });
   return new Promise<PayOutcome>((resolve) => {
     const finish = (outcome: PayOutcome) => {
       clearTimeout(timer);

@@ -113,3 +113,19 @@ export class GateReconciler {
     return closed;
   }
 }
+
+/**
+ * The start-up reconciliation, then the pruning of kernel quotas left for clients with no session.
+ * Resolves with the report, or null when the gate could not be read (the meter retries).
+ */
+export function reconcileAtStart(reconcile: () => Promise<ReconcileReport>, prune: () => Promise<unknown>, log: Logger): Promise<ReconcileReport | null> {
+  return reconcile()
+    .then(async (report) => {
+      await prune();
+      return report;
+    })
+    .catch((err: unknown) => {
+      log.warn({ err }, 'start-up reconciliation with the gate failed; the meter retries');
+      return null;
+    });
+}

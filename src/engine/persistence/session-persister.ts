@@ -74,6 +74,11 @@ export class SessionPersister {
     this.now = options.now ?? Date.now;
   }
 
+  /** Persistence figures: the last checkpoint's rows and time, and totals. */
+  stats() {
+    return { tracked: this.size, lastCheckpoint: this.lastCheckpoint, checkpointsDone: this.checkpointsDone, totals: this.totals };
+  }
+
   get size(): number {
     return this.tracked.size;
   }
