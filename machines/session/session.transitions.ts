@@ -1,11 +1,11 @@
 import { assertEvent } from 'xstate';
 import { headPayment } from './session.context.ts';
-import type { Credit, Metric, PaymentRequest, RedeemInput } from '../domain.ts';
+import type { Credit, PaymentRequest, RedeemInput } from '../domain.ts';
 import type { FinalReading, SessionContext, SessionEvent } from './session.types.ts';
 
 /** What the payment at the head of the queue is redeemed with (a first payment or a top-up). */
-export function redeemInput({ context }: { context: SessionContext }): RedeemInput & { metric: Metric } {
-  return { mac: context.mac, sessionId: context.sessionId ?? '', metric: context.metric, payment: headPayment(context) };
+export function redeemInput({ context }: { context: SessionContext }): RedeemInput {
+  return { mac: context.mac, sessionId: context.sessionId ?? '', payment: headPayment(context) };
 }
 
 /** The counters read as the gate closed for a backstop renewal, for the guard and the action that take them. */
