@@ -24,7 +24,7 @@ describe('file sizes', () => {
   });
 
   it(`src/engine/gateway.ts is at most ${MAX_FACADE_LINES} lines`, () => {
-    const [[, lines]] = linesOf(join(ROOT, 'src/engine')).filter(([file]) => file === 'src/engine/gateway.ts');
-    expect(lines).toBeLessThanOrEqual(MAX_FACADE_LINES);
+    const facade = linesOf(join(ROOT, 'src/engine')).find(([file]) => file === 'src/engine/gateway.ts');
+    expect(facade?.[1]).toBeLessThanOrEqual(MAX_FACADE_LINES);
   });
 });
