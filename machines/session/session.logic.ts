@@ -7,8 +7,9 @@ export const MAX_TIMER_MS = 2_147_483_647;
 const RATE_SMOOTHING = 0.5;
 
 /**
- * Past the allotment while a top-up is redeemed, a data session gets at most this long, or this many
- * bytes more (whichever comes first), before the gate closes until the top-up's outcome is known.
+ * Past the allotment while a top-up is redeemed (a data session's bytes, a time session's deadline),
+ * the customer gets at most this long, or this many bytes more (whichever comes first), before the
+ * gate closes until the top-up's outcome is known.
  */
 export const TOP_UP_GRACE_MS = 1_000;
 export const TOP_UP_GRACE_BYTES = 1_000_000;

@@ -21,9 +21,10 @@ const outcomeWhileSuspending = {
 const carryFinalReading = [{ type: 'recordFinalReading' as const, params: finalReadingOf }, 'carryUsageAcrossReopen' as const];
 
 /**
- * `polling.toppingUp`: metering goes on while a top-up is redeemed. Past the allotment the customer
- * gets a grace of TOP_UP_GRACE_MS or TOP_UP_GRACE_BYTES, whichever comes first; then the gate closes
- * (counters read first, usage carried) until the payment's outcome is known.
+ * `polling.toppingUp`: metering goes on while a top-up is redeemed. Past the allotment (a data
+ * session's bytes, a time session's deadline) the customer gets a grace of TOP_UP_GRACE_MS or
+ * TOP_UP_GRACE_BYTES, whichever comes first; then the gate closes (counters read first, usage
+ * carried) until the payment's outcome is known.
  */
 export const toppingUpState = {
   tags: 'redeeming' as const,
@@ -48,12 +49,17 @@ export const toppingUpState = {
   },
   states: {
     withinAllotment: {
+      // A time session's deadline passing starts the grace as a data session's last bytes do.
+      always: { guard: 'allotmentUsedUp' as const, target: 'pastAllotment' },
+      after: { untilDeadline: { target: 'withinAllotment', reenter: true } },
       on: {
         'usage.reported': [
           { guard: 'readingIsStale' as const },
           { guard: 'reportUsesUpAllotment' as const, target: 'pastAllotment', actions: 'recordUsage' as const },
           { actions: 'recordUsage' as const },
         ],
+        /** Re-arms the deadline timer a restored snapshot lacks, and checks the deadline now. */
+        'session.resume': { target: 'withinAllotment', reenter: true },
       },
     },
     pastAllotment: {

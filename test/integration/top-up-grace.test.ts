@@ -1,11 +1,12 @@
 import { Wallet } from '@cashu/cashu-ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TOP_UP_GRACE_BYTES } from '../../machines/session/session.logic.ts';
+import { TOP_UP_GRACE_BYTES, TOP_UP_GRACE_MS } from '../../machines/session/session.logic.ts';
 import { CUSTOMERS, expectBooksAddUp, expectNotice, expectSession, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
-// A top-up redeemed at the end of a data session (the gate enforcing by deauth after a reading, as
-// the simulated gate does): past the allotment the customer gets at most TOP_UP_GRACE_MS or
-// TOP_UP_GRACE_BYTES more, then the gate closes until the top-up is credited, usage carried.
+// A top-up redeemed at the end of a session (the gate enforcing by deauth, as the simulated gate
+// does): past the allotment (a data session's bytes, a time session's deadline) the customer gets at
+// most TOP_UP_GRACE_MS or TOP_UP_GRACE_BYTES more, then the gate closes until the top-up is
+// credited, usage carried.
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -86,6 +87,71 @@ describe('free data while a top-up is redeemed is bounded', () => {
     await until(() => !h!.gate.isOpen(alice.mac), 'the gate to close past the allotment', SLOW_SWAP_MS);
     // Closed by the grace, with the top-up still at the mint (not by the refusal ending the session).
     expect(h.tk.gateway.sessionRef(alice.mac)?.getSnapshot().matches({ polling: { toppingUp: 'suspended' } })).toBe(true);
+
+    expectNotice(await answer, h.tk.identity.pubkey, 402, 'payment-error-token-spent');
+    await until(async () => (await h!.usage()) === '-1/-1', 'the session to end');
+    expect(h.gate.isOpen(alice.mac)).toBe(false);
+    expect(h.ledger()).toHaveLength(1);
+    await expectBooksAddUp(h);
+  });
+});
+
+/** A time session: one sat buys a second. */
+const MS_PER_SAT = 1_000;
+/** The first purchase: long enough for the top-up to reach the mint before the deadline. */
+const FIRST_SATS = 4;
+/** How long the mint sits on a time session's top-up: past the deadline and its grace by a few seconds. */
+const SLOW_TIME_SWAP_MS = FIRST_SATS * MS_PER_SAT + TOP_UP_GRACE_MS + 4_000;
+/** The redeemer waits this long for the mint: longer than it sits on the swap, so the swap's own answer is the outcome. */
+const PATIENT_MS = 2 * SLOW_TIME_SWAP_MS;
+
+/** A time session of FIRST_SATS seconds, and `topUp` paid at once while the mint sits on its swap; its deadline. */
+async function timeSessionToppingUp(harness: Harness, topUp: string): Promise<{ answer: ReturnType<Harness['http']>; endsAt: number }> {
+  const paid = expectSession(await harness.http(await harness.mint.mintToken(FIRST_SATS), { ip: alice.ip }), harness.tk.identity.pubkey, alice.mac, 'milliseconds');
+  expect(paid.allotment).toBe(FIRST_SATS * MS_PER_SAT);
+  const endsAt = harness.tk.gateway.sessions().find((s) => s.mac === alice.mac)?.endsAt;
+  if (typeof endsAt !== 'number') throw new Error('the time session has no deadline');
+  harness.mint.setFault({ kind: 'slow', ms: SLOW_TIME_SWAP_MS, paths: ['/v1/swap'], times: 1 });
+  const answer = harness.http(topUp, { ip: alice.ip });
+  await until(() => harness.mint.requests.filter((r) => r.path === '/v1/swap').length === 2, 'the top-up swap to reach the mint');
+  expect(Date.now()).toBeLessThan(endsAt);
+  return { answer, endsAt };
+}
+
+const sessionState = (harness: Harness) => harness.tk.gateway.sessionRef(alice.mac)?.getSnapshot();
+
+describe('free time while a top-up is redeemed is bounded', () => {
+  it('past the deadline, the gate closes after the grace while the mint still holds the top-up; the credit re-opens it for all it bought', async () => {
+    h = await startHarness({ metric: 'milliseconds', stepSize: MS_PER_SAT, paymentTimeoutMs: PATIENT_MS });
+    const topUp = await h.mint.mintToken(60);
+    const { answer, endsAt } = await timeSessionToppingUp(h, topUp);
+
+    await until(() => !h!.gate.isOpen(alice.mac), 'the gate to close past the deadline', SLOW_TIME_SWAP_MS);
+    const closedSeenAt = Date.now();
+    // Not before the grace was over (timers never fire early), and before the top-up's swap was answered.
+    expect(closedSeenAt).toBeGreaterThanOrEqual(endsAt + TOP_UP_GRACE_MS);
+    expect(swapAnswered(h)).toBe(false);
+    expect(sessionState(h)?.matches({ polling: { toppingUp: 'suspended' } })).toBe(true);
+
+    expect(expectSession(await answer, h.tk.identity.pubkey, alice.mac, 'milliseconds').allotment).toBe((FIRST_SATS + 60) * MS_PER_SAT);
+    await until(() => h!.gate.isOpen(alice.mac), 'the gate to re-open for the top-up');
+    // The deadline moved from the credit, after the gate closed: the time spent closed is not charged.
+    const newEndsAt = h.tk.gateway.sessions().find((s) => s.mac === alice.mac)?.endsAt ?? 0;
+    expect(newEndsAt - 60 * MS_PER_SAT).toBeGreaterThanOrEqual(closedSeenAt);
+    expect(newEndsAt - 60 * MS_PER_SAT).toBeLessThanOrEqual(Date.now());
+    expect(sessionState(h)?.matches({ polling: 'metering' })).toBe(true);
+    await expectBooksAddUp(h);
+  });
+
+  it('a top-up refused after the gate closed for it ends the time session: exhausted, the gate stays closed', async () => {
+    h = await startHarness({ metric: 'milliseconds', stepSize: MS_PER_SAT, paymentTimeoutMs: PATIENT_MS });
+    const token = await h.mint.mintToken(60);
+    const { answer } = await timeSessionToppingUp(h, token);
+    const elsewhere = new Wallet(h.mint.url, { unit: 'sat' });
+    await elsewhere.loadMint();
+    await elsewhere.receive(token);
+    await until(() => !h!.gate.isOpen(alice.mac), 'the gate to close past the deadline', SLOW_TIME_SWAP_MS);
+    expect(sessionState(h)?.matches({ polling: { toppingUp: 'suspended' } })).toBe(true);
 
     expectNotice(await answer, h.tk.identity.pubkey, 402, 'payment-error-token-spent');
     await until(async () => (await h!.usage()) === '-1/-1', 'the session to end');

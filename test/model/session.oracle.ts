@@ -221,12 +221,14 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
 const suspended = (place: Place) => place.startsWith('polling.toppingUp.suspend');
 
 /**
- * A data session past its allotment while a top-up is redeemed: the grace starts exactly there, the
- * gate closes once a second has passed or a megabyte more was counted, and the top-up's outcome
- * then re-opens it (credited, with something left) or ends the session.
+ * A session past its allotment while a top-up is redeemed (a data session's bytes, a time session's
+ * deadline): the grace starts exactly there, the gate closes once a second has passed or a megabyte
+ * more was counted, and the top-up's outcome then re-opens it (credited, with something left) or
+ * ends the session.
  */
 function topUpGraceProblems(e: Expected, event: ModelEvent, from: Place, to: Place): string[] {
-  if (e.metric !== 'bytes' || !from.startsWith('polling.toppingUp')) return [];
+  if (!from.startsWith('polling.toppingUp')) return [];
+  if (e.metric === 'milliseconds') return timeTopUpGraceProblems(e, event, from, to);
   const problems: string[] = [];
   const over = e.used - e.allotment;
   if (event.type === 'usage.reported' && event.variant !== 'stale' && from === 'polling.toppingUp.withinAllotment') {
@@ -240,6 +242,22 @@ function topUpGraceProblems(e: Expected, event: ModelEvent, from: Place, to: Pla
   if (outcomeIn) {
     const expected = e.used >= e.allotment ? 'exhausted' : 'open';
     if (top(to) !== expected && top(to) !== 'closed') problems.push(`after the suspension with ${e.allotment - e.used} left the session went to ${to}`);
+  }
+  return problems;
+}
+
+/** A time session: the deadline starts the grace, a second after it the gate closes. */
+function timeTopUpGraceProblems(e: Expected, event: ModelEvent, from: Place, to: Place): string[] {
+  const problems: string[] = [];
+  const over = e.endsAt === null ? -Infinity : e.now - e.endsAt;
+  if (to === 'polling.toppingUp.withinAllotment' && over >= 0) problems.push(`${over} ms past the deadline went to ${to}`);
+  if (from === 'polling.toppingUp.withinAllotment' && to === 'polling.toppingUp.pastAllotment' && over !== 0) problems.push(`the grace began ${over} ms past the deadline`);
+  if (to === 'polling.toppingUp.pastAllotment' && over > TOP_UP_GRACE_MS) problems.push(`${over} ms past the deadline with the gate open`);
+  if (event.type.startsWith('xstate.after.topUpGrace') && to !== 'polling.toppingUp.suspending.awaitingOutcome') problems.push(`the grace ran out but went to ${to}`);
+  const outcomeIn = (event.type === 'xstate.done.actor.suspendForTopUp' && from.endsWith('.outcomeKnown')) || (from === 'polling.toppingUp.suspended' && event.type.includes('.actor.redeemTopUp'));
+  if (outcomeIn) {
+    const expected = remaining(e) > 0 ? 'open' : 'exhausted';
+    if (top(to) !== expected && top(to) !== 'closed') problems.push(`after the suspension with ${remaining(e)} ms left the session went to ${to}`);
   }
   return problems;
 }

@@ -77,6 +77,7 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
     { type: 'xstate.after.slowCloseRetry.session.exhausted.closeFailed' },
     { type: 'xstate.after.slowCloseRetry.session.closed.closeFailed' },
     { type: 'xstate.after.untilDeadline.session.polling.metering' },
+    { type: 'xstate.after.untilDeadline.session.polling.toppingUp.withinAllotment' },
     { type: 'usage.reported', variant: 'some', report: { download: lastDownload + SOME_TRAFFIC, upload: 0, at: FRESH } },
     {
       type: 'usage.reported',
@@ -120,6 +121,9 @@ function withinBounds(snapshot: Snapshot, event: ModelEvent): boolean {
   // The top-up's redemption has answered already: it answers once.
   if (event.type.includes('.actor.redeemTopUp')) return !snapshot.matches({ polling: { toppingUp: { suspending: 'outcomeKnown' } } });
   if (event.type === 'client.missing' && event.variant === 'fresh') return context.carriedUsage === 0;
+  // A data session's deadline timer during a top-up never comes due, and a resume there changes nothing.
+  const inWithinAllotment = snapshot.matches({ polling: { toppingUp: 'withinAllotment' } });
+  if (inWithinAllotment && (event.type.startsWith('xstate.after.untilDeadline') || event.type === 'session.resume')) return context.metric === 'milliseconds';
   if (event.type === 'payment.received' && event.variant === 'new' && context.payments.length > 0) return snapshot.matches('paying');
   return true;
 }

@@ -304,6 +304,20 @@ export const sessionMachine = createMachine({
                     actions: 'recordUsage',
                   },
                 ],
+                'session.resume': {
+                  target: 'withinAllotment',
+                  reenter: true,
+                },
+              },
+              after: {
+                untilDeadline: {
+                  target: 'withinAllotment',
+                  reenter: true,
+                },
+              },
+              always: {
+                target: 'pastAllotment',
+                guard: 'allotmentUsedUp',
               },
             },
             pastAllotment: {

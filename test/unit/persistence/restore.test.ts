@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SESSION_MACHINE_VERSION } from '../../../machines/session/session.machine.ts';
+import { TOP_UP_GRACE_MS } from '../../../machines/session/session.logic.ts';
+import { DeferredRedeemer } from '../../support/deferred-redeemer.ts';
 import { EngineHarness, settle } from './engine-harness.ts';
 
 const A = 'aa:bb:cc:00:00:01';
@@ -173,6 +175,56 @@ describe('restoring persisted sessions', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(harness.state(A)).toBe('exhausted');
     expect(harness.gate.isOpen(A)).toBe(false);
+  });
+
+  /** A time session of a minute with a top-up at the mint, then the engine dies (no final write); its deadline. */
+  async function timeSessionToppingUpThenCrash(): Promise<number> {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    const mint = new DeferredRedeemer();
+    harness = new EngineHarness('milliseconds', mint);
+    harness.start();
+    const paying = harness.pay(A, 'pay-a');
+    await vi.advanceTimersByTimeAsync(0);
+    mint.credit(60_000);
+    await paying;
+    void harness.gateway!.pay(A as never, { id: 'pay-b', token: 'cashuB-b' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stateOf(A)).toEqual({ polling: { toppingUp: 'withinAllotment' } });
+    const endsAt = harness.gateway!.sessions()[0]!.endsAt!;
+    harness.crash();
+    return endsAt;
+  }
+
+  const stateOf = (mac: string) => harness.gateway!.sessionRef(mac)?.getSnapshot().value;
+
+  async function expectSuspendedAfterGrace(): Promise<void> {
+    expect(stateOf(A)).toEqual({ polling: { toppingUp: 'pastAllotment' } });
+    expect(harness.gate.isOpen(A)).toBe(true);
+    await vi.advanceTimersByTimeAsync(TOP_UP_GRACE_MS);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stateOf(A)).toEqual({ polling: { toppingUp: 'suspended' } });
+    expect(harness.gate.isOpen(A)).toBe(false);
+  }
+
+  it('a time session restored mid-top-up after its deadline passed gets the grace, then the gate closes until the top-up is known', async () => {
+    const endsAt = await timeSessionToppingUpThenCrash();
+    vi.setSystemTime(endsAt + 5_000);
+    // The restored top-up is still at the mint.
+    harness.start({ redeemer: new DeferredRedeemer() });
+    await vi.advanceTimersByTimeAsync(0);
+    await expectSuspendedAfterGrace();
+  });
+
+  it('a time session restored mid-top-up before its deadline re-arms it: the grace starts at the deadline', async () => {
+    const endsAt = await timeSessionToppingUpThenCrash();
+    vi.setSystemTime(endsAt - 20_000);
+    harness.start({ redeemer: new DeferredRedeemer() });
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(endsAt - Date.now() - 1);
+    expect(stateOf(A)).toEqual({ polling: { toppingUp: 'withinAllotment' } });
+    await vi.advanceTimersByTimeAsync(1);
+    await expectSuspendedAfterGrace();
   });
 
   it('resumes a gate retry that was waiting on a backoff timer', async () => {
