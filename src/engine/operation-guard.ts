@@ -48,7 +48,7 @@ export function guardedGate(gate: Gate, guard: OperationGuard): Gate {
     setAllowance: (mac, allowance) => guard.run(async () => gate.setAllowance?.(mac, allowance)),
     setDeadline: (mac, endsAtMs) => guard.run(async () => gate.setDeadline?.(mac, endsAtMs)),
     pruneQuotas: (keep) => guard.run(async () => (await gate.pruneQuotas?.(keep)) ?? []),
-    deauthorize: (mac) => guard.run(() => gate.deauthorize(mac)),
+    deauthorize: (mac, options) => guard.run(() => gate.deauthorize(mac, options)),
     readClient: (mac) => guard.run(() => gate.readClient(mac)),
     readAll: () => guard.run(() => gate.readAll()),
   };

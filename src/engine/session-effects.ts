@@ -60,7 +60,7 @@ export function sessionEffects({ gate, redeemer, readAll, restoredAuthorizing = 
     readAndCloseGate: fromPromise<FinalReading | null, GateInput>(async ({ input }) => {
       const mac = parseMac(input.mac);
       const reading = await readAll();
-      await gate.deauthorize(mac);
+      await gate.deauthorize(mac, { keepQuota: true });
       const client = reading.clients.get(mac);
       if (!client?.authenticated) return null;
       return { download: client.download, upload: client.upload, at: reading.at, source: reading.source };

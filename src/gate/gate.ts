@@ -34,12 +34,20 @@ export interface Gate {
   setDeadline?(mac: Mac, endsAtMs: number): Promise<void>;
   /** Kernel quota only: removes the quotas of every client not in `keep` (at start). */
   pruneQuotas?(keep: ReadonlySet<Mac>): Promise<Mac[]>;
-  /** Closes the gate for a MAC. An unknown client answers `not-found` (already closed). */
-  deauthorize(mac: Mac): Promise<DeauthorizeOutcome>;
+  /**
+   * Closes the gate for a MAC. An unknown client answers `not-found` (already closed). `keepQuota`:
+   * the session opens the client again (a renewal, a top-up's suspension), so its kernel quota stays
+   * and the re-opening replaces it before the gate opens, as for a client the gate lost.
+   */
+  deauthorize(mac: Mac, options?: DeauthorizeOptions): Promise<DeauthorizeOutcome>;
   /** Counters of one client, or null when the gate does not know it. */
   readClient(mac: Mac): Promise<ClientReading | null>;
   /** Counters of every client in one cheap call, whatever the number of sessions. */
   readAll(): Promise<GateReading>;
+}
+
+export interface DeauthorizeOptions {
+  keepQuota?: boolean;
 }
 
 export type GateErrorKind = 'busy' | 'not-found' | 'failed' | 'timeout';

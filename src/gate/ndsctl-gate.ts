@@ -1,6 +1,6 @@
 import { parseClientJson, type NdsClient, type NdsDialect } from './dialect.ts';
 import type { CounterSource } from './firewall-counters.ts';
-import { GateError, type ClientReading, type Enforcement, type Gate, type GateReading } from './gate.ts';
+import { GateError, type ClientReading, type DeauthorizeOptions, type Enforcement, type Gate, type GateReading } from './gate.ts';
 import { GateCounters, outputError, toReading, type GateCountersOptions } from './gate-counters.ts';
 import { KernelQuota } from './kernel-quota.ts';
 import { parseMac, type Mac } from './mac.ts';
@@ -134,19 +134,20 @@ export class NdsctlGate implements Gate {
     });
   }
 
-  async deauthorize(macInput: Mac): Promise<DeauthorizeOutcome> {
+  async deauthorize(macInput: Mac, options: DeauthorizeOptions = {}): Promise<DeauthorizeOutcome> {
     const mac = parseMac(macInput);
     const result = await this.runner.ndsctl(['deauth', mac]);
     const reply = classifyDeauthReply(result.exitCode, result.stdout);
+    // Only once the gate is closed (the quota holds the customer till then); kept for a re-opening (Gate.deauthorize).
+    const dropQuota = this.enforcementInUse === 'nft-quota' && !options.keepQuota;
     if (reply === 'deauthenticated' || reply === 'not-found') {
-      // Only once the gate is closed: until then the quota is what holds the customer to the allotment.
-      if (this.enforcementInUse === 'nft-quota') await this.kernelQuota.remove(mac);
+      if (dropQuota) await this.kernelQuota.remove(mac);
       return reply === 'deauthenticated' ? 'closed' : 'not-found';
     }
     // Anything else: only the gate's own list can tell whether the client is still open.
     const current = await this.readClient(mac);
     if (!current?.authenticated) {
-      if (this.enforcementInUse === 'nft-quota') await this.kernelQuota.remove(mac);
+      if (dropQuota) await this.kernelQuota.remove(mac);
       return 'not-found';
     }
     throw new GateError('failed', `ndsctl deauth ${mac} failed: ${(result.stdout || result.stderr).trim()}`, {

@@ -1,4 +1,4 @@
-import { GateError, type Enforcement, type Gate } from '../gate/gate.ts';
+import { GateError, type DeauthorizeOptions, type Enforcement, type Gate } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
 import { Histogram, type MetricFamily } from './prometheus.ts';
 import type { BackstopLimits } from '../../machines/domain.ts';
@@ -45,8 +45,8 @@ export class MeasuredGate implements Gate {
     return (await this.inner.pruneQuotas?.(keep)) ?? [];
   }
 
-  deauthorize(mac: Mac) {
-    return this.measure('deauthorize', () => this.inner.deauthorize(mac));
+  deauthorize(mac: Mac, options?: DeauthorizeOptions) {
+    return this.measure('deauthorize', () => this.inner.deauthorize(mac, options));
   }
 
   readClient(mac: Mac) {

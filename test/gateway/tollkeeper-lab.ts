@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finalizeEvent, generateSecretKey, type NostrEvent } from 'nostr-tools/pure';
 import type { Mac } from '../../src/gate/mac.ts';
+import type { MintFault } from '../../src/loopback-mint/faults.ts';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
   bytesUrl, captivePortalCheck, downloadDetail, type DownloadResult, GATE_COMMAND_IN_GATEWAY, inClient, inGatewayTools, LAB_CLIENTS, LAB_GATEWAY, LAB_LEASES_FILE, LAB_MINT_URL, LAB_UPSTREAM, labDown, labInstall, labOpenNdsDeath, labUp, ndsctl,
@@ -23,8 +24,8 @@ export const MiB = 1_048_576;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function inNamespace(ns: string, argv: readonly string[]): ResultPromise {
-  return execa('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, reject: false, stdin: 'ignore' });
+function inNamespace(ns: string, argv: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): ResultPromise {
+  return execa('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, reject: false, stdin });
 }
 
 /** Resolves when `predicate` holds; polls every `everyMs`. */
@@ -49,23 +50,35 @@ async function stopProcess(child: ResultPromise, graceMs = 5_000): Promise<void>
 
 export interface LabMint {
   url: string;
+  /** Puts faults in force at the mint (as TestMint.setFault); resolves once the mint has them. */
+  setFault(fault: MintFault | MintFault[] | null): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts the test mint on 198.19.0.2:3338 inside tk-up; resolves once it printed its URL. */
 export async function startLabMint(): Promise<LabMint> {
   const child = inNamespace(LAB_UPSTREAM.ns, [
-    ...NODE_TSX, 'test/support/test-mint/main.ts', '--host', LAB_UPSTREAM.ip, '--port', String(LAB_UPSTREAM.mintPort),
-  ]);
+    ...NODE_TSX, 'test/support/test-mint/main.ts', '--host', LAB_UPSTREAM.ip, '--port', String(LAB_UPSTREAM.mintPort), '--faults-on-stdin',
+  ], 'pipe');
+  let out = '';
+  const printed = (what: string, count: number) => out.split(what).length - 1 >= count;
   await new Promise<void>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes(LAB_MINT_URL)) resolve();
+      if (printed(LAB_MINT_URL, 1)) resolve();
     });
     void child.then((result) => reject(new Error(`test mint exited ${result.exitCode}: ${String(result.stderr)}`)));
   });
-  return { url: LAB_MINT_URL, stop: () => stopProcess(child) };
+  let faultsSet = 0;
+  return {
+    url: LAB_MINT_URL,
+    async setFault(fault) {
+      faultsSet += 1;
+      child.stdin!.write(`${JSON.stringify(fault)}\n`);
+      await waitFor('the lab mint to take the fault', async () => printed('faults set', faultsSet), 5_000, 20);
+    },
+    stop: () => stopProcess(child),
+  };
 }
 
 /** Fresh tokens from the lab mint, minted inside tk-up. `spent`: already redeemed by another wallet. */
@@ -95,6 +108,8 @@ export interface LabTollkeeperConfig {
   enforce?: 'auto' | 'nft-quota' | 'deauth';
   /** Reuse the dir (config and data) of an earlier, killed tollkeeper instead of a fresh one: a restart. */
   dir?: string;
+  /** How long tollkeeper waits for each mint request (its default 10 s unless given). */
+  paymentTimeoutMs?: number;
 }
 
 export interface LabTollkeeper {
@@ -131,6 +146,7 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
       // Each test pays several times from one client within seconds.
       rateLimit: { burst: 50, perSecond: 10 },
       ...(settings.poll ? { poll: settings.poll } : {}),
+      ...(settings.paymentTimeoutMs ? { paymentTimeoutMs: settings.paymentTimeoutMs } : {}),
       log: { level: 'info' },
     }),
   );
@@ -176,6 +192,12 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
   };
 }
 
+/** `tollkeeper wallet audit` over a lab tollkeeper's store, run in tk-gw (it asks the mint): its exit code and report. */
+export async function walletAudit(tollkeeper: LabTollkeeper): Promise<{ exitCode: number; report: string }> {
+  const result = await inNamespace(LAB_GATEWAY.ns, ['node', 'bin/tollkeeper.js', 'wallet', 'audit', '--config', join(tollkeeper.dir, 'config.json')]);
+  return { exitCode: result.exitCode ?? -1, report: `${String(result.stdout)}${String(result.stderr)}` };
+}
+
 /** Closes every lab client's gate behind tollkeeper's back: the next test starts from blocked clients. */
 export async function deauthAllClients(): Promise<void> {
   for (const client of LAB_CLIENTS) await ndsctl(['deauth', client.mac]);
@@ -203,13 +225,13 @@ async function clientHttp(n: number, curlArgs: readonly string[]): Promise<HttpA
  * POSTs a payment to tollkeeper from client n, as `curl -d cashuB… http://198.18.0.1:2121/` would,
  * after the captive-portal check that brought the customer to the payment page.
  */
-export async function payFromClient(n: number, body: string, contentType = 'text/plain'): Promise<HttpAnswer> {
+export async function payFromClient(n: number, body: string, contentType = 'text/plain', maxTimeSeconds = 20): Promise<HttpAnswer> {
   await captivePortalCheck(n);
   const dir = mkdtempSync(join(tmpdir(), 'tk-pay-'));
   const file = join(dir, 'body');
   writeFileSync(file, body);
   try {
-    return await clientHttp(n, ['--max-time', '20', '-H', `content-type: ${contentType}`, '--data-binary', `@${file}`, `${ENGINE_URL}/`]);
+    return await clientHttp(n, ['--max-time', String(maxTimeSeconds), '-H', `content-type: ${contentType}`, '--data-binary', `@${file}`, `${ENGINE_URL}/`]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -281,6 +303,8 @@ export function tagOf(event: NostrEvent, name: string): string | undefined {
 export interface LabSuite {
   /** Starts tollkeeper in tk-gw; it is stopped (its log printed on failure) after the test. */
   start(config: LabTollkeeperConfig): Promise<LabTollkeeper>;
+  /** Puts faults in force at the lab's mint; they are lifted after the test. */
+  setMintFault(fault: MintFault | MintFault[] | null): Promise<void>;
 }
 
 /**
@@ -301,6 +325,7 @@ export function useLabSuite(): LabSuite {
   });
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
+    await mint?.setFault(null);
     await tollkeeper?.stop();
     tollkeeper = undefined;
     // A dead OpenNDS fails every later test of the file; say so here, where it is first seen.
@@ -312,6 +337,10 @@ export function useLabSuite(): LabSuite {
     async start(config) {
       tollkeeper = await startLabTollkeeper(config);
       return tollkeeper;
+    },
+    async setMintFault(fault) {
+      if (!mint) throw new Error('the lab mint is not running');
+      await mint.setFault(fault);
     },
   };
 }

@@ -1,5 +1,9 @@
-// CLI: tsx test/support/test-mint/main.ts --port P --host H [--fee-ppk N] [--unit sat]
+// CLI: tsx test/support/test-mint/main.ts --port P --host H [--fee-ppk N] [--unit sat] [--faults-on-stdin]
+// With --faults-on-stdin, each line read is a JSON MintFault (or `null`) put in force at once; the
+// mint answers `faults set` on stdout, so a test in another process (the lab's) can make it misbehave.
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import type { MintFault } from '../../../src/loopback-mint/faults.ts';
 import { startTestMint } from '../../../src/loopback-mint/mint.ts';
 
 const { values } = parseArgs({
@@ -8,6 +12,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'fee-ppk': { type: 'string', default: '0' },
     unit: { type: 'string', default: 'sat' },
+    'faults-on-stdin': { type: 'boolean', default: false },
   },
 });
 
@@ -18,6 +23,14 @@ const mint = await startTestMint({
   unit: values.unit,
 });
 process.stdout.write(`${mint.url}\n`);
+
+if (values['faults-on-stdin']) {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === '') return;
+    mint.setFault(JSON.parse(line) as MintFault | MintFault[] | null);
+    process.stdout.write('faults set\n');
+  });
+}
 
 const shutdown = (): void => {
   void mint.stop().then(() => process.exit(0));
