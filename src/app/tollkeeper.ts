@@ -23,6 +23,7 @@ import { createOperatorWallet } from '../payment/wallet.ts';
 import { createOps } from '../ops/ops.ts';
 import { createInspectionHub } from '../live/inspection-hub.ts';
 import type { LiveView } from '../live/live-view.ts';
+import { startPayoutSchedule, type PayoutSchedule } from '../payout/payout-schedule.ts';
 import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { gateFromConfig, prepareGate } from './gate-from-config.ts';
@@ -59,6 +60,8 @@ export interface Tollkeeper {
   identity: LoadedIdentity;
   redeemer: MintRedeemer;
   wallet: ReturnType<typeof createOperatorWallet>;
+  /** Scheduled payouts to Lightning addresses (mints with a `payout` section). */
+  payouts: PayoutSchedule;
   app: FastifyInstance;
   /** Admin API and /metrics (inject works even when it does not listen). */
   admin: FastifyInstance;
@@ -218,6 +221,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   }, RESOLVE_PENDING_EVERY_MS);
   pendingTimer.unref();
+  const payouts = startPayoutSchedule({ store, mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'payout' }) });
 
   starting = false;
   log.info({ url }, 'tollkeeper started');
@@ -257,6 +261,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     identity,
     redeemer,
     wallet: createOperatorWallet(store),
+    payouts,
     app,
     admin,
     adminUrl,
@@ -266,6 +271,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     async close() {
       clearInterval(pendingTimer);
       clearInterval(pruneTimer);
+      await payouts.stop();
       await liveView?.close();
       stately?.stop();
       await app.close();

@@ -6,6 +6,27 @@ export interface MintConfig {
   unit: string;
   pricePerStep: number;
   minSteps: number;
+  /** Scheduled payouts of this mint's balance to Lightning addresses; null = none. */
+  payout: PayoutConfig | null;
+}
+
+/** Amounts in the mint's unit (sat). */
+export interface PayoutConfig {
+  /** Who gets what part of each payout; shares are fractions summing to at most 1. */
+  targets: Array<{ lightningAddress: string; share: number }>;
+  intervalMs: number;
+  /** A target's payout smaller than this is not made (the sats stay for the next one). */
+  minPayout: number;
+  /** The float: this much stays in the wallet after every payout. */
+  keep: number;
+  /** The most one payout (one target, fees included) may take from the wallet. */
+  maxPerPayout: number;
+  /** The most all payouts of one interval may take from the wallet, fees included. */
+  capPerInterval: number;
+  /** The Lightning network the mint pays on; an invoice for another is refused. */
+  network: 'bitcoin' | 'testnet' | 'signet' | 'regtest';
+  /** What the mint's fee reserve is assumed to be when the invoice is sized (checked against its quote). */
+  feeReserveEstimate: { min: number; percent: number };
 }
 
 export type GateConfig =

@@ -1,11 +1,15 @@
 /** Faults the test mint can be told to show. `paths` limits a fault to requests whose path starts with one of them. */
 export type MintFault =
   | { kind: 'slow'; ms: number; paths?: string[]; times?: number }
+  /** The request is acted on at once, and its answer held back `ms` (a client killed meanwhile never hears it). */
+  | { kind: 'slow-answer'; ms: number; paths?: string[]; times?: number }
   /** `reset` closes the connection without an answer; `503` answers Service Unavailable. */
   | { kind: 'down'; mode: 'reset' | '503'; paths?: string[]; times?: number }
   | { kind: 'rate-limit'; paths?: string[]; times?: number }
   /** POST /v1/swap is applied (inputs spent, outputs signed) but the connection is closed instead of answering. */
   | { kind: 'drop-swap-response'; times?: number }
+  /** POST /v1/melt/bolt11 is applied (the invoice paid, or the melt held pending) but the connection is closed instead of answering. */
+  | { kind: 'drop-melt-response'; times?: number }
   /** POST /v1/restore is looked up as usual, but the connection is closed instead of answering. */
   | { kind: 'drop-restore-response'; times?: number }
   /**
@@ -50,6 +54,7 @@ export class FaultSwitch {
 
 function applies(fault: MintFault, method: string, path: string): boolean {
   if (fault.kind === 'drop-swap-response' || fault.kind === 'apply-then-fail') return method === 'POST' && path === '/v1/swap';
+  if (fault.kind === 'drop-melt-response') return method === 'POST' && path === '/v1/melt/bolt11';
   if (fault.kind === 'drop-restore-response') return method === 'POST' && path === '/v1/restore';
   if (fault.kind === 'report-pending') return method === 'POST' && path === '/v1/checkstate';
   if (fault.kind === 'bad-dleq' || fault.kind === 'inflate-amounts' || fault.kind === 'wrong-keyset' || fault.kind === 'strip-dleq') {

@@ -21,6 +21,9 @@ export const MINT_ERRORS = {
   duplicateOutputs: 11008,
   keysetUnknown: 12001,
   keysetInactive: 12002,
+  proofsPending: 11004,
+  meltPending: 20005,
+  invoiceAlreadyPaid: 20006,
   quoteNotPaid: 20001,
   quoteIssued: 20002,
   quoteUnknown: 20003,
@@ -53,7 +56,9 @@ interface Quote {
 /** Mint state and the NUT operations over it. Every operation is synchronous, hence atomic. */
 export class MintCore {
   readonly keysets: TestKeyset[] = [];
-  private readonly spent = new Set<string>();
+  readonly spent = new Set<string>();
+  /** Inputs of a melt whose Lightning payment is under way (NUT-07 PENDING). */
+  readonly pending = new Set<string>();
   /** Signatures issued, by B_, for NUT-09 restore and the "already signed" check. */
   private readonly issued = new Map<string, { output: WireOutput; signature: WireSignature }>();
   private readonly quotes = new Map<string, Quote>();
@@ -117,7 +122,7 @@ export class MintCore {
   }
 
   checkState(ys: string[]): Array<{ Y: string; state: ProofState; witness: null }> {
-    return ys.map((Y) => ({ Y, state: this.spent.has(Y) ? 'SPENT' : 'UNSPENT', witness: null }));
+    return ys.map((Y) => ({ Y, state: this.spent.has(Y) ? 'SPENT' : this.pending.has(Y) ? 'PENDING' : 'UNSPENT', witness: null }));
   }
 
   restore(outputs: WireOutput[]): { outputs: WireOutput[]; signatures: WireSignature[] } {
@@ -149,7 +154,7 @@ export class MintCore {
     return this.signAll(outputs);
   }
 
-  private verifyInputs(inputs: WireProof[]): string[] {
+  verifyInputs(inputs: WireProof[]): string[] {
     const ys: string[] = [];
     for (const p of inputs) {
       if (typeof p?.secret !== 'string' || typeof p.C !== 'string') throw new MintError(MINT_ERRORS.proofInvalid, 'malformed proof');
@@ -161,10 +166,11 @@ export class MintCore {
     }
     if (new Set(ys).size !== ys.length) throw new MintError(MINT_ERRORS.duplicateInputs, 'duplicate inputs');
     if (ys.some((y) => this.spent.has(y))) throw new MintError(MINT_ERRORS.tokenSpent, 'Token already spent.');
+    if (ys.some((y) => this.pending.has(y))) throw new MintError(MINT_ERRORS.proofsPending, 'proofs are pending');
     return ys;
   }
 
-  private verifyOutputs(outputs: WireOutput[]): void {
+  verifyOutputs(outputs: WireOutput[]): void {
     const bs = outputs.map((o) => o.B_);
     if (new Set(bs).size !== bs.length) throw new MintError(MINT_ERRORS.duplicateOutputs, 'duplicate outputs');
     for (const o of outputs) {
@@ -175,7 +181,7 @@ export class MintCore {
     }
   }
 
-  private signAll(outputs: WireOutput[]): WireSignature[] {
+  signAll(outputs: WireOutput[]): WireSignature[] {
     return outputs.map((o) => {
       const output = { id: o.id, amount: Number(o.amount), B_: o.B_ };
       const signature = this.keysetById(o.id).sign(output.amount, o.B_);
@@ -185,8 +191,8 @@ export class MintCore {
   }
 }
 
-function sum(items: Array<{ amount: number | string }>): number {
+export function sum(items: Array<{ amount: number | string }>): number {
   return items.reduce((acc, p) => acc + Number(p.amount), 0);
 }
 
-const nowS = (): number => Math.floor(Date.now() / 1000);
+export const nowS = (): number => Math.floor(Date.now() / 1000);

@@ -2,12 +2,14 @@
 import type { AddressInfo } from 'node:net';
 import { getEncodedToken, Wallet, type OutputType } from '@cashu/cashu-ts';
 import { FaultSwitch, type MintFault } from './faults.ts';
+import { MeltDesk, type FeeReserveRule, type LightningBackend } from './melt-desk.ts';
 import { MintCore, type ProofState } from './mint-core.ts';
 import { proofY } from './keyset.ts';
 import { createMintServer, type LoggedRequest } from './server.ts';
 
 export type { MintFault } from './faults.ts';
 export type { LoggedRequest } from './server.ts';
+export type { LightningBackend } from './melt-desk.ts';
 
 export interface TestMintOptions {
   host?: string;
@@ -16,6 +18,8 @@ export interface TestMintOptions {
   unit?: string;
   inputFeePpk?: number;
   name?: string;
+  /** Pays the invoices of NUT-05 melts; without it every melt's payment fails. */
+  lightning?: LightningBackend;
 }
 
 export interface MintTokenOptions {
@@ -44,6 +48,12 @@ export interface TestMint {
   mintToken(amount: number, opts?: MintTokenOptions): Promise<string>;
   /** NUT-07 state of a proof secret, read from the mint's own books (no HTTP request). */
   stateOf(secret: string): ProofState;
+  /** The fee reserve melt quotes ask for. */
+  setMeltFeeReserve(rule: FeeReserveRule): void;
+  /** The next `count` melts are held PENDING (inputs PENDING) until `settleHeldMelts`. */
+  holdMelts(count: number): void;
+  /** Ends the held melts: `paid` pays their invoices now, `failed` releases their inputs. Returns how many. */
+  settleHeldMelts(outcome: 'paid' | 'failed'): Promise<number>;
   /** Every request the mint received, faulted or not. */
   requests: LoggedRequest[];
 }
@@ -53,7 +63,8 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
   const core = new MintCore({ unit, inputFeePpk: opts.inputFeePpk ?? 0 });
   const faults = new FaultSwitch();
   const requests: LoggedRequest[] = [];
-  const server = createMintServer(core, faults, requests, opts.name ?? 'tollkeeper test mint');
+  const melts = new MeltDesk(core, opts.lightning ?? null);
+  const server = createMintServer(core, melts, faults, requests, opts.name ?? 'tollkeeper test mint');
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -72,6 +83,13 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
     setInputFeePpk: (ppk) => {
       core.activeKeyset.inputFeePpk = ppk;
     },
+    setMeltFeeReserve: (rule) => {
+      melts.feeReserve = rule;
+    },
+    holdMelts: (count) => {
+      melts.holdNext = count;
+    },
+    settleHeldMelts: (outcome) => melts.settleHeld(outcome),
     mintToken: (amount, tokenOpts) => mintTokenAt(url, unit, amount, tokenOpts),
     stateOf: (secret) => core.checkState([proofY(secret)])[0]!.state,
     stop: () =>

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultSwitch } from './faults.ts';
 import type { WireSignature } from './keyset.ts';
+import type { MeltDesk } from './melt-desk.ts';
 import { MintCore, MintError, type WireOutput, type WireProof } from './mint-core.ts';
 
 export interface LoggedRequest {
@@ -25,9 +26,9 @@ class HttpError extends Error {
 type Json = Record<string, unknown>;
 
 /** HTTP front of the test mint: routes NUT endpoints to MintCore, applying faults first. */
-export function createMintServer(core: MintCore, faults: FaultSwitch, log: LoggedRequest[], name: string): Server {
+export function createMintServer(core: MintCore, melts: MeltDesk, faults: FaultSwitch, log: LoggedRequest[], name: string): Server {
   const server = createServer((req, res) => {
-    void handle(core, faults, log, name, req, res).catch((error: unknown) => {
+    void handle(core, melts, faults, log, name, req, res).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) send(res, 500, { detail: String(error), code: 0 });
     });
   });
@@ -37,6 +38,7 @@ export function createMintServer(core: MintCore, faults: FaultSwitch, log: Logge
 
 async function handle(
   core: MintCore,
+  melts: MeltDesk,
   faults: FaultSwitch,
   log: LoggedRequest[],
   name: string,
@@ -65,14 +67,15 @@ async function handle(
 
   let answer: Json;
   try {
-    answer = route(core, name, method, path, body);
+    answer = await route(core, melts, name, method, path, body);
   } catch (error) {
     if (error instanceof MintError) return send(res, 400, { detail: error.detail, code: error.code });
     if (error instanceof HttpError) return send(res, error.status, { detail: error.message, code: 0 });
     throw error;
   }
+  if (fault?.kind === 'slow-answer') await delay(fault.ms);
   // The swap has been applied; the customer never hears about it.
-  if (fault?.kind === 'drop-swap-response' || fault?.kind === 'drop-restore-response') return void req.socket.destroy();
+  if (fault?.kind === 'drop-swap-response' || fault?.kind === 'drop-restore-response' || fault?.kind === 'drop-melt-response') return void req.socket.destroy();
   if (fault?.kind === 'apply-then-fail') return sendFailure(res, fault.status);
   if (fault?.kind === 'report-pending') answer = { states: (answer.states as Json[]).map((s) => ({ ...s, state: 'PENDING' })) };
   if (fault?.kind === 'bad-dleq') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(withWrongDleq) };
@@ -87,8 +90,13 @@ async function handle(
   if (!res.destroyed) send(res, 200, answer);
 }
 
-function route(core: MintCore, name: string, method: string, path: string, body: Json): Json {
+async function route(core: MintCore, melts: MeltDesk, name: string, method: string, path: string, body: Json): Promise<Json> {
   const key = `${method} ${path}`;
+  if (key === 'POST /v1/melt/quote/bolt11') return { ...melts.createQuote(body.request, body.unit ?? 'sat') };
+  if (method === 'GET' && path.startsWith('/v1/melt/quote/bolt11/')) {
+    return { ...melts.getQuote(decodeURIComponent(path.slice('/v1/melt/quote/bolt11/'.length))) };
+  }
+  if (key === 'POST /v1/melt/bolt11') return { ...(await melts.melt(body.quote, body.inputs as WireProof[], body.outputs as WireOutput[] | undefined)) };
   if (key === 'GET /v1/info') return info(core, name);
   if (key === 'GET /v1/keys') return { keysets: core.keysets.filter((k) => k.active).map(keysJson) };
   if (method === 'GET' && path.startsWith('/v1/keys/')) {
@@ -126,9 +134,9 @@ function info(core: MintCore, name: string): Json {
     contact: [],
     nuts: {
       '4': { methods: [{ method: 'bolt11', unit, min_amount: 1, max_amount: 1_000_000 }], disabled: false },
-      '5': { methods: [], disabled: true },
+      '5': { methods: [{ method: 'bolt11', unit, min_amount: 1, max_amount: 1_000_000 }], disabled: false },
       '7': { supported: true },
-      '8': { supported: false },
+      '8': { supported: true },
       '9': { supported: true },
       '10': { supported: false },
       '11': { supported: false },

@@ -114,7 +114,7 @@ export class MintSignatureError extends Error {
  * @throws MintSignatureError when any check fails
  */
 export function proofFromSignature(
-  output: OutputData,
+  output: Pick<OutputData, 'blindedMessage' | 'blindingFactor' | 'secret'>,
   signature: SerializedBlindedSignature | undefined,
   keyset: KeysetPoints,
   { requireDleq }: { requireDleq: boolean },

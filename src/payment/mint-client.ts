@@ -1,4 +1,5 @@
 import { JSONInt, type RequestFn, type RequestOptions } from '@cashu/cashu-ts';
+import { readCappedText } from '../network/capped-body.ts';
 
 /**
  * How a call to a mint failed.
@@ -83,28 +84,9 @@ export function createMintRequest(timeoutMs: number, maxAnswerBytes = MAX_MINT_A
  * delivered and may have been acted on, so the failure is ambiguous (`reset`), like a dropped answer.
  */
 async function cappedText(res: Response, maxBytes: number): Promise<string> {
-  const tooLarge = () => new MintCallError('reset', `mint answer from ${res.url} is larger than ${maxBytes} bytes`, undefined, res.status);
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let received = 0;
-  let text = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    if (received > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
+  const text = await readCappedText(res, maxBytes);
+  if (text === null) throw new MintCallError('reset', `mint answer from ${res.url} is larger than ${maxBytes} bytes`, undefined, res.status);
+  return text;
 }
 
 function parseJson(text: string): unknown {

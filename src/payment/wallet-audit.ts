@@ -1,6 +1,7 @@
 import { hashToCurve, type RequestFn } from '@cashu/cashu-ts';
 import type { ProofRow } from '../store/proofs-repo.ts';
 import type { Store } from '../store/store.ts';
+import { auditPayouts } from '../payout/payout-audit.ts';
 import { createMintRequest } from './mint-client.ts';
 
 /** Proofs asked about in one NUT-07 checkstate request. */
@@ -15,6 +16,8 @@ export interface AuditTotals {
   held: Record<string, number>;
   /** Drained proofs (handed to the operator), per mint and unit. */
   drained: Record<string, number>;
+  /** What payouts to Lightning addresses took (invoices and their fees, less change), per mint and unit. */
+  paidOut: Record<string, number>;
   /** Proofs whose state the mint was asked for. */
   checkedAtMint: number;
 }
@@ -49,12 +52,15 @@ function add(totals: Record<string, number>, k: string, amount: number): void {
  */
 export async function auditWallet(store: Store, options: AuditOptions): Promise<AuditReport> {
   const findings: string[] = [];
-  const totals: AuditTotals = { payments: 0, received: {}, held: {}, drained: {}, checkedAtMint: 0 };
+  const totals: AuditTotals = { payments: 0, received: {}, held: {}, drained: {}, paidOut: {}, checkedAtMint: 0 };
   const proofs = store.proofs.all();
+  const payouts = auditPayouts(store, proofs);
+  findings.push(...payouts.findings);
+  totals.paidOut = payouts.paidOut;
   const byLedger = new Map<number, ProofRow[]>();
   for (const proof of proofs) {
-    if (proof.ledgerId === null) findings.push(`proof ${proof.id} (${proof.amount} ${proof.unit} at ${proof.mint}) belongs to no ledger row`);
-    else byLedger.set(proof.ledgerId, [...(byLedger.get(proof.ledgerId) ?? []), proof]);
+    if (proof.ledgerId === null && proof.payoutId === null) findings.push(`proof ${proof.id} (${proof.amount} ${proof.unit} at ${proof.mint}) belongs to no ledger row`);
+    else if (proof.ledgerId !== null) byLedger.set(proof.ledgerId, [...(byLedger.get(proof.ledgerId) ?? []), proof]);
     if (proof.state === 'unspent') add(totals.held, key(proof.mint, proof.unit), proof.amount);
     if (proof.state === 'drained') add(totals.drained, key(proof.mint, proof.unit), proof.amount);
   }
@@ -62,10 +68,12 @@ export async function auditWallet(store: Store, options: AuditOptions): Promise<
   // A held proof moved out of an expiring keyset is marked spent: its payment is worth the proofs the
   // move gave back plus the mint's fee for it, or, while the move has no outcome, the proofs it took.
   const movedValue = new Map<number, number>();
+  const moveFees: Record<string, number> = {};
   for (const move of store.keysetMoves.all()) {
     const unresolved = move.state === 'sent' || move.state === 'ambiguous';
     const value = unresolved ? move.inputs.reduce((sum, p) => sum + p.amount, 0) : move.state === 'settled' ? move.fee : 0;
     movedValue.set(move.ledgerId, (movedValue.get(move.ledgerId) ?? 0) + value);
+    if (move.state === 'settled') add(moveFees, key(move.mint, move.unit), move.fee);
     const what = `the move of payment row ${move.ledgerId}'s proofs out of keyset ${move.fromKeyset} at ${move.mint}`;
     if (unresolved) findings.push(`${what} has no outcome yet (${move.state}${move.lastError ? `: ${move.lastError}` : ''})`);
     if (move.state === 'lost' || move.state === 'faulty') findings.push(`${what} lost the proofs (${move.state}: ${move.lastError ?? 'no reason kept'})`);
@@ -77,10 +85,14 @@ export async function auditWallet(store: Store, options: AuditOptions): Promise<
     totals.payments += 1;
     add(totals.received, key(row.mint, row.unit), row.received);
     const what = `payment ${row.paymentId} of ${row.mac} (${row.amount} ${row.unit} at ${row.mint})`;
-    const stored = (byLedger.get(row.id) ?? []).reduce((sum, p) => sum + (p.state === 'spent' ? 0 : p.amount), 0) + (movedValue.get(row.id) ?? 0);
+    const stored = (byLedger.get(row.id) ?? []).reduce((sum, p) => sum + (p.state === 'spent' && !payouts.spentByPayout.has(p.id) ? 0 : p.amount), 0) + (movedValue.get(row.id) ?? 0);
     if (stored !== row.received) findings.push(`${what}: the ledger says ${row.received} received, the proofs stored for it hold ${stored}`);
     if (row.fee !== row.amount - row.received || row.fee < 0) findings.push(`${what}: fee ${row.fee} is not face value ${row.amount} − received ${row.received}`);
     if (row.deliveredAt === null) findings.push(`${what}: booked but its credit has not reached the MAC`);
+  }
+  for (const [where, received] of Object.entries(totals.received)) {
+    const accounted = (totals.held[where] ?? 0) + (totals.drained[where] ?? 0) + (totals.paidOut[where] ?? 0) + (moveFees[where] ?? 0);
+    if (accounted !== received) findings.push(`${where}: received ${received}, but held + drained + paid out + keyset-move fees make ${accounted}`);
   }
   for (const ledgerId of byLedger.keys()) {
     if (!ledgerIds.has(ledgerId)) findings.push(`proofs refer to ledger row ${ledgerId}, which does not exist`);

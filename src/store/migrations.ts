@@ -148,6 +148,34 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX keyset_moves_state ON keyset_moves (state);
     `,
   },
+  {
+    version: 6,
+    name: 'payouts to Lightning addresses (NUT-05 melts), and the change they returned',
+    sql: `
+      CREATE TABLE payouts (
+        id            INTEGER PRIMARY KEY,
+        mint          TEXT NOT NULL,
+        unit          TEXT NOT NULL,
+        target        TEXT NOT NULL,
+        amount        INTEGER NOT NULL,
+        fee_reserve   INTEGER NOT NULL,
+        input_fee     INTEGER NOT NULL,
+        invoice       TEXT NOT NULL,
+        quote_id      TEXT NOT NULL,
+        proof_ids_json TEXT NOT NULL,
+        inputs_json   TEXT NOT NULL,
+        outputs_json  TEXT NOT NULL,
+        change        INTEGER,
+        state         TEXT NOT NULL CHECK (state IN ('sent', 'pending', 'ambiguous', 'paid', 'failed', 'faulty')),
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX payouts_state ON payouts (state);
+      CREATE INDEX payouts_mint_created ON payouts (mint, created_at);
+      ALTER TABLE proofs ADD COLUMN payout_id INTEGER REFERENCES payouts (id);
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */

@@ -16,6 +16,8 @@ export interface ProofRow extends StoredProof {
   id: number;
   state: ProofState;
   ledgerId: number | null;
+  /** The payout whose melt gave this proof back as change (ledgerId is then null). */
+  payoutId: number | null;
 }
 
 export interface BalanceRow {
@@ -35,6 +37,7 @@ interface RawRow {
   c: string;
   state: ProofState;
   ledger_id: number | null;
+  payout_id: number | null;
 }
 
 const fromRaw = (r: RawRow): ProofRow => ({
@@ -47,6 +50,7 @@ const fromRaw = (r: RawRow): ProofRow => ({
   C: r.c,
   state: r.state,
   ledgerId: r.ledger_id,
+  payoutId: r.payout_id,
 });
 
 export class ProofsRepo {

@@ -5,6 +5,7 @@ import { GroupCommit } from './group-commit.ts';
 import { KeysetMovesRepo } from './keyset-moves-repo.ts';
 import { LedgerRepo } from './ledger-repo.ts';
 import { migrate } from './migrations.ts';
+import { PayoutsRepo } from './payouts-repo.ts';
 import { PendingSwapsRepo } from './pending-swaps-repo.ts';
 import { ProofsRepo } from './proofs-repo.ts';
 import { SnapshotsRepo } from './snapshots-repo.ts';
@@ -15,6 +16,7 @@ export interface Store {
   readonly proofs: ProofsRepo;
   readonly pendingSwaps: PendingSwapsRepo;
   readonly keysetMoves: KeysetMovesRepo;
+  readonly payouts: PayoutsRepo;
   readonly answers: AnswersRepo;
   readonly snapshots: SnapshotsRepo;
   /** Migrations applied by this open (0 when the file was already current). */
@@ -40,6 +42,7 @@ export function openStore(path: string): Store {
     proofs: new ProofsRepo(db),
     pendingSwaps: new PendingSwapsRepo(db),
     keysetMoves: new KeysetMovesRepo(db),
+    payouts: new PayoutsRepo(db),
     answers: new AnswersRepo(db, commits),
     snapshots: new SnapshotsRepo(db),
     migrationsApplied,

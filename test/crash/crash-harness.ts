@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { FakeNdsctl } from '../support/fake-ndsctl/fake-ndsctl.ts';
-import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
+import { type LightningBackend, startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { freePort } from '../support/free-port.ts';
 import { auditWallet, type AuditReport } from '../../src/payment/wallet-audit.ts';
 import { openStore } from '../../src/store/store.ts';
@@ -53,9 +53,12 @@ export class CrashLab {
 
   private adminPort = 0;
 
-  /** `paymentTimeoutMs`: each request to the mint (default 5 s). */
-  static async create(options: { paymentTimeoutMs?: number } = {}): Promise<CrashLab> {
-    const mint = await startTestMint();
+  /**
+   * `paymentTimeoutMs`: each request to the mint (default 5 s); `lightning` pays the mint's melts;
+   * `payout`: the mint's payout section.
+   */
+  static async create(options: { paymentTimeoutMs?: number; lightning?: LightningBackend; payout?: Record<string, unknown> } = {}): Promise<CrashLab> {
+    const mint = await startTestMint(options.lightning ? { lightning: options.lightning } : {});
     const fake = await FakeNdsctl.create({ firewall: 'iptables', preemptive: true });
     const dir = mkdtempSync(join(tmpdir(), 'tk-crash-cfg-'));
     const leases = join(dir, 'leases');
@@ -72,7 +75,7 @@ export class CrashLab {
         gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'iptables', timeoutMs: 5_000 },
         metric: 'bytes',
         stepSize: BYTES_PER_SAT,
-        mints: [{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }],
+        mints: [{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1, ...(options.payout ? { payout: options.payout } : {}) }],
         poll: { minMs: 50, maxMs: 200 },
         leaseFiles: [leases],
         arpFile: join(dir, 'no-arp'),

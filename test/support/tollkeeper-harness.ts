@@ -43,6 +43,8 @@ export interface HarnessOptions {
   paymentTimeoutMs?: number;
   /** An existing mint to accept (default: a fresh test mint owned by the harness). */
   mint?: TestMint;
+  /** The accepted mint's `payout` section, as in the config file. */
+  payout?: Record<string, unknown>;
 }
 
 /** What a customer got back, from inject or from real HTTP alike. */
@@ -76,8 +78,11 @@ export interface Harness {
   /** `tollkeeper wallet audit` over this tollkeeper's store, asking the mint. */
   audit(): Promise<AuditReport>;
   authorizeCalls(mac?: string): number;
-  /** Stops tollkeeper and starts it again on the same data dir and gate, as after a crash or reboot. */
-  restart(): Promise<void>;
+  /**
+   * Stops tollkeeper and starts it again on the same data dir and gate, as after a crash or reboot;
+   * `payout` gives the mint this payout section from then on.
+   */
+  restart(change?: { payout?: Record<string, unknown> }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,19 +92,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = await mkdtemp(join(tmpdir(), 'tollkeeper-it-'));
   const leases = join(dataDir, 'dhcp.leases');
   await writeFile(leases, CUSTOMERS.map((c) => `0 ${c.mac} ${c.ip} device-${c.mac.slice(-2)} *`).join('\n') + '\n');
-  const config = parseConfig({
+  const raw = {
     dataDir,
     gate: { kind: 'simulated' },
     listen: { host: '127.0.0.1', port: 0 },
     metric: options.metric ?? 'bytes',
     stepSize: options.stepSize ?? 1000,
-    mints: [{ url: mint.url, unit: 'sat', pricePerStep: options.pricePerStep ?? 1, minSteps: options.minSteps ?? 1 }],
+    mints: [{ url: mint.url, unit: 'sat', pricePerStep: options.pricePerStep ?? 1, minSteps: options.minSteps ?? 1, ...(options.payout ? { payout: options.payout } : {}) }],
     leaseFiles: [leases],
     arpFile: join(dataDir, 'no-arp-table'),
     rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 },
     httpLimits: { requestBurst: 100_000, requestsPerSecond: 100_000 },
     paymentTimeoutMs: options.paymentTimeoutMs ?? 5_000,
-  });
+  };
+  let config = parseConfig(raw);
   const gate = new SimulatedGate();
   let tk = await startTollkeeper({ config, log: silentLog, gate, listen: true });
 
@@ -133,8 +139,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ledger: () => tk.store.ledger.all(),
     audit: () => auditWallet(tk.store, { timeoutMs: 5_000 }),
     authorizeCalls: (mac) => gate.callsOf('authorize').filter((c) => mac === undefined || c.mac === mac).length,
-    async restart() {
+    async restart(change) {
       await tk.close();
+      if (change?.payout) config = parseConfig({ ...raw, mints: [{ ...raw.mints[0]!, payout: change.payout }] });
       tk = await startTollkeeper({ config, log: silentLog, gate, listen: true });
     },
     async close() {

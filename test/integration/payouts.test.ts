@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
+import { LoopbackLightning } from '../support/lightning/loopback-lightning.ts';
+import { startLnurlServer, type LnurlServer } from '../support/lightning/lnurl-server.ts';
+import { CUSTOMERS, expectBooksAddUp, expectSession, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
+
+let h: Harness | undefined;
+let mint: TestMint | undefined;
+let lnurl: LnurlServer | undefined;
+afterEach(async () => {
+  await h?.close();
+  await mint?.stop();
+  await lnurl?.stop();
+  h = mint = lnurl = undefined;
+});
+
+/**
+ * Customers pay first (`amounts`, one customer each, over HTTP); then the gateway restarts with
+ * the payout configured, so its schedule's first run finds the whole balance.
+ */
+async function setUp(amounts: number[], payout: (addr: (name: string) => string) => Record<string, unknown>, inputFeePpk = 0) {
+  const lightning = new LoopbackLightning('regtest');
+  mint = await startTestMint({ lightning, inputFeePpk });
+  lnurl = await startLnurlServer(lightning);
+  h = await startHarness({ mint });
+  await customersPay(h, amounts);
+  await h.restart({ payout: { network: 'regtest', ...payout(lnurl.address) } });
+  return { lightning, lnurl, h };
+}
+
+async function customersPay(harness: Harness, amounts: number[]): Promise<void> {
+  for (const [i, amount] of amounts.entries()) {
+    const token = await harness.mint.mintToken(amount);
+    expectSession(await harness.http(token, { ip: CUSTOMERS[i]!.ip }), harness.tk.identity.pubkey, CUSTOMERS[i]!.mac, 'bytes');
+  }
+}
+
+describe('payouts to Lightning addresses', () => {
+  it('customers pay over HTTP, the scheduled payout pays each share, keeps the float, and the books add up', async () => {
+    const { lightning, h } = await setUp([300, 200, 500], (addr) => ({
+      targets: [{ lightningAddress: addr('alice'), share: 0.7 }, { lightningAddress: addr('bob'), share: 0.3 }],
+      intervalMs: 1_000,
+      minPayout: 10,
+      keep: 100,
+    }));
+    expect(h.ledger().reduce((sum, row) => sum + row.received, 0)).toBe(1000);
+    // distributable 900: alice's budget 630, bob's 270; each less the fee reserve the mint quotes (1 %, min 2).
+    await expect.poll(() => h.tk.store.payouts.all().map((p) => p.state), { timeout: 10_000 }).toEqual(['paid', 'paid']);
+    const [alicePayout, bobPayout] = h.tk.store.payouts.all();
+    expect(alicePayout).toMatchObject({ target: expect.stringMatching(/^alice@/), state: 'paid', feeReserve: 7, amount: 623 });
+    expect(bobPayout).toMatchObject({ target: expect.stringMatching(/^bob@/), state: 'paid', feeReserve: 3, amount: 267 });
+    expect(lightning.receivedBy('alice')).toBe(623);
+    expect(lightning.receivedBy('bob')).toBe(267);
+    // Each melt cost the 1-sat routing fee; the rest of the reserve came back as change.
+    expect(h.balance()).toBe(1000 - 623 - 267 - 2);
+    expect(h.balance()).toBeGreaterThanOrEqual(100);
+    await expectBooksAddUp(h);
+  });
+});
