@@ -17,6 +17,8 @@ Usage:
   tollkeeper wallet balance              unspent ecash per mint
   tollkeeper wallet drain [--mint URL]   take the ecash out as a cashu token
   tollkeeper wallet audit                check the books against each other and the mint
+  tollkeeper wallet payout [--dry-run]   pay the configured shares to Lightning addresses now
+  tollkeeper wallet history              past payouts: amount, fee, target, state
   tollkeeper config check FILE           validate a config file
   tollkeeper VERB --help                 help on one verb
 

@@ -7,6 +7,7 @@ import { auditWallet } from '../payment/wallet-audit.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { configFrom } from './config-arg.ts';
 import { type CliIo, UsageError } from './io.ts';
+import { historyVerb, payoutVerb } from './payout-verbs.ts';
 
 export const WALLET_USAGE = `Usage:
   tollkeeper wallet balance [--json] [--config FILE]
@@ -20,6 +21,12 @@ export const WALLET_USAGE = `Usage:
       against its delivery to the device, swaps still without an outcome, and every proof
       held against its mint's own view (NUT-07 checkstate; --offline skips the mints).
       Prints what does not add up; exits 0 only when everything adds up, 1 otherwise.
+  tollkeeper wallet payout [--dry-run] [--mint URL] [--json] [--config FILE]
+      pays each mint's payout section now: its targets' shares of the balance above the
+      float, each to its Lightning address, fees included; --dry-run shows the plan only.
+      Exits 1 when a share was not paid (the reason is printed; nothing was spent for it).
+  tollkeeper wallet history [--json] [--config FILE]
+      every payout: when, amount, fee, target, state
   --config FILE    the gateway's config (default $TOLLKEEPER_CONFIG)`;
 
 export const STORE_FILE = 'tollkeeper.sqlite';
@@ -30,7 +37,7 @@ export async function walletVerb(args: string[], io: CliIo): Promise<number> {
     io.out(WALLET_USAGE);
     return action === undefined ? 2 : 0;
   }
-  if (action !== 'balance' && action !== 'drain' && action !== 'audit') throw new UsageError(`unknown wallet action ${JSON.stringify(action)}`);
+  if (!['balance', 'drain', 'audit', 'payout', 'history'].includes(action)) throw new UsageError(`unknown wallet action ${JSON.stringify(action)}`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -39,6 +46,7 @@ export async function walletVerb(args: string[], io: CliIo): Promise<number> {
       mint: { type: 'string' },
       unit: { type: 'string' },
       offline: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,6 +57,8 @@ export async function walletVerb(args: string[], io: CliIo): Promise<number> {
   if (!existsSync(path)) return io.err(`wallet: no store at ${path} (has the gateway run with this data dir?)`), 1;
   const store = openStore(path);
   try {
+    if (action === 'payout') return await payoutVerb(store, config, { dryRun: values['dry-run'] === true, mint: values.mint, json: values.json === true }, io);
+    if (action === 'history') return historyVerb(store, { json: values.json === true }, io);
     if (action === 'audit') return await auditVerb(store, { askMints: values.offline !== true, timeoutMs: config.paymentTimeoutMs, json: values.json === true }, io);
     const wallet = createOperatorWallet(store);
     if (action === 'balance') {

@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/run.ts';
+import { captureIo } from '../unit/cli/capture-io.ts';
 import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { LoopbackLightning } from '../support/lightning/loopback-lightning.ts';
 import { startLnurlServer, type LnurlServer } from '../support/lightning/lnurl-server.ts';
@@ -55,5 +59,37 @@ describe('payouts to Lightning addresses', () => {
     expect(h.balance()).toBe(1000 - 623 - 267 - 2);
     expect(h.balance()).toBeGreaterThanOrEqual(100);
     await expectBooksAddUp(h);
-  });
+  }, 60_000);
+
+  it('the CLI: `wallet payout --dry-run` shows the plan and pays nothing, `wallet payout` pays, `wallet history` lists it; input fees are part of the sums', async () => {
+    const payout = (addr: (name: string) => string) => ({ intervalMs: 3_600_000, minPayout: 10, keep: 50, targets: [{ lightningAddress: addr('erin'), share: 1 }] });
+    const { lightning, lnurl, h } = await setUp([300], payout, 1000);
+    const configFile = join(h.tk.config.dataDir, 'cli-config.json');
+    writeFileSync(configFile, JSON.stringify({ dataDir: h.tk.config.dataDir, paymentTimeoutMs: 5_000, mints: [{ url: h.mint.url, payout: { network: 'regtest', ...payout(lnurl.address) } }] }));
+    const cli = async (...argv: string[]) => {
+      const io = captureIo();
+      const code = await main(argv, io);
+      return { code, out: io.stdout.join('\n') };
+    };
+    const received = h.ledger()[0]!.received;
+    const plan = await cli('wallet', 'payout', '--dry-run', '--config', configFile);
+    expect(plan.code).toBe(0);
+    expect(plan.out).toContain(`balance ${received}, taken this interval 0, to share out ${received - 50}`);
+    expect(plan.out).toMatch(/would pay: \d+ to erin@/);
+    expect(lightning.payments).toEqual([]);
+
+    const paid = await cli('wallet', 'payout', '--config', configFile);
+    expect(paid.code).toBe(0);
+    const [row] = h.tk.store.payouts.all();
+    // 1000 ppk: each input proof costs 1 sat; the invoice, its reserve and the input fee fit the share exactly or under.
+    expect(row!.inputFee).toBe(row!.inputs.length);
+    expect(row!.amount + row!.feeReserve + row!.inputFee).toBeLessThanOrEqual(received - 50);
+    expect(lightning.receivedBy('erin')).toBe(row!.amount);
+    expect(paid.out).toContain(`paid: ${row!.amount} to erin@`);
+    expect(h.balance()).toBeGreaterThanOrEqual(50);
+
+    const history = await cli('wallet', 'history', '--config', configFile);
+    expect(history.out).toMatch(new RegExp(`#1 \\S+  paid +${row!.amount} sat to erin@\\S+, fee ${row!.inputFee + 1} `));
+    await expectBooksAddUp(h);
+  }, 60_000);
 });

@@ -29,7 +29,7 @@ describe('parseConfig', () => {
 
   it('fills every default around the one required key', () => {
     const config = parseConfig({ mints: [{ url: 'https://mint.example' }] });
-    expect(config).toEqual({ ...DEFAULT_CONFIG, mints: [MINT] });
+    expect(config).toEqual({ ...DEFAULT_CONFIG, mints: [{ ...MINT, payout: null }] });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 2122 });
   });
 
