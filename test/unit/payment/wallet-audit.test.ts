@@ -43,7 +43,7 @@ describe('wallet audit', () => {
     expect(report).toEqual({
       ok: true,
       findings: [],
-      totals: { payments: 2, received: { [`${mint.url} sat`]: 17 }, held: { [`${mint.url} sat`]: 17 }, drained: {}, checkedAtMint: 4 },
+      totals: { payments: 2, received: { [`${mint.url} sat`]: 17 }, held: { [`${mint.url} sat`]: 17 }, drained: {}, paidOut: {}, checkedAtMint: 4 },
     });
     createOperatorWallet(store).drain(mint.url);
     expect(await audit(store)).toMatchObject({ ok: true, totals: { held: {}, drained: { [`${mint.url} sat`]: 17 }, checkedAtMint: 0 } });
