@@ -23,6 +23,7 @@ import { createOperatorWallet } from '../payment/wallet.ts';
 import { createOps } from '../ops/ops.ts';
 import { createInspectionHub } from '../live/inspection-hub.ts';
 import type { LiveView } from '../live/live-view.ts';
+import { startMintHealth } from '../mint-health/mint-health.ts';
 import { startPayoutSchedule, type PayoutSchedule } from '../payout/payout-schedule.ts';
 import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store } from '../store/store.ts';
@@ -112,6 +113,8 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     deliveries,
   });
   const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
+  const health = startMintHealth({ mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'mint-health' }) });
+  ops.noteMintHealth(health.states);
   const innerGate = options.gate ?? gateFromConfig(config.gate);
   await prepareGate(innerGate, log);
   const gate = ops.measure(innerGate);
@@ -145,8 +148,9 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       identity,
       answers: store.answers,
       macs,
-      pricing: () => pricingOf(config),
-      offlineCheck: createOfflineCheck(config.mints),
+      pricing: () => health.healthyPricing(pricingOf(config)),
+      offlineCheck: health.guard(createOfflineCheck(config.mints)),
+      mintStates: health.states,
       spentHere: (mac, token) => {
         let hash: string;
         try {
@@ -223,6 +227,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   pendingTimer.unref();
   const payouts = startPayoutSchedule({ store, mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'payout' }) });
 
+  await health.ready;
   starting = false;
   log.info({ url }, 'tollkeeper started');
   if (config.gate.kind === 'ndsctl' && !options.gate) {
@@ -272,6 +277,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       clearInterval(pendingTimer);
       clearInterval(pruneTimer);
       await payouts.stop();
+      health.stop();
       await liveView?.close();
       stately?.stop();
       await app.close();

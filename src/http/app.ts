@@ -48,6 +48,7 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
     offlineCheck: deps.offlineCheck ?? (() => undefined),
     spentHere: deps.spentHere ?? (() => null),
     captivePortal: options.captivePortal ?? { userPortalUrl: null, venueInfoUrl: null },
+    mintStates: deps.mintStates ?? (() => []),
   };
 
   app.register(notices, { identity: ctx.identity, now });
@@ -65,6 +66,6 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
   app.register(balanceRoute, ctx);
   app.register(sessionStateRoute, ctx);
   app.register(captivePortalRoute, ctx);
-  app.register(healthzRoute);
+  app.register(healthzRoute, ctx);
   return app;
 }

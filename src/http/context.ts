@@ -16,4 +16,5 @@ export interface HttpContext extends NoticeContext {
   offlineCheck: (token: string) => unknown;
   spentHere: NonNullable<HttpDeps['spentHere']>;
   captivePortal: CaptivePortalLinks;
+  mintStates: NonNullable<HttpDeps['mintStates']>;
 }

@@ -55,6 +55,8 @@ export interface HttpDeps {
    * Null for any other token, which takes the usual path (and another device's copy is refused there).
    */
   spentHere?: (mac: Mac, token: string) => { session: SessionSummary | null } | null;
+  /** Each accepted mint's health, shown by /healthz. */
+  mintStates?: () => ReadonlyArray<{ url: string; state: string }>;
   /** True while tollkeeper is starting (restoring, reconciling): every route answers 503 `starting`. */
   starting?: () => boolean;
 }

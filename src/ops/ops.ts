@@ -8,6 +8,7 @@ import { buildAdminApp } from './admin-app.ts';
 import { loadOrCreateAdminToken } from './admin-token.ts';
 import { EngineMetrics, type TickReport } from './engine-metrics.ts';
 import { ledgerMetrics } from './ledger-metrics.ts';
+import { mintHealthMetric, payoutMetrics } from './payout-metrics.ts';
 import { MeasuredGate } from './measured-gate.ts';
 import { type MetricFamily, renderMetrics } from './prometheus.ts';
 import type { Metric, SessionSummary } from '../../machines/domain.ts';
@@ -27,6 +28,8 @@ export interface Ops {
   adminApp(deps: { gateway: Pick<GatewayApi, 'sessions' | 'close'>; store: Store; limits?: Partial<HttpLimits> }): FastifyInstance;
   /** The Prometheus text /metrics serves (after adminApp). */
   metricsText(): string;
+  /** Where /metrics reads each accepted mint's health. */
+  noteMintHealth(states: () => ReadonlyArray<{ url: string; state: string }>): void;
   /** What the start-up check found about IPv6 on the captive LAN. */
   noteLanIpv6(finding: LanIpv6Finding): void;
 }
@@ -47,8 +50,9 @@ export function createOps(options: OpsOptions): Ops {
   let measured: MeasuredGate | null = null;
   let store: Store | null = null;
   let lanIpv6: LanIpv6Finding | null = null;
+  let mintStates: () => ReadonlyArray<{ url: string; state: string }> = () => [];
   const metricsText = () =>
-    renderMetrics([...engine.metrics(), ...(measured?.metrics() ?? []), ...(store ? ledgerMetrics(store) : []), ...lanIpv6Metric(lanIpv6)]);
+    renderMetrics([...engine.metrics(), ...(measured?.metrics() ?? []), ...(store ? [...ledgerMetrics(store), ...payoutMetrics(store)] : []), ...mintHealthMetric(mintStates()), ...lanIpv6Metric(lanIpv6)]);
   return {
     measure(gate) {
       measured = gate instanceof MeasuredGate ? gate : new MeasuredGate(gate);
@@ -67,6 +71,9 @@ export function createOps(options: OpsOptions): Ops {
       });
     },
     metricsText,
+    noteMintHealth(states) {
+      mintStates = states;
+    },
     noteLanIpv6(finding) {
       lanIpv6 = finding;
     },
