@@ -3,6 +3,7 @@ import { AdminRequestError } from './admin-client.ts';
 import { CONFIG_USAGE, configVerb } from './config-verb.ts';
 import { DEMO_USAGE } from './demo-usage.ts';
 import { type CliIo, consoleIo, UsageError } from './io.ts';
+import { LEDGER_USAGE, ledgerVerb } from './ledger-verb.ts';
 import { SERVE_USAGE, serveVerb } from './serve-verb.ts';
 import { CLOSE_USAGE, closeVerb, SESSIONS_USAGE, sessionsVerb } from './sessions-verbs.ts';
 import { WALLET_USAGE, walletVerb } from './wallet-verbs.ts';
@@ -19,10 +20,11 @@ Usage:
   tollkeeper wallet audit                check the books against each other and the mint
   tollkeeper wallet payout [--dry-run]   pay the configured shares to Lightning addresses now
   tollkeeper wallet history              past payouts: amount, fee, target, state
+  tollkeeper ledger export --format csv|json   every payment, payout and drain, reconciled
   tollkeeper config check FILE           validate a config file
   tollkeeper VERB --help                 help on one verb
 
-sessions, close and wallet read --config FILE (or $TOLLKEEPER_CONFIG) to find the data dir and admin port.`;
+sessions, close, wallet and ledger read --config FILE (or $TOLLKEEPER_CONFIG) to find the data dir and admin port.`;
 
 const VERB_USAGE: Record<string, string> = {
   demo: DEMO_USAGE,
@@ -30,6 +32,7 @@ const VERB_USAGE: Record<string, string> = {
   sessions: SESSIONS_USAGE,
   close: CLOSE_USAGE,
   wallet: WALLET_USAGE,
+  ledger: LEDGER_USAGE,
   config: CONFIG_USAGE,
 };
 
@@ -48,6 +51,8 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
         return await closeVerb(rest, io);
       case 'wallet':
         return walletVerb(rest, io);
+      case 'ledger':
+        return await ledgerVerb(rest, io);
       case 'config':
         return configVerb(rest, io);
       case undefined:

@@ -92,4 +92,41 @@ describe('payouts to Lightning addresses', () => {
     expect(history.out).toMatch(new RegExp(`#1 \\S+  paid +${row!.amount} sat to erin@\\S+, fee ${row!.inputFee + 1} `));
     await expectBooksAddUp(h);
   }, 60_000);
+
+  it('`ledger export` lists payments, payouts and drains, hashes MACs with a salt, and its footer reconciles with the wallet', async () => {
+    const payout = (addr: (name: string) => string) => ({ intervalMs: 3_600_000, minPayout: 10, keep: 20, targets: [{ lightningAddress: addr('frank'), share: 1 }] });
+    const { lnurl, h } = await setUp([40, 60], payout);
+    await h.tk.payouts.runNow();
+    const drained = h.tk.wallet.drain(h.mint.url)!;
+    const configFile = join(h.tk.config.dataDir, 'cli-config.json');
+    writeFileSync(configFile, JSON.stringify({ dataDir: h.tk.config.dataDir, mints: [{ url: h.mint.url, payout: { network: 'regtest', ...payout(lnurl.address) } }] }));
+    const cli = async (...argv: string[]) => {
+      const io = captureIo();
+      const code = await main(argv, io);
+      return { code, out: io.stdout.join('\n') };
+    };
+
+    const json = await cli('ledger', 'export', '--format', 'json', '--config', configFile);
+    expect(json.code).toBe(0);
+    const exported = JSON.parse(json.out) as { rows: Array<Record<string, unknown>>; footer: { books: Record<string, unknown> } };
+    expect(exported.rows.map((r) => r.kind)).toEqual(['payment', 'payment', 'payout', 'drain']);
+    const [payout1] = h.tk.store.payouts.all();
+    expect(exported.rows[0]).toMatchObject({ kind: 'payment', amount: 40, fee: 0, received: 40, metric: 'bytes', mac: CUSTOMERS[0]!.mac });
+    expect(exported.rows[2]).toMatchObject({ kind: 'payout', amount: payout1!.amount, target: expect.stringMatching(/^frank@/), state: 'paid' });
+    expect(exported.rows[3]).toMatchObject({ kind: 'drain', amount: drained.amount });
+    // The float (20) and the unused fee reserve came back and were drained: 20 + (80 − invoice − 1 sat routing fee).
+    expect(drained.amount).toBe(20 + 80 - payout1!.amount - 1);
+    expect(exported.footer.books).toEqual({ received: 100, paidOut: 100 - drained.amount, drained: drained.amount, keysetMoveFees: 0, held: 0, reconciles: true });
+
+    const csv = await cli('ledger', 'export', '--format', 'csv', '--mac-salt', 'a-long-salt', '--since', '2020-01-01', '--config', configFile);
+    const lines = csv.out.split('\n');
+    expect(lines[0]).toBe('kind,time,mint,unit,amount,fee,received,allotment,metric,session,mac,target,state');
+    expect(csv.out).not.toContain(CUSTOMERS[0]!.mac);
+    expect(lines[1]).toMatch(/^payment,.*,[0-9a-f]{32},,credited$/);
+    expect(lines.at(-1)).toMatch(/; the wallet holds 0: reconciles$/);
+    // A window that ends before anything happened lists nothing, and the whole book still reconciles.
+    const empty = await cli('ledger', 'export', '--format', 'csv', '--until', '2020-01-01', '--config', configFile);
+    expect(empty.out.split('\n').filter((l) => !l.startsWith('#'))).toHaveLength(1);
+    expect(empty.code).toBe(0);
+  }, 60_000);
 });
