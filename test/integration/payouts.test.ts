@@ -58,6 +58,12 @@ describe('payouts to Lightning addresses', () => {
     // Each melt cost the 1-sat routing fee; the rest of the reserve came back as change.
     expect(h.balance()).toBe(1000 - 623 - 267 - 2);
     expect(h.balance()).toBeGreaterThanOrEqual(100);
+    const metrics = (await h.tk.admin.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`tollkeeper_payouts_total{mint="${h.mint.url}",unit="sat",state="paid"} 2`);
+    expect(metrics).toContain(`tollkeeper_payout_amount_total{mint="${h.mint.url}",unit="sat"} 890`);
+    // 2 × (the 1-sat routing fee); the test mint charges no input fee here.
+    expect(metrics).toContain(`tollkeeper_payout_fees_total{mint="${h.mint.url}",unit="sat"} 2`);
+    expect(metrics).toContain(`tollkeeper_wallet_balance{mint="${h.mint.url}",unit="sat"} 108`);
     await expectBooksAddUp(h);
   }, 60_000);
 
