@@ -94,4 +94,16 @@ describe('a melt without a clear answer is resolved from the mint, paid once', (
     expect(h.balance()).toBe(500);
     await expectBooksAddUp(h);
   }, 30_000);
+
+  it('UNPAID: the mint could not pay the invoice; the payout is failed, the inputs held again, nothing paid', async () => {
+    const { lightning, h } = await setUp();
+    // The route costs more than the mint's fee reserve: its Lightning payment fails at once.
+    lightning.routingFeeSat = 100;
+    const [report] = await h.tk.payouts.runNow();
+    expect(report!.lines[0]).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/could not pay the invoice; the inputs are held again/) });
+    expect(states(h)).toEqual(['failed']);
+    expect(lightning.payments).toEqual([]);
+    expect(h.balance()).toBe(500);
+    await expectBooksAddUp(h);
+  }, 30_000);
 });
