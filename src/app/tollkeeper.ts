@@ -111,6 +111,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     timeoutMs: config.paymentTimeoutMs,
     log: log.child({ component: 'payment' }),
     deliveries,
+    lockKey: identity,
   });
   const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
   const health = startMintHealth({ mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'mint-health' }) });
@@ -149,12 +150,12 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       answers: store.answers,
       macs,
       pricing: () => health.healthyPricing(pricingOf(config)),
-      offlineCheck: health.guard(createOfflineCheck(config.mints)),
+      offlineCheck: health.guard(createOfflineCheck(config.mints, undefined, identity)),
       mintStates: health.states,
       spentHere: (mac, token) => {
         let hash: string;
         try {
-          hash = inspectToken(token).hash;
+          hash = inspectToken(token, undefined, identity).hash;
         } catch {
           return null;
         }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { proofY, TestKeyset, type WireSignature } from './keyset.ts';
+import { P2PK_WITNESS_INVALID, spendingConditionError } from './spending-conditions.ts';
 
 /** A mint refusal in the NUT error format; sent as HTTP 400 `{ detail, code }`. */
 export class MintError extends Error {
@@ -34,6 +35,7 @@ export interface WireProof {
   amount: number | string;
   secret: string;
   C: string;
+  /** NUT-10 witness: a JSON string (or, from some wallets, the object itself). */
   witness?: unknown;
 }
 
@@ -158,7 +160,10 @@ export class MintCore {
     const ys: string[] = [];
     for (const p of inputs) {
       if (typeof p?.secret !== 'string' || typeof p.C !== 'string') throw new MintError(MINT_ERRORS.proofInvalid, 'malformed proof');
-      if (p.secret.startsWith('[')) throw new MintError(MINT_ERRORS.proofInvalid, 'spending conditions are not supported');
+      if (p.secret.startsWith('[')) {
+        const refusal = spendingConditionError(p.secret, p.witness);
+        if (refusal) throw new MintError(P2PK_WITNESS_INVALID, refusal);
+      }
       const keyset = this.keysetById(p.id);
       if (keyset.expired) throw new MintError(MINT_ERRORS.keysetInactive, `keyset ${keyset.id} has expired: its proofs are no longer accepted`);
       if (!keyset.verify(Number(p.amount), p.secret, p.C)) throw new MintError(MINT_ERRORS.proofInvalid, 'proof could not be verified');

@@ -1,6 +1,6 @@
 /** A loopback Cashu mint doing real blind signatures: the demo's mint, and the one the tests pay. */
 import type { AddressInfo } from 'node:net';
-import { getEncodedToken, Wallet, type OutputType } from '@cashu/cashu-ts';
+import { getEncodedToken, Wallet, type OutputType, type P2PKOptions } from '@cashu/cashu-ts';
 import { FaultSwitch, type MintFault } from './faults.ts';
 import { MeltDesk, type FeeReserveRule, type LightningBackend } from './melt-desk.ts';
 import { MintCore, type ProofState } from './mint-core.ts';
@@ -27,6 +27,8 @@ export interface MintTokenOptions {
   denominations?: number[];
   /** Lock every proof to this public key (NUT-11 P2PK). */
   p2pkPubkey?: string;
+  /** More conditions on that lock (sigflag, required signatures, locktime…). */
+  p2pkConditions?: Omit<P2PKOptions, 'pubkey'>;
 }
 
 export interface TestMint {
@@ -107,7 +109,7 @@ export async function mintTokenAt(url: string, unit: string, amount: number, opt
   const quote = await wallet.createMintQuoteBolt11(amount);
   const denominations = opts.denominations ? { denominations: opts.denominations } : {};
   const outputType: OutputType = opts.p2pkPubkey
-    ? { type: 'p2pk', options: { pubkey: opts.p2pkPubkey }, ...denominations }
+    ? { type: 'p2pk', options: { pubkey: opts.p2pkPubkey, ...opts.p2pkConditions }, ...denominations }
     : { type: 'random', ...denominations };
   const proofs = await wallet.mintProofsBolt11(amount, quote.quote, {}, outputType);
   return getEncodedToken({ mint: url, unit, proofs });

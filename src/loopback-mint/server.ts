@@ -138,8 +138,8 @@ function info(core: MintCore, name: string): Json {
       '7': { supported: true },
       '8': { supported: true },
       '9': { supported: true },
-      '10': { supported: false },
-      '11': { supported: false },
+      '10': { supported: true },
+      '11': { supported: true },
       '12': { supported: true },
     },
   };

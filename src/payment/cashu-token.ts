@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { lockOf, type LockKey } from './p2pk-lock.ts';
 import { getTokenMetadata } from '@cashu/cashu-ts';
 import { normalizeMintUrl } from './mint-url.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
@@ -58,9 +59,10 @@ export interface TokenSummary {
 /**
  * Decodes a cashuA/cashuB token offline and refuses what can be refused without the mint:
  * undecodable, more than `maxProofs` proofs (payment-error-invalid-token: the token is unusable as
- * sent, not the request), or any NUT-10 spending condition (P2PK, HTLC…) on a proof.
+ * sent, not the request), or a NUT-10 spending condition (P2PK, HTLC…) on a proof, except P2PK to
+ * `lockKey`, the gateway's own key, which it signs for when it swaps.
  */
-export function inspectToken(token: string, maxProofs = DEFAULT_MAX_PROOFS): TokenSummary {
+export function inspectToken(token: string, maxProofs = DEFAULT_MAX_PROOFS, lockKey?: LockKey): TokenSummary {
   const text = token.trim();
   if (!/^cashu[AB]/.test(text)) throw new Refusal('payment-error-invalid-token', 'not a cashuA/cashuB token');
   let meta: ReturnType<typeof getTokenMetadata>;
@@ -77,8 +79,8 @@ export function inspectToken(token: string, maxProofs = DEFAULT_MAX_PROOFS): Tok
   if (proofs.some((p) => typeof p.secret !== 'string' || typeof p.C !== 'string')) {
     throw new Refusal('payment-error-invalid-token', 'token has malformed proofs');
   }
-  if (proofs.some((p) => isSpendingCondition(p.secret))) {
-    throw new Refusal('payment-error-locked-token', 'token is locked by a spending condition (NUT-10)');
+  if (proofs.some((p) => lockOf(p.secret, lockKey) === 'other')) {
+    throw new Refusal('payment-error-locked-token', 'token is locked by a spending condition (NUT-10) other than P2PK to this gateway\'s key');
   }
   const amount = meta.amount.toNumber();
   if (!Number.isSafeInteger(amount) || amount <= 0 || proofs.some((p) => p.amount.toNumber() <= 0)) {
@@ -91,17 +93,6 @@ export function inspectToken(token: string, maxProofs = DEFAULT_MAX_PROOFS): Tok
     proofCount: proofs.length,
     hash: tokenHash(meta.mint, proofs.map((p) => p.secret)),
   };
-}
-
-/** NUT-10 secrets are JSON arrays `[kind, {nonce, data, tags}]`; plain secrets are hex/random strings. */
-export function isSpendingCondition(secret: string): boolean {
-  if (!secret.trimStart().startsWith('[')) return false;
-  try {
-    const parsed: unknown = JSON.parse(secret);
-    return Array.isArray(parsed) && typeof parsed[0] === 'string';
-  } catch {
-    return false;
-  }
 }
 
 function tokenHash(mint: string, secrets: string[]): string {

@@ -1,6 +1,7 @@
 import { normalizeMintUrl } from './mint-url.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
 import { DEFAULT_MAX_PROOFS, inspectToken, type TokenSummary } from './cashu-token.ts';
+import type { LockKey } from './p2pk-lock.ts';
 
 export interface OfflineMint {
   url: string;
@@ -17,13 +18,13 @@ const QUOTED_URL_CHARS = 80;
 
 /**
  * The checks that need no mint: the token decodes (NUT-00), names an accepted mint and unit,
- * carries no spending condition, and its face value buys at least `minSteps` (the mint's input fee
+ * carries no spending condition but a lock to the gateway's key, and its face value buys at least `minSteps` (the mint's input fee
  * can only lower it). They run before any session actor, stored row or mint request exists.
  */
-export function createOfflineCheck(mints: readonly OfflineMint[], maxProofs = DEFAULT_MAX_PROOFS): OfflineCheck {
+export function createOfflineCheck(mints: readonly OfflineMint[], maxProofs = DEFAULT_MAX_PROOFS, lockKey?: LockKey): OfflineCheck {
   const accepted = mints.map((mint) => ({ ...mint, normalized: normalizeMintUrl(mint.url) }));
   return (token) => {
-    const summary = inspectToken(token, maxProofs);
+    const summary = inspectToken(token, maxProofs, lockKey);
     const normalized = normalizeMintUrl(summary.mint);
     const mint = normalized ? accepted.find((m) => m.normalized === normalized && m.unit === summary.unit) : undefined;
     if (!mint) {

@@ -11,6 +11,7 @@ import { silentLog, type PaymentLog } from './log.ts';
 import { asMintCallError, MintCallError, NUT_KEYSET_INACTIVE } from './mint-client.ts';
 import { mintFaultyRefusal, OutputKeysetInactive, refusalForAnyMintError, refusalForMintError } from './mint-refusal.ts';
 import { decodeAgainstMint, loadMintOrRefuse } from './token-against-mint.ts';
+import type { LockKey } from './p2pk-lock.ts';
 import { normalizeMintUrl } from './mint-url.ts';
 import { MintWallets, type LoadedMint } from './mint-wallets.ts';
 import { inputFee, stepsFor } from './pricing.ts';
@@ -43,6 +44,8 @@ export interface RedeemerOptions {
   log?: PaymentLog;
   /** Hands each booked credit to its MAC once (shared with the engine, which records delivery). Default: one of its own. */
   deliveries?: CreditDeliveries;
+  /** Tokens locked (NUT-11 P2PK) to this key are accepted, and signed for as they are swapped. */
+  lockKey?: LockKey;
 }
 
 /** A payment whose ambiguous swap was resolved after its redeem() call had already answered: booked, not yet delivered. */
@@ -97,7 +100,7 @@ class CashuRedeemer implements MintRedeemer {
       if (!credit) throw new Refusal('payment-error-token-spent', 'this payment has already been credited');
       return credit;
     }
-    const summary = inspectToken(payment.token, this.options.maxProofs ?? DEFAULT_MAX_PROOFS);
+    const summary = inspectToken(payment.token, this.options.maxProofs ?? DEFAULT_MAX_PROOFS, this.options.lockKey);
     const mint = this.acceptedMintFor(summary);
     return this.locks.run(summary.hash, async () => {
       const booked = this.store.ledger.byTokenHash(summary.hash);
@@ -203,6 +206,8 @@ class CashuRedeemer implements MintRedeemer {
       throw new Refusal('payment-error-invalid-token', `token cannot be swapped: ${String(error)}`);
     });
     const outputs = [...(preview.keepOutputs ?? []), ...(preview.sendOutputs ?? [])];
+    // Signed once, and kept with the swap: a retry after a lost answer sends the same inputs.
+    const inputs = swapInputs(preview.inputs, this.options.lockKey);
     const swap: PendingSwap = {
       tokenHash: summary.hash,
       paymentId: payment.id,
@@ -214,7 +219,7 @@ class CashuRedeemer implements MintRedeemer {
       pricePerStep: mint.pricePerStep,
       stepSize: this.options.stepSize,
       metric: this.options.metric,
-      inputs: preview.inputs.map((p) => ({ id: p.id, amount: p.amount.toNumber(), secret: p.secret, C: p.C })),
+      inputs: inputs.map(({ amount, witness, ...p }) => ({ ...p, amount: amount.toNumber(), ...(typeof witness === 'string' ? { witness } : {}) })),
       outputs: outputs.map((o) => OutputData.serialize(o)),
       state: 'sent',
       lastError: null,
@@ -226,7 +231,7 @@ class CashuRedeemer implements MintRedeemer {
 
     let received: Proof[];
     try {
-      const { signatures } = await wallet.mint.swap({ inputs: swapInputs(preview.inputs), outputs: outputs.map((o) => o.blindedMessage) });
+      const { signatures } = await wallet.mint.swap({ inputs, outputs: outputs.map((o) => o.blindedMessage) });
       if (signatures.length !== outputs.length) throw new MintSignatureError(`mint returned ${signatures.length} signatures for ${outputs.length} outputs`);
       received = outputs.map((o, i) =>
         proofFromSignature(o, signatures[i], loaded.keys.keyset(o.blindedMessage.id), { requireDleq: loaded.requiresDleq }),

@@ -14,6 +14,8 @@ export interface PlainProof {
   amount: number;
   secret: string;
   C: string;
+  /** The NUT-11 witness the gateway signed for a proof locked to its key. */
+  witness?: string;
 }
 
 /** cashu-ts SerializedOutputData: what NUT-09 restore needs to rebuild proofs from signatures. */
