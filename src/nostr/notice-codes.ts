@@ -27,12 +27,14 @@ export class Refusal extends Error {
   constructor(
     readonly code: NoticeCode,
     message: string,
+    /** The HTTP status, when a protocol asks for another than the code's own (NUT-24's 400, its 402). */
+    private readonly statusOverride?: number,
   ) {
     super(message);
   }
 
   get status(): number {
-    return NOTICE_STATUS[this.code];
+    return this.statusOverride ?? NOTICE_STATUS[this.code];
   }
 }
 

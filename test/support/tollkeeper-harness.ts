@@ -59,6 +59,8 @@ export interface PostOptions {
   ip?: string;
   /** Default text/plain; null sends no Content-Type at all. */
   contentType?: string | null;
+  /** More request headers (e.g. NUT-24's X-Cashu). */
+  headers?: Record<string, string>;
 }
 
 export interface Harness {
@@ -113,7 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const headers: Record<string, string> = { 'x-real-ip': o.ip ?? CUSTOMERS[0]!.ip };
     const type = o.contentType === undefined ? 'text/plain' : o.contentType;
     if (type !== null) headers['content-type'] = type;
-    return headers;
+    return { ...headers, ...o.headers };
   };
 
   return {

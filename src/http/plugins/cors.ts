@@ -3,9 +3,9 @@ import fp from 'fastify-plugin';
 import { allowedOrigin } from '../origin-policy.ts';
 
 export const CORS_METHODS = 'GET, POST, OPTIONS';
-export const CORS_HEADERS = 'Content-Type, Authorization';
+export const CORS_HEADERS = 'Content-Type, Authorization, X-Cashu';
 /** Lets a portal read which device the gateway answered for. */
-export const CORS_EXPOSED = 'X-TollGate-Client-MAC, Retry-After';
+export const CORS_EXPOSED = 'X-TollGate-Client-MAC, Retry-After, X-Cashu';
 /** Browsers may skip the preflight for this long (seconds), which halves a polling portal's requests. */
 export const CORS_MAX_AGE = '600';
 

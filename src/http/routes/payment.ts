@@ -5,6 +5,7 @@ import { checkCashuToken, tokenPaymentId } from '../../payment/cashu-token.ts';
 import { sessionEvent } from '../../nostr/events.ts';
 import { verifyPaymentEvent, type VerifiedPayment } from '../../nostr/payment-event.ts';
 import { Refusal, isRefusal } from '../../nostr/notice-codes.ts';
+import { asNut24Refusal, paymentRequestFor, tokenFromHeader, X_CASHU } from '../cashu-402.ts';
 import { clientIpOf } from '../client-ip.ts';
 import type { HttpContext } from '../context.ts';
 import { JSON_TYPE, refusalFromCode, renderNotice } from '../notice.ts';
@@ -20,13 +21,27 @@ interface Payment {
   event: VerifiedPayment | null;
 }
 
-/** POST / — a raw cashu token or a kind 21000 event; 200 + kind 1022, or a kind 21023 notice. */
+/**
+ * POST / — a raw cashu token or a kind 21000 event, or (NUT-24) a token in the `X-Cashu` header;
+ * 200 + kind 1022, or a kind 21023 notice. With no payment at all: 402 and a NUT-18 payment request
+ * in `X-Cashu`, for generic Cashu wallets.
+ */
 export default async function paymentRoute(app: FastifyInstance, ctx: HttpContext): Promise<void> {
   app.post('/', { config: { rateLimited: true }, bodyLimit: ctx.bodyLimit }, async (request, reply) => {
-    const payment = readPayment(ctx, request.body as PostedBody | undefined);
+    const headerToken = tokenFromHeader(request.headers[X_CASHU]);
+    const posted = request.body as PostedBody | undefined;
+    if (headerToken === null && (posted?.text.trim() ?? '') === '') {
+      reply.header(X_CASHU, paymentRequestFor(ctx.pricing(), ctx.identity.pubkey));
+      throw new Refusal('invalid-request', 'no payment: pay the request in X-Cashu (NUT-24), or post a cashu token or a kind 21000 event', 402);
+    }
+    const payment = headerToken === null ? readPayment(ctx, posted) : tokenPayment(headerToken);
     request.noticeRecipient = payment.request.customerPubkey ?? null;
     // Thrown as a Refusal: answered by the error handler, stored nowhere.
-    ctx.offlineCheck(payment.request.token);
+    try {
+      ctx.offlineCheck(payment.request.token);
+    } catch (error) {
+      throw headerToken === null ? error : asNut24Refusal(error);
+    }
     const mac = await customerMac(ctx, request, payment.event);
     // A token this device already has the credit of is answered with what is true now, whatever
     // was answered before and whichever envelope it comes in: not stored, as it changes.
@@ -50,7 +65,11 @@ function readPayment(ctx: HttpContext, posted: PostedBody | undefined): Payment 
     });
     return { request: { id: event.id, token: event.token, customerPubkey: event.customerPubkey }, event };
   }
-  const checked = checkCashuToken(body.token);
+  return tokenPayment(body.token);
+}
+
+function tokenPayment(token: string): Payment {
+  const checked = checkCashuToken(token);
   if (!checked.ok) throw new Refusal('payment-error-invalid-token', `invalid cashu token: ${checked.reason}`);
   return { request: { id: tokenPaymentId(checked.token), token: checked.token }, event: null };
 }

@@ -92,7 +92,10 @@ describe('POST / with a raw token', () => {
   it('answers 400 invalid-request to a body that is no payment', async () => {
     t = await buildTestApp();
     expectNotice(await post('hello', 'text/plain'), t.identity.pubkey, 400, 'invalid-request');
-    expectNotice(await post('', 'text/plain'), t.identity.pubkey, 400, 'invalid-request');
+    // No payment at all is NUT-24's case: 402 with a payment request (test/integration/nut24.test.ts).
+    const empty = await post('', 'text/plain');
+    expectNotice(empty, t.identity.pubkey, 402, 'invalid-request');
+    expect(empty.headers['x-cashu']).toMatch(/^creqA/);
     expectNotice(await post('{"kind":', 'application/json'), t.identity.pubkey, 400, 'invalid-request');
   });
 

@@ -45,9 +45,9 @@ describe('CORS', () => {
       expect(response.headers.vary).toBe('Origin');
       expect(response.body).toBe('');
     }
-    // What a preflight asks for is what the reference allows.
+    // What a preflight asks for is what the reference allows, and NUT-24's header.
     expect(CORS_METHODS.split(', ').sort()).toEqual(['GET', 'OPTIONS', 'POST']);
-    expect(CORS_HEADERS.split(', ').sort()).toEqual(['Authorization', 'Content-Type']);
+    expect(CORS_HEADERS.split(', ').sort()).toEqual(['Authorization', 'Content-Type', 'X-Cashu']);
   });
 
   it('echoes a private, loopback or same-host Origin on every route and answer, with Vary: Origin, never *', async () => {
@@ -69,7 +69,7 @@ describe('CORS', () => {
     expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 400, 404, 200, 400]);
     for (const r of answers) {
       expect(r.headers.vary).toBe('Origin');
-      expect(r.headers['access-control-expose-headers']).toBe('X-TollGate-Client-MAC, Retry-After');
+      expect(r.headers['access-control-expose-headers']).toBe('X-TollGate-Client-MAC, Retry-After, X-Cashu');
     }
   });
 
