@@ -21,15 +21,18 @@ const REUSE_MS = 1_000;
  */
 async function starting(app: FastifyInstance, options: StartingOptions): Promise<void> {
   let cached: { second: number; body: string } | null = null;
-  app.addHook('onRequest', async (request, reply) => {
-    if (!options.starting() || request.method === 'OPTIONS') return;
+  // A callback hook, so that answering ends the request: an async hook that answers lets the route
+  // run too while an onSend hook (the MAC header's lookup) is still at work on the answer, and once
+  // the client has gone that second answer fails loudly.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!options.starting() || request.method === 'OPTIONS') return done();
     const now = options.now();
     const second = Math.floor(now / REUSE_MS);
     if (cached?.second !== second) {
       const refusal = new Refusal('starting', 'the gateway is starting; retry in a few seconds');
       cached = { second, body: renderNotice(options, refusal, null, 503, 'warning').body };
     }
-    return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).type(JSON_TYPE).send(cached.body);
+    reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).type(JSON_TYPE).send(cached.body);
   });
 }
 

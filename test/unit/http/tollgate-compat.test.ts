@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMac } from '../../../src/gate/mac.ts';
 import { CORS_HEADERS, CORS_METHODS } from '../../../src/http/plugins/cors.ts';
@@ -243,6 +244,20 @@ describe('while tollkeeper is starting', () => {
     expect((await get('/balance')).statusCode).toBe(200);
     expect((await pay()).statusCode).toBe(200);
     expect(t.gateway.payCalls).toHaveLength(1);
+  });
+
+  it('answers once and runs no route when the client leaves while the MAC lookup is slow', async () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const slowMacs = { lookup: async () => (await new Promise((resolve) => setTimeout(resolve, 1_000)), parseMac(LEASED.mac)) };
+    await app({ starting: () => true, macs: slowMacs, options: { logger } });
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    for (const path of ['/', '/balance']) {
+      await expect(fetch(`${address}${path}`, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    }
+    // Past the lookup, when the answer would have been written.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(warnings).toEqual([]);
   });
 
   it('signs one notice per second however many requests arrive', async () => {
