@@ -105,9 +105,10 @@ describe('payment refusals (402) from the redeemer and the mint', () => {
 });
 
 describe('request refusals (400) from the HTTP shim', () => {
-  it('invalid-request: a body that is neither token nor event', async () => {
+  it('invalid-request: a body that is neither token nor event, or none', async () => {
     await expectRefused(() => h.http('hello gateway', { ip: alice.ip }), 400, 'invalid-request');
-    await expectRefused(() => h.inject('', { ip: alice.ip }), 400, 'invalid-request');
+    // An empty body is no payment at all: NUT-24's 402 with a payment request (nut24.test.ts).
+    await expectRefused(() => h.inject('', { ip: alice.ip }), 402, 'invalid-request');
   });
 
   it('invalid-event: a kind 21000 with a broken signature, or addressed to another gateway', async () => {
