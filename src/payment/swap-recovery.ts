@@ -107,10 +107,18 @@ async function retrySwap(store: Store, loaded: LoadedMint, swap: PendingSwap, lo
   }
 }
 
-/** NUT-09 restore: the proofs of those of `outputs` the mint has signed, each signature checked (MintSignatureError). */
-export async function restoredProofs(loaded: LoadedMint, outputs: OutputData[]): Promise<Proof[]> {
-  const { wallet, keys } = loaded;
-  const answer = await wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
+/** A checked proof from one of our outputs and the mint's signature for it (MintSignatureError when it fails its checks). */
+export type ProofFromSignature = (loaded: LoadedMint, output: OutputData, signature: SerializedBlindedSignature) => Proof;
+
+const asSigned: ProofFromSignature = (loaded, output, signature) =>
+  proofFromSignature(output, signature, loaded.keys.keyset(output.blindedMessage.id), { requireDleq: loaded.requiresDleq });
+
+/**
+ * NUT-09 restore: the proofs of those of `outputs` the mint has signed, each signature checked
+ * (MintSignatureError); `toProof` builds each one (NUT-08 change takes its amount from the signature).
+ */
+export async function restoredProofs(loaded: LoadedMint, outputs: OutputData[], toProof: ProofFromSignature = asSigned): Promise<Proof[]> {
+  const answer = await loaded.wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
   const signatureByB = new Map<string, SerializedBlindedSignature>();
   answer.outputs.forEach((o, i) => {
     const signature = answer.signatures[i];
@@ -119,7 +127,7 @@ export async function restoredProofs(loaded: LoadedMint, outputs: OutputData[]):
   const proofs: Proof[] = [];
   for (const output of outputs) {
     const signature = signatureByB.get(output.blindedMessage.B_);
-    if (signature) proofs.push(proofFromSignature(output, signature, keys.keyset(output.blindedMessage.id), { requireDleq: loaded.requiresDleq }));
+    if (signature) proofs.push(toProof(loaded, output, signature));
   }
   return proofs;
 }

@@ -1,6 +1,7 @@
 import { OutputData, type Proof, type SerializedBlindedSignature } from '@cashu/cashu-ts';
 import { MintSignatureError, proofFromSignature } from '../payment/blind-signatures.ts';
 import type { LoadedMint } from '../payment/mint-wallets.ts';
+import { restoredProofs } from '../payment/swap-recovery.ts';
 import type { PlainOutput } from '../store/pending-swaps-repo.ts';
 
 /**
@@ -19,18 +20,7 @@ export function changeProofs(loaded: LoadedMint, blanks: PlainOutput[], signatur
 /** NUT-09 restore of the blank outputs: the change the mint signed for them, if any. @throws MintSignatureError */
 export async function restoreChange(loaded: LoadedMint, blanks: PlainOutput[], maxChange: number): Promise<Proof[]> {
   if (blanks.length === 0) return [];
-  const outputs = blanks.map((b) => OutputData.deserialize(b));
-  const answer = await loaded.wallet.mint.restore({ outputs: outputs.map((o) => o.blindedMessage) });
-  const byB = new Map<string, SerializedBlindedSignature>();
-  answer.outputs.forEach((o, i) => {
-    const signature = answer.signatures[i];
-    if (signature) byB.set(o.B_, signature);
-  });
-  const proofs: Proof[] = [];
-  for (const output of outputs) {
-    const signature = byB.get(output.blindedMessage.B_);
-    if (signature) proofs.push(proofForBlank(loaded, output, signature));
-  }
+  const proofs = await restoredProofs(loaded, blanks.map((b) => OutputData.deserialize(b)), proofForBlank);
   checkAmounts(proofs, maxChange);
   return proofs;
 }
