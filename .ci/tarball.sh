@@ -39,7 +39,8 @@ serve_works() {
   "$work/prefix/bin/tollkeeper" serve --config "$work/config.json" >"$work/serve.log" 2>&1 &
   serve_pid=$!
   for _ in $(seq 1 300); do
-    if [ "$(curl -s http://127.0.0.1:27121/healthz)" = ok ]; then
+    # The first line is `ok` once started; a line per accepted mint follows.
+    if [ "$(curl -s http://127.0.0.1:27121/healthz | head -n 1)" = ok ]; then
       kill -TERM "$serve_pid"; wait "$serve_pid"; local code=$?; serve_pid=
       [ "$code" = 0 ] || { echo "  serve exited with $code on SIGTERM"; cat "$work/serve.log"; return 1; }
       return 0
