@@ -31,6 +31,41 @@ async function buyAllotment(steps: number): Promise<number> {
   return Number(tagOf(await buy(1, steps), 'allotment'));
 }
 
+interface ReopenAttempts {
+  /** When each `ndsctl auth` of the re-opening started (entry to `open.authorizing`), in ms since the epoch. */
+  startedAt: number[];
+  /** For each failed attempt, how long the session waited before it tried again. */
+  waitsMs: number[];
+}
+
+/** The session's re-authorisation attempts after `since`, read from tollkeeper's log of its state changes. */
+function reopenAttempts(log: string, mac: string, since: number): ReopenAttempts {
+  type Entry = { msg?: string; mac?: string; time: number; to?: string };
+  const parse = (line: string): Entry | null => {
+    try {
+      return JSON.parse(line) as Entry;
+    } catch {
+      return null; // the line tollkeeper is still writing
+    }
+  };
+  const changes = log
+    .split('\n')
+    .map(parse)
+    .filter((entry): entry is Entry => entry !== null && entry.msg === 'session state' && entry.mac === mac && entry.time >= since);
+  const startedAt: number[] = [];
+  const waitsMs: number[] = [];
+  let waitingSince: number | null = null;
+  for (const change of changes) {
+    if (change.to === 'open.waitingToAuthorize') waitingSince = change.time;
+    if (change.to === 'open.authorizing') {
+      if (waitingSince !== null) waitsMs.push(change.time - waitingSince);
+      waitingSince = null;
+      startedAt.push(change.time);
+    }
+  }
+  return { startedAt, waitsMs };
+}
+
 async function expectCutOff(): Promise<void> {
   await waitFor(`OpenNDS to close ${c1.mac}`, async () => (await gateClient(c1.mac))?.state !== 'Authenticated', 5_000);
   expect(await usageOf(1)).toBeNull();
@@ -88,7 +123,7 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
   });
 
   it('OpenNDS restarted mid-session: tollkeeper re-authorises the customer, metering carries on to the allotment', async () => {
-    await start(settings);
+    const tollkeeper = await start(settings);
     const allotment = await buyAllotment(BOUGHT_MIB);
     const before = 4_000_000;
     const firstPart = await downloadDetail(1, bytesUrl(before), { maxTimeSeconds: 20 });
@@ -104,6 +139,7 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
     await waitFor('tollkeeper to re-authorise the client', async () => (back = await gateClient(c1.mac))?.state === 'Authenticated', 15_000, 100);
     const backAt = Date.now();
     const usageBack = await usageOf(1);
+    const attempts = reopenAttempts(tollkeeper.log(), c1.mac, restartRequestedAt);
 
     const running = downloadUntilCut(1, 100_000_000);
     running.catch(() => undefined);
@@ -115,6 +151,7 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
     console.log(
       [
         `OpenNDS restart took ${upAt - restartRequestedAt} ms; client Authenticated again ${backAt - upAt} ms after OpenNDS answered (session_start ${openedBefore?.session_start} -> ${(back as Record<string, string> | null)?.session_start})`,
+        `re-authorisation attempts started at ${attempts.startedAt.map((at) => at - upAt).join(', ')} ms from OpenNDS answering; waits between them ${attempts.waitsMs.join(', ')} ms`,
         `usage before ${usageBefore?.used}/${usageBefore?.allotment}, right after re-auth ${usageBack?.used}, during the next download ${(growing as Usage | null)?.used}`,
         `body ${firstPart.bytes} + ${rest.bytes} = ${total} B (${beyond >= 0 ? '+' : ''}${beyond} B, ${((100 * beyond) / allotment).toFixed(1)} % of the allotment), curl exit ${rest.curlExit}`,
       ].join('\n'),
