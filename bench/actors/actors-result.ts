@@ -8,6 +8,10 @@ export interface EngineFigures {
   heapPerActorWithGateBytes: number;
   /** Wall time to create all sessions (pay, credit, open, baseline) in one burst. */
   spawnAllMs: number;
+  /** The fill's last batch of payments: from its first payment until each of its sessions polls, with `liveBefore` sessions already live. */
+  lastBatch: BatchFigures;
+  /** gateway.stop() with every session live. */
+  stopMs: number;
   /** Per tick: from the gate's answer until everything the reading set off in the engine has run. */
   fanOutMs: number[];
   /** Per tick: the simulated gate's readAll alone. */
@@ -22,6 +26,12 @@ export interface EngineFigures {
   exhausted: number;
 }
 
+export interface BatchFigures {
+  sessions: number;
+  liveBefore: number;
+  ms: number;
+}
+
 export interface ActorsResult {
   actors: number;
   ticks: number;
@@ -29,5 +39,5 @@ export interface ActorsResult {
   /** The engine alone, then (with `both`) the engine with persistence; their ticks alternated. */
   engines: EngineFigures[];
   /** The engine alone with a tenth of the sessions, its ticks alternating with the engines' above. */
-  floor: { actors: number; fanOutMs: number[] };
+  floor: { actors: number; fanOutMs: number[]; lastBatch: BatchFigures; stopMs: number };
 }

@@ -1,7 +1,7 @@
 import { runChild } from '../lib/child.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median, round } from '../lib/stats.ts';
-import type { ActorsResult, EngineFigures } from './actors-result.ts';
+import type { ActorsResult, BatchFigures, EngineFigures } from './actors-result.ts';
 
 const ACTORS = Number(process.env.BENCH_ACTORS ?? 10_000);
 const kb = (bytes: number) => `${round(bytes / 1024, 2)} KB`;
@@ -55,6 +55,40 @@ function engineRows(r: ActorsResult, e: EngineFigures, command: string): BenchRo
       goal: '—',
       met: null,
       note: 'pay → credit → gate open → baseline → polling, 500 payments at a time',
+    },
+    ...creationRows(r, e, command, label),
+  ];
+}
+
+/**
+ * A creation with 10,000 sessions live may cost this much more than one with 1,000: the same work,
+ * with room for the noise of a shared machine; a quadratic creation costs ~10× there.
+ */
+const CREATION_RATIO_GOAL = 1.5;
+
+const perCreationMs = (batch: BatchFigures) => batch.ms / batch.sessions;
+
+/** The last batch of the fill, per session, at this engine's scale and at the floor's; and stopping each. */
+function creationRows(r: ActorsResult, e: EngineFigures, command: string, label: string): BenchRow[] {
+  const at = perCreationMs(e.lastBatch);
+  const floorAt = perCreationMs(r.floor.lastBatch);
+  const ratio = at / floorAt;
+  return [
+    {
+      what: `  cost per creation at ${r.actors} ÷ at ${r.floor.actors} sessions, ${label}, same run`,
+      command,
+      figure: `${round(ratio, 2)}×`,
+      goal: `≤ ${CREATION_RATIO_GOAL}×`,
+      met: r.actors >= 10_000 ? ratio <= CREATION_RATIO_GOAL : null,
+      note: `the fill's last ${e.lastBatch.sessions} payments, from the first until each session polls: ${round(at, 2)} ms per session with ${e.lastBatch.liveBefore} live, ${round(floorAt, 2)} ms with ${r.floor.lastBatch.liveBefore} live (the floor, filled just before in the same process)`,
+    },
+    {
+      what: `  stopping the engine with ${r.actors} sessions live, ${label}`,
+      command,
+      figure: `${round(e.stopMs, 0)} ms`,
+      goal: '—',
+      met: null,
+      note: `gateway.stop() without the final write: every session actor stops; with ${r.floor.actors} sessions (the floor, just before): ${round(r.floor.stopMs, 0)} ms, ${round(e.stopMs / r.floor.stopMs, 1)}× for ${round(r.actors / r.floor.actors, 0)}× the sessions`,
     },
   ];
 }
