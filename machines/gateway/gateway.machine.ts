@@ -1,14 +1,12 @@
-import { type ActorRefFrom, assertEvent, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { sessionMachine } from '../session/session.machine.ts';
 import type { SessionContext, SessionEvent } from '../session/session.types.ts';
 import { catchUpEvent, readingEvent, wakeFor } from './gateway.fanout.ts';
-import { sessionSystemId } from './gateway.ids.ts';
+import { type SessionDirectory, type SessionRef, startSession } from './gateway.sessions.ts';
 import type { GatewayEvent, GatewayInput, MeterReading, RetirementPolicy } from './gateway.types.ts';
 
-type SessionRef = ActorRefFrom<typeof sessionMachine>;
-
 export interface GatewayContext extends GatewayInput {
-  sessions: Record<string, SessionRef>;
+  sessions: SessionDirectory;
   /**
    * The latest reading of the gate's counters, the engine's one copy of it: what sessions not woken
    * by it are measured against, and what `/usage`, the tick policy and reconciliation read.
@@ -21,6 +19,11 @@ export interface GatewayContext extends GatewayInput {
   meterFailures: number;
   /** Session actors retired so far: when it moves, the engine lets go of what it kept for them. */
   retired: number;
+  /** New MACs since the last walk looking for actors holding nothing (see makeRoomForSession), and how many the next one waits for. */
+  newSinceWalk: number;
+  walkEvery: number;
+  /** Sessions those walks looked at so far: their cost, which must stay proportional to the MACs created. */
+  walked: number;
 }
 
 /** The context of a session actor that holds nothing (see RetirementPolicy), or null when it holds something. */
@@ -36,16 +39,28 @@ function retireAt(context: SessionContext, policy: RetirementPolicy): number {
   return (context.settledAt ?? 0) + (context.startedAt === null ? policy.unopenedAfterMs : policy.afterMs);
 }
 
+interface RetireEnqueue {
+  stopChild(ref: SessionRef): void;
+  assign(update: Partial<GatewayContext>): void;
+  (action: () => void): void;
+}
+
+/** An action taking `macs` out of the sessions, once XState's stopChild has stopped their actors. */
+function forgetSessions(sessions: SessionDirectory, macs: string[]): () => void {
+  return () => {
+    for (const mac of macs) sessions.delete(mac);
+  };
+}
+
 /** The session actors of `macs` stop and leave the sessions; the count of retirements moves. */
-function retire(context: GatewayContext, macs: string[], enqueue: { stopChild(ref: SessionRef): void; assign(update: Partial<GatewayContext>): void }): void {
+function retire(context: GatewayContext, macs: string[], enqueue: RetireEnqueue): void {
   if (macs.length === 0) return;
-  const remaining = { ...context.sessions };
   for (const mac of macs) {
-    const ref = remaining[mac];
+    const ref = context.sessions.get(mac);
     if (ref) enqueue.stopChild(ref);
-    delete remaining[mac];
   }
-  enqueue.assign({ sessions: remaining, retired: context.retired + macs.length });
+  enqueue(forgetSessions(context.sessions, macs));
+  enqueue.assign({ retired: context.retired + macs.length });
 }
 
 /** The latest counters a polling session has not yet seen, as the event that brings them. */
@@ -75,19 +90,31 @@ export const gatewayMachine = setup({
     }),
   },
   actions: {
-    ensureSession: assign(({ context, event, spawn }) => {
+    /**
+     * A MAC's first payment creates its session actor (see gateway.sessions.ts). In an assign, where
+     * XState's own `spawn` creates actors: the session's initial step runs its own assigns.
+     */
+    ensureSession: assign(({ context, event, self }) => {
       assertEvent(event, 'session.pay');
-      if (context.sessions[event.mac]) return {};
-      const ref = spawn('session', {
-        id: sessionSystemId(event.mac),
-        systemId: sessionSystemId(event.mac),
-        input: { mac: event.mac, metric: context.metric },
-      });
-      return { sessions: { ...context.sessions, [event.mac]: ref } };
+      if (!context.sessions.has(event.mac)) startSession(self, context.sessions, event.mac, { input: { mac: event.mac, metric: context.metric } });
+      return {};
+    }),
+    /** The persisted sessions come back, each from its snapshot, before anything else reaches them. */
+    restoreSessions: assign(({ context, event, self }) => {
+      assertEvent(event, 'sessions.restore');
+      for (const { mac, snapshot } of event.sessions) {
+        if (!context.sessions.has(mac)) startSession(self, context.sessions, mac, { snapshot });
+      }
+      return {};
+    }),
+    /** XState stops only the children in its own record when the gateway stops: the sessions stop first, each once. */
+    stopSessions: enqueueActions(({ context, enqueue }) => {
+      for (const ref of context.sessions.values()) enqueue.stopChild(ref);
+      enqueue(forgetSessions(context.sessions, [...context.sessions.keys()]));
     }),
     forwardPayment: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'session.pay');
-      const ref = context.sessions[event.mac];
+      const ref = context.sessions.get(event.mac);
       if (!ref) return;
       const catchUp = catchUpFor(context, event.mac, ref);
       if (catchUp) enqueue.sendTo(ref, catchUp);
@@ -95,7 +122,7 @@ export const gatewayMachine = setup({
     }),
     forwardClose: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'session.close');
-      const ref = context.sessions[event.mac];
+      const ref = context.sessions.get(event.mac);
       if (!ref) return;
       const catchUp = catchUpFor(context, event.mac, ref);
       if (catchUp) enqueue.sendTo(ref, catchUp);
@@ -108,7 +135,7 @@ export const gatewayMachine = setup({
     distributeReading: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'meter.reading');
       const { clients, at, source } = event.reading;
-      const entries = Object.entries(context.sessions);
+      const entries = [...context.sessions];
       // Refreshes go round: each reading starts where the previous one ran out of its budget.
       const from = entries.length === 0 ? 0 : context.refreshFrom % entries.length;
       let refreshes = 0;
@@ -139,7 +166,7 @@ export const gatewayMachine = setup({
     }),
     /** Every polling session takes in the latest counters (before its snapshot is written for good). */
     refreshSessions: enqueueActions(({ context, enqueue }) => {
-      for (const [mac, ref] of Object.entries(context.sessions)) {
+      for (const [mac, ref] of context.sessions) {
         const catchUp = catchUpFor(context, mac, ref);
         if (catchUp) enqueue.sendTo(ref, catchUp);
       }
@@ -151,36 +178,56 @@ export const gatewayMachine = setup({
     countMeterFailure: assign(({ context }) => ({ meterFailures: context.meterFailures + 1 })),
     retireSettledSessions: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'sessions.sweep');
-      const due = Object.entries(context.sessions).filter(([, ref]) => {
+      const due = [...context.sessions].filter(([, ref]) => {
         const session = holdingNothing(ref);
         return session !== null && event.now >= retireAt(session, context.retirement);
       });
       retire(context, due.map(([mac]) => mac), enqueue);
     }),
     /**
-     * A new MAC is about to get an actor while `maxHoldingNothing` actors hold nothing: the ones
-     * that settled longest ago are retired, a tenth of the cap beyond what makes room, so the walk
-     * that finds them runs once per that many new MACs, not for each.
+     * Keeps the actors holding nothing at `maxHoldingNothing` as new MACs arrive. Finding them walks
+     * every session, so the walk runs once per `walkEvery` new MACs: a tenth of the cap, or of the
+     * sessions holding something if more, which keeps its cost per new MAC constant however many
+     * sessions are live. Each walk retires the ones that settled longest ago, leaving room for the
+     * `walkEvery` new MACs until the next walk; with more than ten times the cap holding something,
+     * that room is a tenth of them.
      */
     makeRoomForSession: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'session.pay');
       const { maxHoldingNothing } = context.retirement;
-      const entries = Object.entries(context.sessions);
-      if (context.sessions[event.mac] || entries.length < maxHoldingNothing) return;
+      if (context.sessions.has(event.mac) || context.sessions.size < maxHoldingNothing) return;
+      if (context.newSinceWalk + 1 < context.walkEvery) {
+        enqueue.assign({ newSinceWalk: context.newSinceWalk + 1 });
+        return;
+      }
       const idle: Array<[string, number]> = [];
-      for (const [mac, ref] of entries) {
+      for (const [mac, ref] of context.sessions) {
         const session = holdingNothing(ref);
         if (session) idle.push([mac, session.settledAt ?? 0]);
       }
-      if (idle.length < maxHoldingNothing) return;
-      const keep = Math.max(0, maxHoldingNothing - 1 - Math.floor(maxHoldingNothing / 10));
+      const holdingSomething = context.sessions.size - idle.length;
+      const walkEvery = Math.max(1, Math.floor(maxHoldingNothing / 10), Math.floor(holdingSomething / 10));
+      enqueue.assign({ newSinceWalk: 0, walkEvery, walked: context.walked + context.sessions.size });
+      const keep = Math.max(0, maxHoldingNothing - walkEvery);
+      if (idle.length <= keep) return;
       idle.sort((a, b) => a[1] - b[1]);
       retire(context, idle.slice(0, idle.length - keep).map(([mac]) => mac), enqueue);
     }),
   },
 }).createMachine({
   id: 'gateway',
-  context: ({ input }) => ({ ...input, sessions: {}, reading: null, refreshFrom: 0, readings: 0, meterFailures: 0, retired: 0 }),
+  context: ({ input }) => ({
+    ...input,
+    sessions: new Map(),
+    reading: null,
+    refreshFrom: 0,
+    readings: 0,
+    meterFailures: 0,
+    retired: 0,
+    newSinceWalk: 0,
+    walkEvery: 1,
+    walked: 0,
+  }),
   initial: 'running',
   states: {
     running: {
@@ -201,6 +248,8 @@ export const gatewayMachine = setup({
     'sessions.refresh': { actions: 'refreshSessions' },
     'meter.failed': { actions: 'countMeterFailure' },
     'sessions.sweep': { actions: 'retireSettledSessions' },
+    'sessions.restore': { actions: 'restoreSessions' },
+    'sessions.stop': { actions: 'stopSessions' },
     'meter.tick': { actions: sendTo('meter', { type: 'meter.tick' }) },
     'meter.replan': { actions: sendTo('meter', ({ event }) => event) },
   },

@@ -63,6 +63,10 @@ export type GatewayEvent =
   | { type: 'meter.reading'; reading: MeterReading }
   | { type: 'meter.failed'; error: string; at: number }
   | { type: 'sessions.sweep'; now: number }
+  /** The persisted sessions, each from its snapshot, at start. */
+  | { type: 'sessions.restore'; sessions: Array<{ mac: string; snapshot: unknown }> }
+  /** Every session actor stops (before the gateway stops). */
+  | { type: 'sessions.stop' }
   /** Every polling session takes in the latest counters (before a shutdown writes them). */
   | { type: 'sessions.refresh' }
   /** Read the gate now instead of waiting for the next tick. */

@@ -23,6 +23,7 @@ import { ReplayRedeemer } from './replay-redeemer.ts';
 import { coalesced } from './session-effects.ts';
 import { customerSession, liveSessionBought, usageOf, type SessionUsage } from './session-queries.ts';
 import { SessionWatch } from './session-watch.ts';
+import { indexScheduledEvents } from './scheduler-index.ts';
 import { isSettled, summarize } from './summary.ts';
 import { DEFAULT_TICK_POLICY, type TickPolicy } from './tick-policy.ts';
 
@@ -101,23 +102,21 @@ export class Gateway implements GatewayApi {
 
   /** Restores the persisted sessions, starts every actor, and reconciles with the gate. */
   start(): this {
-    const restored = this.options.persistence ? restoreRoot(this.logic, this.input, this.options.persistence.snapshots, this.log, this.metric) : null;
+    const restored = this.options.persistence ? restoreRoot(this.options.persistence.snapshots, this.log, this.metric) : null;
     for (const { mac, paymentId } of restored?.inFlight ?? []) this.redeemer.expectReplay(mac, paymentId);
     for (const mac of restored?.authorizing ?? []) this.restoredAuthorizing.add(mac);
     this.restoreReport = restored?.report ?? null;
-    this.root = createActor(this.logic, {
-      input: this.input,
-      ...(restored?.snapshot ? { snapshot: restored.snapshot as never } : {}),
-      ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
-    });
+    this.root = createActor(this.logic, { input: this.input, ...(this.options.inspect ? { inspect: this.options.inspect } : {}) });
+    indexScheduledEvents(this.root.system.scheduler);
     // Without an error subscriber XState rethrows actor errors from a timer and takes Node down.
     this.root.subscribe({
       next: (snapshot) => !this.stopped && this.watch.forgetRetired(snapshot.context.sessions, snapshot.context.retired),
       error: (error) => this.log.error({ err: error }, 'gateway actor failed'),
     });
     this.root.start();
+    if (restored && restored.sessions.length > 0) this.root.send({ type: 'sessions.restore', sessions: restored.sessions });
     const macs = restored?.macs ?? new Set<string>();
-    for (const [mac, ref] of Object.entries(this.root.getSnapshot().context.sessions)) this.watch.add(mac, ref, macs.has(mac));
+    for (const [mac, ref] of this.root.getSnapshot().context.sessions) this.watch.add(mac, ref, macs.has(mac));
     // XState does not re-arm `after` timers of restored snapshots: each waiting state re-enters.
     for (const mac of macs) this.sessionRef(mac)?.send({ type: 'session.resume' });
     if (!this.reconciler) return this;
@@ -219,7 +218,7 @@ export class Gateway implements GatewayApi {
   }
 
   sessionRefs(): SessionRef[] {
-    return Object.values(this.root.getSnapshot().context.sessions);
+    return [...this.root.getSnapshot().context.sessions.values()];
   }
 
   private snapshots() {
@@ -242,6 +241,7 @@ export class Gateway implements GatewayApi {
   private halt(): void {
     this.stopped = true;
     this.watch.clear();
+    this.root.send({ type: 'sessions.stop' });
     this.root.stop();
   }
 }

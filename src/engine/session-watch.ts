@@ -44,11 +44,11 @@ export class SessionWatch {
    * added where they are created, so the walk runs only when `retired` (the root's count of
    * retirements) moved: with thousands open, a walk per new customer would add up.
    */
-  forgetRetired(sessions: Record<string, SessionRef>, retired: number): void {
+  forgetRetired(sessions: ReadonlyMap<string, SessionRef>, retired: number): void {
     if (retired === this.seenRetired) return;
     this.seenRetired = retired;
     for (const [mac, subscription] of this.watched) {
-      if (sessions[mac]) continue;
+      if (sessions.has(mac)) continue;
       subscription.unsubscribe();
       this.watched.delete(mac);
       this.deps.persister?.untrack(mac, true);

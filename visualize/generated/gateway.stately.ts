@@ -31,6 +31,12 @@ export const gatewayMachine = createMachine({
     'sessions.sweep': {
       actions: 'retireSettledSessions',
     },
+    'sessions.restore': {
+      actions: 'restoreSessions',
+    },
+    'sessions.stop': {
+      actions: 'stopSessions',
+    },
     'meter.tick': {
       actions: 'sendTo(meter)',
     },

@@ -1,14 +1,9 @@
-import type { AnyActorLogic, SnapshotFrom } from 'xstate';
-import { createActor } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
-import { sessionSystemId } from '../../../machines/gateway/gateway.ids.ts';
 import { sessionMachine } from '../../../machines/session/session.machine.ts';
 import type { SnapshotsRepo } from '../../store/snapshots-repo.ts';
 import { sessionContextProblem } from './session-context-check.ts';
 import { rowToEnvelope, type SessionEnvelope, UnrestorableSnapshotError } from './envelope.ts';
-
-/** How XState marks an actor reference inside persisted context (its internal $$ACTOR_TYPE). */
-const PERSISTED_ACTOR_REF = 1;
 
 export interface LoadedSessions {
   envelopes: SessionEnvelope[];
@@ -57,32 +52,6 @@ function checkAgainstMachine(envelope: SessionEnvelope): SnapshotFrom<typeof ses
   }
 }
 
-interface PersistedRoot {
-  context: { sessions: Record<string, unknown> } & Record<string, unknown>;
-  children: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-/**
- * The gateway root's persisted snapshot with the sessions as its spawned children, so that one
- * createActor(…, { snapshot }) restores them all under the root, each with its systemId.
- */
-export function rootSnapshotWithSessions<TLogic extends AnyActorLogic>(
-  logic: TLogic,
-  input: unknown,
-  envelopes: SessionEnvelope[],
-): unknown {
-  const base = createActor(logic, { input } as never).getPersistedSnapshot() as unknown as PersistedRoot;
-  const sessions: Record<string, unknown> = { ...base.context.sessions };
-  const children: Record<string, unknown> = { ...base.children };
-  for (const envelope of envelopes) {
-    const id = sessionSystemId(envelope.mac);
-    sessions[envelope.mac] = { xstate$$type: PERSISTED_ACTOR_REF, id };
-    children[id] = { snapshot: envelope.snapshot, src: 'session', systemId: id, syncSnapshot: false };
-  }
-  return { ...base, context: { ...base.context, sessions }, children };
-}
-
 export interface RestoreReport {
   restored: number;
   failed: Array<{ mac: string; problem: string }>;
@@ -90,21 +59,21 @@ export interface RestoreReport {
 }
 
 export interface RestoredRoot {
-  /** The root's snapshot with every usable session as its child; undefined when there is none. */
-  snapshot: unknown;
+  /** Every usable session's snapshot, for the gateway's `sessions.restore`. */
+  sessions: Array<{ mac: string; snapshot: unknown }>;
   macs: Set<string>;
   inFlight: LoadedSessions['inFlight'];
   authorizing: LoadedSessions['authorizing'];
   report: RestoreReport;
 }
 
-/** Loads the persisted sessions into a snapshot of the root `logic` that restores them all at once. */
-export function restoreRoot(logic: AnyActorLogic, input: unknown, repo: SnapshotsRepo, log: Logger, metric: string): RestoredRoot {
+/** Loads the persisted sessions that this build can restore. */
+export function restoreRoot(repo: SnapshotsRepo, log: Logger, metric: string): RestoredRoot {
   const started = performance.now();
   const loaded = loadSessions(repo, log, metric);
   const usable = loaded.envelopes;
   return {
-    snapshot: usable.length > 0 ? rootSnapshotWithSessions(logic, input, usable) : undefined,
+    sessions: usable.map((envelope) => ({ mac: envelope.mac, snapshot: envelope.snapshot })),
     macs: new Set(usable.map((envelope) => envelope.mac)),
     inFlight: loaded.inFlight,
     authorizing: loaded.authorizing,
