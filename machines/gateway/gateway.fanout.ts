@@ -2,7 +2,7 @@ import { countersRestarted, sameCounterSource, usageAfterReport } from '../sessi
 import type { SessionContext, SessionEvent, UsageReport } from '../session/session.types.ts';
 import type { FanOutPolicy, MeterClientReading } from './gateway.types.ts';
 
-export const DEFAULT_FAN_OUT: FanOutPolicy = { refreshMs: 5_000, maxRefreshPerReading: 200 };
+export const DEFAULT_FAN_OUT: FanOutPolicy = { refreshMs: 5_000, maxRefreshPerReading: 200, resumeEveryMs: 2_000 };
 
 export type Wake = 'must' | 'refresh' | 'none';
 

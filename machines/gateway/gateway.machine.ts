@@ -14,6 +14,8 @@ export interface GatewayContext extends GatewayInput {
   reading: MeterReading | null;
   /** Where in the sessions the next reading's refreshes start. */
   refreshFrom: number;
+  /** When a reading last made the sessions waiting to open their gate retry (see FanOutPolicy.resumeEveryMs). */
+  resumedAt: number | null;
   /** Readings received so far. */
   readings: number;
   meterFailures: number;
@@ -130,12 +132,15 @@ export const gatewayMachine = setup({
     }),
     /**
      * A reading goes into the counter table; sessions get it only when it must change them (see
-     * gateway.fanout.ts). Sessions waiting out a backoff to open their gate retry now: the gate answers.
+     * gateway.fanout.ts). Sessions waiting out a backoff to open their gate retry now, the gate
+     * answering, unless a reading made them retry less than `resumeEveryMs` ago.
      */
     distributeReading: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'meter.reading');
       const { clients, at, source } = event.reading;
       const entries = [...context.sessions];
+      const resumeDue = context.resumedAt === null || at - context.resumedAt >= context.fanOut.resumeEveryMs;
+      let resumed = false;
       // Refreshes go round: each reading starts where the previous one ran out of its budget.
       const from = entries.length === 0 ? 0 : context.refreshFrom % entries.length;
       let refreshes = 0;
@@ -145,8 +150,10 @@ export const gatewayMachine = setup({
         const [mac, ref] = entries[index]!;
         const snapshot = ref.getSnapshot();
         if (!snapshot.hasTag('metered')) {
-          // Waiting out a retry backoff to open its gate: a gate that answers again is worth a try at once.
-          if (snapshot.hasTag('waitingToOpen')) enqueue.sendTo(ref, { type: 'session.resume' });
+          if (resumeDue && snapshot.hasTag('waitingToOpen')) {
+            enqueue.sendTo(ref, { type: 'session.resume' });
+            resumed = true;
+          }
           continue;
         }
         const wake = wakeFor(snapshot.context, clients[mac], at, source, context.fanOut.refreshMs);
@@ -162,7 +169,7 @@ export const gatewayMachine = setup({
         }
         enqueue.sendTo(ref, readingEvent(snapshot.context, clients[mac], at, source));
       }
-      if (nextFrom !== context.refreshFrom) enqueue.assign({ refreshFrom: nextFrom });
+      if (nextFrom !== context.refreshFrom || resumed) enqueue.assign({ refreshFrom: nextFrom, ...(resumed ? { resumedAt: at } : {}) });
     }),
     /** Every polling session takes in the latest counters (before its snapshot is written for good). */
     refreshSessions: enqueueActions(({ context, enqueue }) => {
@@ -221,6 +228,7 @@ export const gatewayMachine = setup({
     sessions: new Map(),
     reading: null,
     refreshFrom: 0,
+    resumedAt: null,
     readings: 0,
     meterFailures: 0,
     retired: 0,

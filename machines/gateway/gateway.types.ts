@@ -30,6 +30,12 @@ export interface MeterReading {
 export interface FanOutPolicy {
   refreshMs: number;
   maxRefreshPerReading: number;
+  /**
+   * Sessions waiting out a backoff to open their gate retry at a reading, at most once per this
+   * long. Each retry counts against the session's attempts, so a retry at every reading (every
+   * 50 ms on a busy gate) would spend a re-opening's attempts within a second of readings.
+   */
+  resumeEveryMs: number;
 }
 
 /**

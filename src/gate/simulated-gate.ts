@@ -128,6 +128,11 @@ export class SimulatedGate implements Gate {
     (this.faults[op] ??= []).push({ kind, times });
   }
 
+  /** `op` stops failing: the faults still queued for it are dropped. */
+  stopFailing(op: GateOperation): void {
+    delete this.faults[op];
+  }
+
   isOpen(macInput: string): boolean {
     return this.clients.get(parseMac(macInput))?.authenticated ?? false;
   }

@@ -4,6 +4,8 @@
  * Debian trixie root. One lab per machine; needs root. Addresses are all inside 198.18.0.0/15.
  */
 import { execa, type Options, type Result, type ResultPromise } from 'execa';
+import { rename } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseMac, type Mac } from '../../src/gate/mac.ts';
 
@@ -217,6 +219,44 @@ export async function ndsctl(args: readonly string[]): Promise<Result> {
 }
 
 /** `ndsctl json MAC`: the client object (every value a string), or null when OpenNDS does not know it. */
+/** Where the lab's OpenNDS listens for ndsctl: the socket in its tmpfs mount point. */
+const NDSCTL_SOCKET = `${LAB_OPENNDS === '10' ? `${OPENNDS10_ROOT}/tmp` : '/tmp'}/ndsctl.sock`;
+
+export interface HiddenNdsctlSocket {
+  /** Sends one ndsctl command (`deauth MAC`) to OpenNDS through the hidden socket; resolves to its reply. */
+  send(command: string): Promise<string>;
+  /** Puts the socket back where ndsctl looks for it. */
+  restore(): Promise<void>;
+}
+
+/**
+ * Renames OpenNDS's ndsctl socket, which it keeps listening on: every `ndsctl` fails at once
+ * ("opennds probably not started"), as while OpenNDS restarts, while the firewall's counters stay
+ * readable and the test can still reach OpenNDS itself.
+ */
+export async function hideNdsctlSocket(): Promise<HiddenNdsctlSocket> {
+  const hidden = `${NDSCTL_SOCKET}.hidden`;
+  await rename(NDSCTL_SOCKET, hidden);
+  let restored = false;
+  return {
+    send: (command) =>
+      new Promise((resolve, reject) => {
+        const socket = createConnection(hidden);
+        let reply = '';
+        socket.setTimeout(10_000, () => socket.destroy(new Error(`no reply to ${command}`)));
+        socket.on('connect', () => socket.write(`${command}\r\n\r\n`));
+        socket.on('data', (chunk) => (reply += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(reply));
+      }),
+    async restore() {
+      if (restored) return;
+      restored = true;
+      await rename(hidden, NDSCTL_SOCKET);
+    },
+  };
+}
+
 export async function gateClient(mac: Mac): Promise<Record<string, string> | null> {
   const result = await ndsctl(['json', mac]);
   if (result.exitCode !== 0) throw new Error(`ndsctl json ${mac} exited ${result.exitCode}: ${String(result.stdout)}`);

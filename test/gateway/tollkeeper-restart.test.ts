@@ -2,7 +2,8 @@
 // both leave the customer with exactly what was bought.
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { bytesUrl, downloadDetail, gateClient, LAB_OPENNDS_VERSION, LAB_SH, labClient, labSkipReason } from './lab.ts';
+import { DEFAULT_FAN_OUT } from '../../machines/gateway/gateway.fanout.ts';
+import { bytesUrl, captivePortalCheck, download, downloadDetail, gateClient, hideNdsctlSocket, LAB_OPENNDS_VERSION, LAB_SH, labClient, labSkipReason } from './lab.ts';
 import {
   buy,
   downloadUntilCut,
@@ -23,6 +24,17 @@ if (skipReason) console.warn(`tollkeeper restart tests skipped: ${skipReason}`);
 const c1 = labClient(1);
 const BOUGHT_MIB = 16;
 
+/**
+ * How long the refusal test keeps ndsctl away after tollkeeper's first refused attempt: longer than a
+ * retry at every reading needs to spend MAX_REOPEN_ATTEMPTS, and long enough that a backoff alone
+ * (0.2 s doubling) next tries 5 s after the refusals end.
+ */
+const REFUSING_MS = 6_000;
+/** The refusal test's tick while a session waits (poll.maxMs). */
+const REFUSAL_POLL_MAX_MS = 500;
+/** A reading of the counters and the events it sends, on this loaded 2-core machine. */
+const READ_ALLOWANCE_MS = 1_000;
+
 /** IP bytes the kernel quota may let through past the allotment: packets in flight as it trips. */
 const QUOTA_MARGIN = 256_000;
 
@@ -36,6 +48,12 @@ interface ReopenAttempts {
   startedAt: number[];
   /** For each failed attempt, how long the session waited before it tried again. */
   waitsMs: number[];
+  /** When the attempt that opened the gate started (the one followed by the baseline), or null. */
+  succeededAt: number | null;
+  /** Whether the session gave the re-opening up (`open.failed`). */
+  gaveUp: boolean;
+  /** When the first attempt was refused (entry to `open.waitingToAuthorize`), or null. */
+  firstRefusalAt: number | null;
 }
 
 /** The session's re-authorisation attempts after `since`, read from tollkeeper's log of its state changes. */
@@ -55,7 +73,13 @@ function reopenAttempts(log: string, mac: string, since: number): ReopenAttempts
   const startedAt: number[] = [];
   const waitsMs: number[] = [];
   let waitingSince: number | null = null;
+  let succeededAt: number | null = null;
+  let gaveUp = false;
+  let firstRefusalAt: number | null = null;
   for (const change of changes) {
+    if (change.to === 'open.waitingToAuthorize') firstRefusalAt ??= change.time;
+    if (change.to === 'open.measuringBaseline' && succeededAt === null) succeededAt = startedAt.at(-1) ?? null;
+    if (change.to === 'open.failed') gaveUp = true;
     if (change.to === 'open.waitingToAuthorize') waitingSince = change.time;
     if (change.to === 'open.authorizing') {
       if (waitingSince !== null) waitsMs.push(change.time - waitingSince);
@@ -63,7 +87,7 @@ function reopenAttempts(log: string, mac: string, since: number): ReopenAttempts
       startedAt.push(change.time);
     }
   }
-  return { startedAt, waitsMs };
+  return { startedAt, waitsMs, succeededAt, gaveUp, firstRefusalAt };
 }
 
 async function expectCutOff(): Promise<void> {
@@ -163,6 +187,46 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
     // two parts together stop at the allotment; had the first part gone uncounted, 4 MB more would pass.
     expect(total).toBeLessThanOrEqual(allotment + QUOTA_MARGIN);
     await expectCutOff();
+  });
+
+  it('OpenNDS refusing every ndsctl call after it forgot the customer: tollkeeper keeps trying, and re-authorises within a resume and a tick of ndsctl answering again', async () => {
+    const tollkeeper = await start({ ...settings, poll: { minMs: 50, maxMs: REFUSAL_POLL_MAX_MS } });
+    await buyAllotment(BOUGHT_MIB);
+    expect((await downloadDetail(1, bytesUrl(1_000_000), { maxTimeSeconds: 20 })).bytes).toBe(1_000_000);
+    const usageBefore = (await settledUsageOf(1))!;
+
+    const socket = await hideNdsctlSocket();
+    let restoredAt = 0;
+    try {
+      const forgottenAt = Date.now();
+      expect(await socket.send(`deauth ${c1.mac}`)).toMatch(/deauthenticated/);
+      // The phone finds itself cut off and checks for a portal (see captivePortalCheck).
+      await captivePortalCheck(1);
+      let firstRefusalAt = 0;
+      await waitFor('tollkeeper to find ndsctl refusing', async () => {
+        firstRefusalAt = reopenAttempts(tollkeeper.log(), c1.mac, forgottenAt).firstRefusalAt ?? 0;
+        return firstRefusalAt > 0;
+      }, 10_000, 100);
+      await sleep(firstRefusalAt + REFUSING_MS - Date.now());
+      await socket.restore();
+      restoredAt = Date.now();
+      await waitFor('tollkeeper to re-authorise the client', async () => (await gateClient(c1.mac))?.state === 'Authenticated', 15_000, 200);
+      const attempts = reopenAttempts(tollkeeper.log(), c1.mac, forgottenAt);
+      const latency = attempts.succeededAt === null ? null : attempts.succeededAt - restoredAt;
+      const bound = DEFAULT_FAN_OUT.resumeEveryMs + REFUSAL_POLL_MAX_MS + READ_ALLOWANCE_MS;
+      console.log(
+        `ndsctl refused for ${restoredAt - firstRefusalAt} ms after the first refusal: attempts at ${attempts.startedAt.map((at) => at - restoredAt).join(', ')} ms from ndsctl answering again (waits ${attempts.waitsMs.join(', ')} ms); the one that opened started ${latency} ms after (bound ${bound})`,
+      );
+      expect(attempts.gaveUp, 'the session gave the re-opening up').toBe(false);
+      expect(attempts.waitsMs.length).toBeGreaterThanOrEqual(3);
+      expect(latency).not.toBeNull();
+      expect(latency!).toBeLessThanOrEqual(bound);
+      const usageBack = (await settledUsageOf(1))!;
+      expect(usageBack.used).toBeGreaterThanOrEqual(usageBefore.used);
+      expect(await download(1, bytesUrl(1000), { maxTimeSeconds: 5 })).toBe(1000);
+    } finally {
+      await socket.restore();
+    }
   });
 
   it('tollkeeper dead: the kernel quota still cuts the customer at the allotment, and the restarted tollkeeper closes the gate', async () => {
