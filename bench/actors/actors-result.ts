@@ -8,7 +8,7 @@ export interface EngineFigures {
   heapPerActorWithGateBytes: number;
   /** Wall time to create all sessions (pay, credit, open, baseline) in one burst. */
   spawnAllMs: number;
-  /** The fill's last batch of payments: from its first payment until each of its sessions polls, with `liveBefore` sessions already live. */
+  /** A batch of new customers paying once the bed is full: from the first payment until each of their sessions polls, with `liveBefore` sessions live. */
   lastBatch: BatchFigures;
   /** gateway.stop() with every session live. */
   stopMs: number;

@@ -68,7 +68,7 @@ const CREATION_RATIO_GOAL = 1.5;
 
 const perCreationMs = (batch: BatchFigures) => batch.ms / batch.sessions;
 
-/** The last batch of the fill, per session, at this engine's scale and at the floor's; and stopping each. */
+/** A batch of new customers once each bed is full, per session, at this engine's scale and at the floor's; and stopping each. */
 function creationRows(r: ActorsResult, e: EngineFigures, command: string, label: string): BenchRow[] {
   const at = perCreationMs(e.lastBatch);
   const floorAt = perCreationMs(r.floor.lastBatch);
@@ -78,9 +78,10 @@ function creationRows(r: ActorsResult, e: EngineFigures, command: string, label:
       what: `  cost per creation at ${r.actors} ÷ at ${r.floor.actors} sessions, ${label}, same run`,
       command,
       figure: `${round(ratio, 2)}×`,
-      goal: `≤ ${CREATION_RATIO_GOAL}×`,
-      met: r.actors >= 10_000 ? ratio <= CREATION_RATIO_GOAL : null,
-      note: `the fill's last ${e.lastBatch.sessions} payments, from the first until each session polls: ${round(at, 2)} ms per session with ${e.lastBatch.liveBefore} live, ${round(floorAt, 2)} ms with ${r.floor.lastBatch.liveBefore} live (the floor, filled just before in the same process)`,
+      // The floor runs without persistence: with it, the ratio also holds what persistence adds.
+      goal: e.persisted ? '—' : `≤ ${CREATION_RATIO_GOAL}×`,
+      met: r.actors >= 10_000 && !e.persisted ? ratio <= CREATION_RATIO_GOAL : null,
+      note: `${e.lastBatch.sessions} new customers paying at once after the ticks, from the first payment until each session polls: ${round(at, 2)} ms per session with ${e.lastBatch.liveBefore} live, ${round(floorAt, 2)} ms with ${r.floor.lastBatch.liveBefore} live (the floor, in the same process, just before)`,
     },
     {
       what: `  stopping the engine with ${r.actors} sessions live, ${label}`,

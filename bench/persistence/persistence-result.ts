@@ -7,7 +7,7 @@ export interface PersistenceResult {
   /** The floor for restore: reading the same rows from SQLite alone (the store's own read, no checks, no actors), median of 3 just before it. */
   rowsReadMs: number[];
   restore: {
-    /** Store read, envelope checks and rebuilding the root with every session. */
+    /** Store read and envelope checks. */
     loadMs: number;
     /** Starting the actors and re-arming their waits. */
     startMs: number;
