@@ -1,5 +1,4 @@
 import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Credit } from '../../machines/domain.ts';
@@ -26,7 +25,7 @@ import type { LiveView } from '../live/live-view.ts';
 import { startMintHealth } from '../mint-health/mint-health.ts';
 import { startPayoutSchedule, type PayoutSchedule } from '../payout/payout-schedule.ts';
 import { creditOf } from '../store/ledger-repo.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { openStore, type Store, storePathIn } from '../store/store.ts';
 import { gateFromConfig, prepareGate } from './gate-from-config.ts';
 import { logLanIpv6 } from './lan-ipv6-warning.ts';
 
@@ -99,7 +98,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // An existing directory keeps whatever mode it had; it holds the Nostr key and the operator's ecash.
   chmodSync(config.dataDir, 0o700);
-  const store = openStore(join(config.dataDir, 'tollkeeper.sqlite'));
+  const store = openStore(storePathIn(config.dataDir));
   const identity = await loadOrCreateIdentity(config.dataDir);
   if (identity.modeFixed) log.warn({ dataDir: config.dataDir }, 'the Nostr key file was readable by others; its mode is now 0600');
   const deliveries = new CreditDeliveries(store.ledger);

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ledgerExport, toCsv } from '../ledger/ledger-export.ts';
-import { openStore } from '../store/store.ts';
+import { openStore, storePathIn } from '../store/store.ts';
 import { configFrom } from './config-arg.ts';
 import { type CliIo, UsageError } from './io.ts';
 
@@ -15,8 +14,6 @@ export const LEDGER_USAGE = `Usage:
       --mac-salt SALT replaces each MAC by HMAC-SHA256(SALT, MAC): one device's rows
       still group together, without naming the device. Exits 1 when the books do not reconcile.
   --config FILE    the gateway's config (default $TOLLKEEPER_CONFIG)`;
-
-const STORE_FILE = 'tollkeeper.sqlite';
 
 export async function ledgerVerb(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
@@ -39,7 +36,7 @@ export async function ledgerVerb(args: string[], io: CliIo): Promise<number> {
   const until = timeArg('--until', values.until);
   if (values['mac-salt'] !== undefined && values['mac-salt'].length < 8) throw new UsageError('--mac-salt must be at least 8 characters');
   const config = configFrom(values.config);
-  const path = join(config.dataDir, STORE_FILE);
+  const path = storePathIn(config.dataDir);
   if (!existsSync(path)) return io.err(`ledger: no store at ${path} (has the gateway run with this data dir?)`), 1;
   const store = openStore(path);
   try {

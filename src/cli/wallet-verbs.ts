@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalizeMintUrl } from '../payment/mint-url.ts';
 import { createOperatorWallet, type Drained } from '../payment/wallet.ts';
 import { auditWallet } from '../payment/wallet-audit.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { openStore, type Store, storePathIn } from '../store/store.ts';
 import { configFrom } from './config-arg.ts';
 import { type CliIo, UsageError } from './io.ts';
 import { historyVerb, payoutVerb } from './payout-verbs.ts';
@@ -29,8 +28,6 @@ export const WALLET_USAGE = `Usage:
       every payout: when, amount, fee, target, state
   --config FILE    the gateway's config (default $TOLLKEEPER_CONFIG)`;
 
-export const STORE_FILE = 'tollkeeper.sqlite';
-
 export async function walletVerb(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args;
   if (action === undefined || action === '--help' || action === '-h') {
@@ -52,7 +49,7 @@ export async function walletVerb(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) return io.out(WALLET_USAGE), 0;
   const config = configFrom(values.config);
-  const path = join(config.dataDir, STORE_FILE);
+  const path = storePathIn(config.dataDir);
   // Opening would create an empty store; a wrong --config should say so instead.
   if (!existsSync(path)) return io.err(`wallet: no store at ${path} (has the gateway run with this data dir?)`), 1;
   const store = openStore(path);

@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AnswersRepo } from './answers-repo.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -24,6 +25,11 @@ export interface Store {
   /** Runs `fn` in one SQLite transaction (committed when it returns, rolled back when it throws). */
   transaction<T>(fn: () => T): T;
   close(): void;
+}
+
+/** The gateway's SQLite file in its data dir: what `serve` writes and the CLI's verbs read. */
+export function storePathIn(dataDir: string): string {
+  return join(dataDir, 'tollkeeper.sqlite');
 }
 
 /** Opens (creating if needed) the SQLite file at `path` in WAL mode and brings its schema up to date. */
