@@ -2,7 +2,7 @@ import type { Config } from '../config/config.ts';
 import { normalizeMintUrl } from '../payment/mint-url.ts';
 import { MintWallets } from '../payment/mint-wallets.ts';
 import { type PayoutReport, runPayout } from '../payout/payout-run.ts';
-import type { Payout } from '../store/payouts-repo.ts';
+import { inputsTotal, type Payout } from '../store/payouts-repo.ts';
 import type { Store } from '../store/store.ts';
 import type { CliIo } from './io.ts';
 
@@ -37,8 +37,7 @@ export async function payoutVerb(store: Store, config: Config, options: { dryRun
 /** What a payout cost in fees: input fee and Lightning fee once paid; the most it may cost before. */
 export function payoutFee(p: Payout): number {
   if (p.state === 'failed') return 0;
-  const inputs = p.inputs.reduce((acc, x) => acc + x.amount, 0);
-  return p.state === 'paid' ? inputs - p.amount - (p.change ?? 0) : p.feeReserve + p.inputFee;
+  return p.state === 'paid' ? inputsTotal(p) - p.amount - (p.change ?? 0) : p.feeReserve + p.inputFee;
 }
 
 /** `wallet history`: every payout with its amount, fee, target and state. */

@@ -1,4 +1,4 @@
-import { takenBy } from '../store/payouts-repo.ts';
+import { inputsTotal, takenBy } from '../store/payouts-repo.ts';
 import type { ProofRow } from '../store/proofs-repo.ts';
 import type { Store } from '../store/store.ts';
 
@@ -30,7 +30,7 @@ export function auditPayouts(store: Store, proofs: ProofRow[]): PayoutBooks {
     }
     if (payout.state === 'faulty') books.findings.push(`${what}: the mint paid it but its change failed the checks (${payout.lastError ?? 'no reason kept'})`);
     if (payout.state !== 'paid') continue;
-    const inputs = payout.inputs.reduce((acc, p) => acc + p.amount, 0);
+    const inputs = inputsTotal(payout);
     const lightningFee = inputs - payout.inputFee - payout.amount - (payout.change ?? 0);
     if (lightningFee < 0 || lightningFee > payout.feeReserve) {
       books.findings.push(`${what}: inputs ${inputs} − input fee ${payout.inputFee} − invoice − change ${payout.change} leave a Lightning fee of ${lightningFee}, outside 0–${payout.feeReserve}`);

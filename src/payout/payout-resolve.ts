@@ -5,7 +5,7 @@ import { asMintCallError } from '../payment/mint-client.ts';
 import type { LoadedMint } from '../payment/mint-wallets.ts';
 import { swapInputs } from '../payment/swap-inputs.ts';
 import { inputsStateOf } from '../payment/swap-recovery.ts';
-import type { Payout } from '../store/payouts-repo.ts';
+import { inputsTotal, type Payout } from '../store/payouts-repo.ts';
 import type { StoredProof } from '../store/proofs-repo.ts';
 import type { Store } from '../store/store.ts';
 import { changeProofs, restoreChange } from './melt-change.ts';
@@ -14,7 +14,7 @@ export type PayoutOutcome = 'paid' | 'failed' | 'unresolved' | 'faulty';
 
 /** The most change a payout's melt can bring back: its inputs less the input fee and the invoice. */
 export function maxChangeOf(payout: Payout): number {
-  return payout.inputs.reduce((acc, p) => acc + p.amount, 0) - payout.inputFee - payout.amount;
+  return inputsTotal(payout) - payout.inputFee - payout.amount;
 }
 
 /**
@@ -68,7 +68,7 @@ async function failIfUnspent(store: Store, loaded: LoadedMint, payout: Payout, l
 export function settlePayout(store: Store, payout: Payout, change: StoredProof[], log: PaymentLog): PayoutOutcome {
   store.payouts.settle(payout, change);
   const changeTotal = change.reduce((acc, p) => acc + p.amount, 0);
-  const fee = payout.inputs.reduce((acc, p) => acc + p.amount, 0) - payout.amount - changeTotal;
+  const fee = inputsTotal(payout) - payout.amount - changeTotal;
   log.info({ payoutId: payout.id, target: payout.target, amount: payout.amount, fee, change: changeTotal, mint: payout.mint }, 'payout paid');
   return 'paid';
 }

@@ -75,10 +75,15 @@ const fromRaw = (r: RawRow): Payout => ({
   updatedAt: r.updated_at,
 });
 
+/** What a payout's inputs (the proofs its melt spends) hold. */
+export function inputsTotal(payout: Pick<Payout, 'inputs'>): number {
+  return payout.inputs.reduce((acc, p) => acc + p.amount, 0);
+}
+
 /** What a payout took from the wallet: everything while unresolved, inputs less change once paid, nothing once failed. */
 export function takenBy(payout: Payout): number {
   if (payout.state === 'failed') return 0;
-  const inputs = payout.inputs.reduce((acc, p) => acc + p.amount, 0);
+  const inputs = inputsTotal(payout);
   return payout.state === 'paid' ? inputs - (payout.change ?? 0) : inputs;
 }
 
