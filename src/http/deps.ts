@@ -5,6 +5,7 @@ import type { GatewayIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
 import type { HttpLimits } from './http-limits.ts';
 import type { SessionSummary } from '../../machines/domain.ts';
+import type { LightningApi } from '../lightning/lightning-api.ts';
 
 /** An answer already given to a payment, replayed byte for byte when the same payment returns. */
 export interface StoredAnswer {
@@ -59,6 +60,8 @@ export interface HttpDeps {
   mintStates?: () => ReadonlyArray<{ url: string; state: string }>;
   /** True while tollkeeper is starting (restoring, reconciling): every route answers 503 `starting`. */
   starting?: () => boolean;
+  /** Lightning purchases through the mints' bolt11 quotes (`/ln-invoice`); absent when switched off. */
+  lightning?: LightningApi;
 }
 
 /** What the RFC 8908 captive-portal API names; null leaves the key out. */
