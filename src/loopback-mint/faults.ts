@@ -10,6 +10,8 @@ export type MintFault =
   | { kind: 'drop-swap-response'; times?: number }
   /** POST /v1/melt/bolt11 is applied (the invoice paid, or the melt held pending) but the connection is closed instead of answering. */
   | { kind: 'drop-melt-response'; times?: number }
+  /** POST /v1/mint/bolt11 is applied (the quote ISSUED, the outputs signed) but the connection is closed instead of answering. */
+  | { kind: 'drop-mint-response'; times?: number }
   /** POST /v1/restore is looked up as usual, but the connection is closed instead of answering. */
   | { kind: 'drop-restore-response'; times?: number }
   /**
@@ -55,6 +57,7 @@ export class FaultSwitch {
 function applies(fault: MintFault, method: string, path: string): boolean {
   if (fault.kind === 'drop-swap-response' || fault.kind === 'apply-then-fail') return method === 'POST' && path === '/v1/swap';
   if (fault.kind === 'drop-melt-response') return method === 'POST' && path === '/v1/melt/bolt11';
+  if (fault.kind === 'drop-mint-response') return method === 'POST' && path === '/v1/mint/bolt11';
   if (fault.kind === 'drop-restore-response') return method === 'POST' && path === '/v1/restore';
   if (fault.kind === 'report-pending') return method === 'POST' && path === '/v1/checkstate';
   if (fault.kind === 'bad-dleq' || fault.kind === 'inflate-amounts' || fault.kind === 'wrong-keyset' || fault.kind === 'strip-dleq') {

@@ -28,6 +28,7 @@ export const MINT_ERRORS = {
   quoteNotPaid: 20001,
   quoteIssued: 20002,
   quoteUnknown: 20003,
+  quoteExpired: 20007,
 } as const;
 
 export interface WireProof {
@@ -47,13 +48,17 @@ export interface WireOutput {
 
 export type ProofState = 'UNSPENT' | 'PENDING' | 'SPENT';
 
-interface Quote {
+export interface MintQuote {
   quote: string;
   amount: number;
   unit: string;
-  state: 'PAID' | 'ISSUED';
+  state: 'UNPAID' | 'PAID' | 'ISSUED';
+  /** Unix seconds; an UNPAID quote can no longer be paid after it (a PAID one can still be minted). */
   expiry: number;
 }
+
+/** How new bolt11 mint quotes start: paid at once (tests get their money for free), or UNPAID until paid through the control. */
+export type MintQuoteMode = 'paid' | 'unpaid';
 
 /** Mint state and the NUT operations over it. Every operation is synchronous, hence atomic. */
 export class MintCore {
@@ -63,7 +68,11 @@ export class MintCore {
   readonly pending = new Set<string>();
   /** Signatures issued, by B_, for NUT-09 restore and the "already signed" check. */
   private readonly issued = new Map<string, { output: WireOutput; signature: WireSignature }>();
-  private readonly quotes = new Map<string, Quote>();
+  private readonly quotes = new Map<string, MintQuote>();
+  quoteMode: MintQuoteMode = 'paid';
+  quoteExpirySeconds = 3600;
+  /** false: NUT-06 info says bolt11 minting is disabled (quotes still work, for the tests' own tokens). */
+  advertisesMinting = true;
 
   constructor(opts: { unit: string; inputFeePpk: number; maxOrder?: number }) {
     this.keysets.push(new TestKeyset({ unit: opts.unit, inputFeePpk: opts.inputFeePpk, maxOrder: opts.maxOrder ?? 24 }));
@@ -132,24 +141,50 @@ export class MintCore {
     return { outputs: found.map((f) => f.output), signatures: found.map((f) => f.signature) };
   }
 
-  createQuote(amount: number, unit: string): Quote {
+  createQuote(amount: number, unit: string): MintQuote {
     if (!Number.isSafeInteger(amount) || amount <= 0) throw new MintError(11006, 'amount must be a positive integer');
+    if (amount > MAX_QUOTE_AMOUNT) throw new MintError(11006, `amount above the mint's maximum of ${MAX_QUOTE_AMOUNT}`);
     if (unit !== this.activeKeyset.unit) throw new MintError(MINT_ERRORS.unitUnsupported, `unit ${unit} not supported`);
-    // Always paid: this mint has no Lightning side; tests get their money for free.
-    const quote: Quote = { quote: randomBytes(16).toString('hex'), amount, unit, state: 'PAID', expiry: nowS() + 3600 };
+    // This mint has no Lightning side: a quote is paid at once, or when the test pays it as the customer's wallet would.
+    const state = this.quoteMode === 'paid' ? 'PAID' : 'UNPAID';
+    const quote: MintQuote = { quote: randomBytes(16).toString('hex'), amount, unit, state, expiry: nowS() + this.quoteExpirySeconds };
     this.quotes.set(quote.quote, quote);
     return quote;
   }
 
-  getQuote(id: string): Quote {
+  getQuote(id: string): MintQuote {
     const quote = this.quotes.get(id);
     if (!quote) throw new MintError(MINT_ERRORS.quoteUnknown, 'quote not found');
     return quote;
   }
 
+  /** The customer's wallet pays the quote's invoice: UNPAID → PAID. Refused once the invoice has expired. */
+  payQuote(id: string): MintQuote {
+    const quote = this.getQuote(id);
+    if (quote.state !== 'UNPAID') return quote;
+    if (quote.expiry <= nowS()) throw new MintError(MINT_ERRORS.quoteExpired, 'the invoice has expired');
+    quote.state = 'PAID';
+    return quote;
+  }
+
+  /** The quote's invoice expires now. */
+  expireQuote(id: string): MintQuote {
+    const quote = this.getQuote(id);
+    quote.expiry = Math.min(quote.expiry, nowS() - 1);
+    return quote;
+  }
+
+  allQuotes(): MintQuote[] {
+    return [...this.quotes.values()];
+  }
+
   mint(quoteId: string, outputs: WireOutput[]): WireSignature[] {
     const quote = this.getQuote(quoteId);
     if (quote.state === 'ISSUED') throw new MintError(MINT_ERRORS.quoteIssued, 'quote already issued');
+    if (quote.state === 'UNPAID') {
+      if (quote.expiry <= nowS()) throw new MintError(MINT_ERRORS.quoteExpired, 'quote expired');
+      throw new MintError(MINT_ERRORS.quoteNotPaid, 'quote not paid');
+    }
     this.verifyOutputs(outputs);
     if (sum(outputs) !== quote.amount) throw new MintError(MINT_ERRORS.notBalanced, 'outputs do not match quote amount');
     quote.state = 'ISSUED';
@@ -195,6 +230,9 @@ export class MintCore {
     });
   }
 }
+
+/** The largest bolt11 mint quote this mint offers (NUT-06 `nuts["4"]` max_amount). */
+export const MAX_QUOTE_AMOUNT = 1_000_000;
 
 export function sum(items: Array<{ amount: number | string }>): number {
   return items.reduce((acc, p) => acc + Number(p.amount), 0);

@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { getEncodedToken, Wallet, type OutputType, type P2PKOptions } from '@cashu/cashu-ts';
 import { FaultSwitch, type MintFault } from './faults.ts';
 import { MeltDesk, type FeeReserveRule, type LightningBackend } from './melt-desk.ts';
-import { MintCore, type ProofState } from './mint-core.ts';
+import { MintCore, type MintQuote, type MintQuoteMode, type ProofState } from './mint-core.ts';
 import { proofY } from './keyset.ts';
 import { createMintServer, type LoggedRequest } from './server.ts';
 
 export type { MintFault } from './faults.ts';
 export type { LoggedRequest } from './server.ts';
 export type { LightningBackend } from './melt-desk.ts';
+export type { MintQuote, MintQuoteMode } from './mint-core.ts';
 
 export interface TestMintOptions {
   host?: string;
@@ -20,6 +21,12 @@ export interface TestMintOptions {
   name?: string;
   /** Pays the invoices of NUT-05 melts; without it every melt's payment fails. */
   lightning?: LightningBackend;
+  /** How new bolt11 mint quotes start (default `paid`); `unpaid` quotes wait for `payMintQuote`. */
+  mintQuotes?: MintQuoteMode;
+  /** Lifetime of a mint quote's invoice (default 3600 s). */
+  mintQuoteExpirySeconds?: number;
+  /** false: NUT-06 info says bolt11 minting is disabled (default true). */
+  advertisesMinting?: boolean;
 }
 
 export interface MintTokenOptions {
@@ -56,6 +63,16 @@ export interface TestMint {
   holdMelts(count: number): void;
   /** Ends the held melts: `paid` pays their invoices now, `failed` releases their inputs. Returns how many. */
   settleHeldMelts(outcome: 'paid' | 'failed'): Promise<number>;
+  /** How bolt11 mint quotes created from now on start: paid at once, or UNPAID until `payMintQuote`. */
+  setMintQuoteMode(mode: MintQuoteMode): void;
+  /** Lifetime of the invoices of mint quotes created from now on. */
+  setMintQuoteExpiry(seconds: number): void;
+  /** The customer's wallet pays the quote's invoice (also `POST /test/mint-quote/<id>/pay`). Throws once it has expired. */
+  payMintQuote(id: string): MintQuote;
+  /** The quote's invoice expires now (also `POST /test/mint-quote/<id>/expire`). */
+  expireMintQuote(id: string): MintQuote;
+  /** Every bolt11 mint quote, from the mint's own books. */
+  mintQuotes(): MintQuote[];
   /** Every request the mint received, faulted or not. */
   requests: LoggedRequest[];
 }
@@ -63,6 +80,9 @@ export interface TestMint {
 export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMint> {
   const unit = opts.unit ?? 'sat';
   const core = new MintCore({ unit, inputFeePpk: opts.inputFeePpk ?? 0 });
+  core.quoteMode = opts.mintQuotes ?? 'paid';
+  core.quoteExpirySeconds = opts.mintQuoteExpirySeconds ?? 3600;
+  core.advertisesMinting = opts.advertisesMinting ?? true;
   const faults = new FaultSwitch();
   const requests: LoggedRequest[] = [];
   const melts = new MeltDesk(core, opts.lightning ?? null);
@@ -92,6 +112,15 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
       melts.holdNext = count;
     },
     settleHeldMelts: (outcome) => melts.settleHeld(outcome),
+    setMintQuoteMode: (mode) => {
+      core.quoteMode = mode;
+    },
+    setMintQuoteExpiry: (seconds) => {
+      core.quoteExpirySeconds = seconds;
+    },
+    payMintQuote: (id) => ({ ...core.payQuote(id) }),
+    expireMintQuote: (id) => ({ ...core.expireQuote(id) }),
+    mintQuotes: () => core.allQuotes().map((q) => ({ ...q })),
     mintToken: (amount, tokenOpts) => mintTokenAt(url, unit, amount, tokenOpts),
     stateOf: (secret) => core.checkState([proofY(secret)])[0]!.state,
     stop: () =>
@@ -102,15 +131,25 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
   };
 }
 
-/** Mints a token at any mint that serves always-paid bolt11 quotes, as a customer's wallet would. */
+/**
+ * Mints a token at a test mint, as a customer's wallet would: a quote held UNPAID is paid through
+ * the mint's test control first.
+ */
 export async function mintTokenAt(url: string, unit: string, amount: number, opts: MintTokenOptions = {}): Promise<string> {
   const wallet = new Wallet(url, { unit });
   await wallet.loadMint();
   const quote = await wallet.createMintQuoteBolt11(amount);
+  if (quote.state === 'UNPAID') await payMintQuoteAt(url, quote.quote);
   const denominations = opts.denominations ? { denominations: opts.denominations } : {};
   const outputType: OutputType = opts.p2pkPubkey
     ? { type: 'p2pk', options: { pubkey: opts.p2pkPubkey, ...opts.p2pkConditions }, ...denominations }
     : { type: 'random', ...denominations };
   const proofs = await wallet.mintProofsBolt11(amount, quote.quote, {}, outputType);
   return getEncodedToken({ mint: url, unit, proofs });
+}
+
+/** Pays a test mint's bolt11 mint quote through its control endpoint, as the customer's Lightning wallet would. */
+export async function payMintQuoteAt(url: string, quote: string): Promise<void> {
+  const response = await fetch(`${url}/test/mint-quote/${encodeURIComponent(quote)}/pay`, { method: 'POST' });
+  if (!response.ok) throw new Error(`the test mint would not pay quote ${quote}: ${response.status} ${await response.text()}`);
 }

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultSwitch } from './faults.ts';
 import type { WireSignature } from './keyset.ts';
 import type { MeltDesk } from './melt-desk.ts';
-import { MintCore, MintError, type WireOutput, type WireProof } from './mint-core.ts';
+import { MAX_QUOTE_AMOUNT, MintCore, MintError, type WireOutput, type WireProof } from './mint-core.ts';
 
 export interface LoggedRequest {
   method: string;
@@ -75,7 +75,7 @@ async function handle(
   }
   if (fault?.kind === 'slow-answer') await delay(fault.ms);
   // The swap has been applied; the customer never hears about it.
-  if (fault?.kind === 'drop-swap-response' || fault?.kind === 'drop-restore-response' || fault?.kind === 'drop-melt-response') return void req.socket.destroy();
+  if (fault?.kind === 'drop-swap-response' || fault?.kind === 'drop-restore-response' || fault?.kind === 'drop-melt-response' || fault?.kind === 'drop-mint-response') return void req.socket.destroy();
   if (fault?.kind === 'apply-then-fail') return sendFailure(res, fault.status);
   if (fault?.kind === 'report-pending') answer = { states: (answer.states as Json[]).map((s) => ({ ...s, state: 'PENDING' })) };
   if (fault?.kind === 'bad-dleq') answer = { ...answer, signatures: (answer.signatures as WireSignature[]).map(withWrongDleq) };
@@ -121,6 +121,12 @@ async function route(core: MintCore, melts: MeltDesk, name: string, method: stri
     return quoteJson(core.getQuote(decodeURIComponent(path.slice('/v1/mint/quote/bolt11/'.length))));
   }
   if (key === 'POST /v1/mint/bolt11') return { signatures: core.mint(String(body.quote), body.outputs as WireOutput[]) };
+  // The test's control, standing for the customer's Lightning wallet (not a NUT endpoint).
+  const control = /^\/test\/mint-quote\/([^/]+)\/(pay|expire)$/.exec(path);
+  if (method === 'POST' && control) {
+    const id = decodeURIComponent(control[1]!);
+    return quoteJson(control[2] === 'pay' ? core.payQuote(id) : core.expireQuote(id));
+  }
   throw new HttpError(404, `no route ${key}`);
 }
 
@@ -133,7 +139,9 @@ function info(core: MintCore, name: string): Json {
     description: 'loopback test mint',
     contact: [],
     nuts: {
-      '4': { methods: [{ method: 'bolt11', unit, min_amount: 1, max_amount: 1_000_000 }], disabled: false },
+      '4': core.advertisesMinting
+        ? { methods: [{ method: 'bolt11', unit, min_amount: 1, max_amount: MAX_QUOTE_AMOUNT }], disabled: false }
+        : { methods: [], disabled: true },
       '5': { methods: [{ method: 'bolt11', unit, min_amount: 1, max_amount: 1_000_000 }], disabled: false },
       '7': { supported: true },
       '8': { supported: true },

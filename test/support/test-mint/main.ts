@@ -1,4 +1,5 @@
-// CLI: tsx test/support/test-mint/main.ts --port P --host H [--fee-ppk N] [--unit sat] [--faults-on-stdin]
+// CLI: tsx test/support/test-mint/main.ts --port P --host H [--fee-ppk N] [--unit sat] [--faults-on-stdin] [--unpaid-mint-quotes]
+// With --unpaid-mint-quotes, bolt11 mint quotes stay UNPAID until `POST /test/mint-quote/<id>/pay`.
 // With --faults-on-stdin, each line read is a JSON MintFault (or `null`) put in force at once; the
 // mint answers `faults set` on stdout, so a test in another process (the lab's) can make it misbehave.
 import { createInterface } from 'node:readline';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     'fee-ppk': { type: 'string', default: '0' },
     unit: { type: 'string', default: 'sat' },
     'faults-on-stdin': { type: 'boolean', default: false },
+    'unpaid-mint-quotes': { type: 'boolean', default: false },
   },
 });
 
@@ -21,6 +23,7 @@ const mint = await startTestMint({
   host: values.host,
   inputFeePpk: Number(values['fee-ppk']),
   unit: values.unit,
+  mintQuotes: values['unpaid-mint-quotes'] ? 'unpaid' : 'paid',
 });
 process.stdout.write(`${mint.url}\n`);
 
