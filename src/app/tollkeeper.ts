@@ -28,6 +28,7 @@ import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store, storePathIn } from '../store/store.ts';
 import { gateFromConfig, prepareGate } from './gate-from-config.ts';
 import { logLanIpv6 } from './lan-ipv6-warning.ts';
+import { lightningFromConfig, type LightningService, withLightning } from './lightning-from-config.ts';
 
 export const TIPS = ['1', '2'] as const;
 const RESOLVE_PENDING_EVERY_MS = 30_000;
@@ -60,6 +61,8 @@ export interface Tollkeeper {
   identity: LoadedIdentity;
   redeemer: MintRedeemer;
   wallet: ReturnType<typeof createOperatorWallet>;
+  /** Lightning purchases through the mints' bolt11 quotes; null when switched off. */
+  lightning: LightningService | null;
   /** Scheduled payouts to Lightning addresses (mints with a `payout` section). */
   payouts: PayoutSchedule;
   app: FastifyInstance;
@@ -141,6 +144,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   // Until sessions are restored, reconciled with the gate and owed credits delivered, every
   // customer request is answered 503 `starting` (the app listens from the start, so clients see why).
   let starting = true;
+  const lightning = lightningFromConfig(config, store, log, (mac, credit) => deliver(mac, credit));
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
   const app = buildApp(
     {
@@ -148,7 +152,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       identity,
       answers: store.answers,
       macs,
-      pricing: () => health.healthyPricing(pricingOf(config)),
+      pricing: () => withLightning(health.healthyPricing(pricingOf(config)), lightning),
       offlineCheck: health.guard(createOfflineCheck(config.mints, undefined, identity)),
       mintStates: health.states,
       spentHere: (mac, token) => {
@@ -164,6 +168,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
         return { session: gateway.liveSessionOf(mac, { sessionId: row.sessionId, paymentId: row.paymentId }) };
       },
       starting: () => starting,
+      ...(lightning ? { lightning } : {}),
     },
     {
       rateLimit: config.rateLimit,
@@ -205,15 +210,18 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const recoveryPass = async () => {
     for (const row of store.ledger.undelivered()) if (!deliveries.isClaimed(row.id)) deliver(row.mac, creditOf(row));
     await redeemer.resolvePending((recovered) => deliver(recovered.mac, recovered.credit));
+    await lightning?.resolveMinting();
     await redeemer.moveExpiringProofs();
   };
+  await lightning?.start().catch((err: unknown) => log.error({ err }, 'resuming Lightning purchases failed'));
   await recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   const prune = () => {
     try {
       const before = Date.now() - RETENTION_MS;
       const answers = store.answers.prune(before);
       const swaps = store.pendingSwaps.pruneFinished(before);
-      if (answers + swaps > 0) log.info({ answers, swaps }, 'pruned stored answers and finished swaps past retention');
+      const quotes = lightning?.prune(before) ?? 0;
+      if (answers + swaps + quotes > 0) log.info({ answers, swaps, quotes }, 'pruned stored answers, finished swaps and Lightning quotes past retention');
     } catch (err) {
       log.error({ err }, 'pruning stored answers failed');
     }
@@ -266,6 +274,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     identity,
     redeemer,
     wallet: createOperatorWallet(store),
+    lightning,
     payouts,
     app,
     admin,
@@ -277,6 +286,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       clearInterval(pendingTimer);
       clearInterval(pruneTimer);
       await payouts.stop();
+      lightning?.stop();
       health.stop();
       await liveView?.close();
       stately?.stop();

@@ -1,5 +1,6 @@
 import type { Metric } from '../../machines/domain.ts';
 import type { HttpLimits } from '../http/http-limits.ts';
+import { DEFAULT_LIGHTNING_LIMITS, type LightningLimits } from '../lightning/lightning-limits.ts';
 
 export interface MintConfig {
   url: string;
@@ -70,6 +71,8 @@ export interface Config {
   inspectUrl: string | null;
   /** Links the RFC 8908 captive-portal API (GET /captive-portal) gives phones; null leaves a key out. */
   captivePortal: { userPortalUrl: string | null; venueInfoUrl: string | null };
+  /** Lightning purchases (`/ln-invoice`) through the accepted mints that offer bolt11 minting, and their bounds. */
+  lightning: { enabled: boolean } & LightningLimits;
 }
 
 export interface ConfigProblem {
@@ -113,4 +116,5 @@ export const DEFAULT_CONFIG: Config = {
   liveView: { enabled: false, host: '127.0.0.1', port: 2123, token: null, allowRemote: false },
   inspectUrl: null,
   captivePortal: { userPortalUrl: null, venueInfoUrl: null },
+  lightning: { enabled: true, ...DEFAULT_LIGHTNING_LIMITS },
 };

@@ -1,5 +1,6 @@
 import { type Config, ConfigError, type ConfigProblem, DEFAULT_CONFIG, type GateConfig, type MintConfig } from './config.ts';
 import { describe, isObject, type Json, Reader } from './config-reader.ts';
+import { readLightning } from './lightning-config.ts';
 import { readPayout } from './payout-config.ts';
 import { isInterfaceName } from '../gate/lan-ipv6.ts';
 
@@ -56,6 +57,7 @@ export function parseConfig(input: unknown): Config {
     liveView: readLiveView(r),
     inspectUrl: readInspectUrl(r, input.inspectUrl),
     captivePortal: readCaptivePortal(r),
+    lightning: readLightning(r),
   };
   if (config.poll.minMs > config.poll.maxMs) fail('poll.minMs', `${config.poll.minMs} is above poll.maxMs`, 'minMs <= maxMs');
   if (config.mints.length === 0) fail('mints', 'is empty', 'at least one accepted mint');

@@ -15,6 +15,8 @@ import advertisementRoute from './routes/advertisement.ts';
 import balanceRoute from './routes/balance.ts';
 import captivePortalRoute from './routes/captive-portal.ts';
 import healthzRoute from './routes/healthz.ts';
+import lnInvoiceCreateRoute from './routes/ln-invoice-create.ts';
+import lnInvoiceStatusRoute from './routes/ln-invoice-status.ts';
 import paymentRoute from './routes/payment.ts';
 import preflightRoute from './routes/preflight.ts';
 import sessionStateRoute from './routes/session-state.ts';
@@ -67,5 +69,10 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
   app.register(sessionStateRoute, ctx);
   app.register(captivePortalRoute, ctx);
   app.register(healthzRoute, ctx);
+  if (deps.lightning) {
+    const lightning = { ...ctx, lightning: deps.lightning };
+    app.register(lnInvoiceCreateRoute, lightning);
+    app.register(lnInvoiceStatusRoute, lightning);
+  }
   return app;
 }

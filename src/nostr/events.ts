@@ -28,6 +28,8 @@ export interface Pricing {
   /** TollGate TIP numbers this gateway implements. */
   tips: readonly string[];
   prices: readonly MintPrice[];
+  /** Mints among `prices` that sell access for Lightning too (NUT-04 bolt11 minting), and the amounts they take. */
+  lightning?: ReadonlyArray<{ mintUrl: string; unit: string; minAmount: number; maxAmount: number }>;
 }
 
 export interface SessionEventInput {
@@ -71,6 +73,8 @@ export function advertisementEvent(identity: GatewayIdentity, pricing: Pricing, 
       p.mintUrl,
       integer(p.minSteps),
     ]),
+    // Not in the TollGate spec (clients ignore tags they do not know): the portal reads which mints take Lightning.
+    ...(pricing.lightning ?? []).map((m) => ['lightning', 'bolt11', m.mintUrl, m.unit, integer(m.minAmount), integer(m.maxAmount)]),
   ];
   return sign(identity, KIND_ADVERTISEMENT, tags, '', now);
 }

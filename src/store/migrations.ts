@@ -176,6 +176,34 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE proofs ADD COLUMN payout_id INTEGER REFERENCES payouts (id);
     `,
   },
+  {
+    version: 7,
+    name: 'Lightning purchases: NUT-04 bolt11 mint quotes bound to a MAC, and the outputs minted for them',
+    sql: `
+      CREATE TABLE lightning_quotes (
+        mint          TEXT NOT NULL,
+        quote         TEXT NOT NULL,
+        unit          TEXT NOT NULL,
+        mac           TEXT NOT NULL,
+        amount        INTEGER NOT NULL,
+        price_per_step INTEGER NOT NULL,
+        step_size     INTEGER NOT NULL,
+        metric        TEXT NOT NULL,
+        invoice       TEXT NOT NULL,
+        expiry        INTEGER NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('unpaid', 'minting', 'issued', 'expired', 'faulty', 'lost')),
+        outputs_json  TEXT,
+        ledger_id     INTEGER REFERENCES ledger (id),
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        PRIMARY KEY (mint, quote)
+      );
+      CREATE INDEX lightning_quotes_state ON lightning_quotes (state);
+      CREATE INDEX lightning_quotes_quote ON lightning_quotes (quote);
+      CREATE INDEX lightning_quotes_mac ON lightning_quotes (mac);
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. Returns how many ran. */

@@ -5,6 +5,7 @@ import { AnswersRepo } from './answers-repo.ts';
 import { GroupCommit } from './group-commit.ts';
 import { KeysetMovesRepo } from './keyset-moves-repo.ts';
 import { LedgerRepo } from './ledger-repo.ts';
+import { LightningQuotesRepo } from './lightning-quotes-repo.ts';
 import { migrate } from './migrations.ts';
 import { PayoutsRepo } from './payouts-repo.ts';
 import { PendingSwapsRepo } from './pending-swaps-repo.ts';
@@ -18,6 +19,7 @@ export interface Store {
   readonly pendingSwaps: PendingSwapsRepo;
   readonly keysetMoves: KeysetMovesRepo;
   readonly payouts: PayoutsRepo;
+  readonly lightningQuotes: LightningQuotesRepo;
   readonly answers: AnswersRepo;
   readonly snapshots: SnapshotsRepo;
   /** Migrations applied by this open (0 when the file was already current). */
@@ -49,6 +51,7 @@ export function openStore(path: string): Store {
     pendingSwaps: new PendingSwapsRepo(db),
     keysetMoves: new KeysetMovesRepo(db),
     payouts: new PayoutsRepo(db),
+    lightningQuotes: new LightningQuotesRepo(db),
     answers: new AnswersRepo(db, commits),
     snapshots: new SnapshotsRepo(db),
     migrationsApplied,

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { FakeNdsctl } from '../support/fake-ndsctl/fake-ndsctl.ts';
-import { type LightningBackend, startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
+import { type LightningBackend, type MintQuoteMode, startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { freePort } from '../support/free-port.ts';
 import { auditWallet, type AuditReport } from '../../src/payment/wallet-audit.ts';
 import { openStore } from '../../src/store/store.ts';
@@ -57,8 +57,10 @@ export class CrashLab {
    * `paymentTimeoutMs`: each request to the mint (default 5 s); `lightning` pays the mint's melts;
    * `payout`: the mint's payout section.
    */
-  static async create(options: { paymentTimeoutMs?: number; lightning?: LightningBackend; payout?: Record<string, unknown> } = {}): Promise<CrashLab> {
-    const mint = await startTestMint(options.lightning ? { lightning: options.lightning } : {});
+  static async create(
+    options: { paymentTimeoutMs?: number; lightning?: LightningBackend; payout?: Record<string, unknown>; mintQuotes?: MintQuoteMode; lightningConfig?: Record<string, unknown> } = {},
+  ): Promise<CrashLab> {
+    const mint = await startTestMint({ ...(options.lightning ? { lightning: options.lightning } : {}), ...(options.mintQuotes ? { mintQuotes: options.mintQuotes } : {}) });
     const fake = await FakeNdsctl.create({ firewall: 'iptables', preemptive: true });
     const dir = mkdtempSync(join(tmpdir(), 'tk-crash-cfg-'));
     const leases = join(dir, 'leases');
@@ -81,6 +83,7 @@ export class CrashLab {
         arpFile: join(dir, 'no-arp'),
         paymentTimeoutMs: options.paymentTimeoutMs ?? 5_000,
         log: { level: 'warn', pretty: false },
+        ...(options.lightningConfig ? { lightning: options.lightningConfig } : {}),
       }),
     );
     return lab;

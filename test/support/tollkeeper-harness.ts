@@ -45,6 +45,8 @@ export interface HarnessOptions {
   mint?: TestMint;
   /** The accepted mint's `payout` section, as in the config file. */
   payout?: Record<string, unknown>;
+  /** The config's `lightning` section. */
+  lightning?: Record<string, unknown>;
 }
 
 /** What a customer got back, from inject or from real HTTP alike. */
@@ -106,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 },
     httpLimits: { requestBurst: 100_000, requestsPerSecond: 100_000 },
     paymentTimeoutMs: options.paymentTimeoutMs ?? 5_000,
+    ...(options.lightning ? { lightning: options.lightning } : {}),
   };
   let config = parseConfig(raw);
   const gate = new SimulatedGate();

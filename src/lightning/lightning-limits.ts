@@ -1,0 +1,34 @@
+import type { RateLimitOptions } from '../http/deps.ts';
+
+/** The bounds on Lightning purchases (config `lightning`, docs/operating.md). */
+export interface LightningLimits {
+  /** Smallest and largest quote (sats), within each mint's own NUT-06 limits and the price of its min steps. */
+  minAmount: number;
+  maxAmount: number;
+  /** New quotes per device (token bucket keyed by MAC) and for the whole gateway. */
+  quotesPerClient: RateLimitOptions;
+  quotes: RateLimitOptions;
+  /** Quotes still open (unpaid or being minted) per device and in all. */
+  maxOpenPerClient: number;
+  maxOpen: number;
+  /** The watch's backoff between two checks of a quote at its mint. */
+  pollMinMs: number;
+  pollMaxMs: number;
+  /** How long an expired quote is kept, so the customer's page can show it expired. */
+  expiredRetentionMs: number;
+  /** How often each mint's NUT-06 info is read again. */
+  infoRefreshMs: number;
+}
+
+export const DEFAULT_LIGHTNING_LIMITS: LightningLimits = {
+  minAmount: 1,
+  maxAmount: 100_000,
+  quotesPerClient: { burst: 3, perSecond: 1 / 20 },
+  quotes: { burst: 20, perSecond: 1 },
+  maxOpenPerClient: 3,
+  maxOpen: 200,
+  pollMinMs: 1_000,
+  pollMaxMs: 10_000,
+  expiredRetentionMs: 10 * 60_000,
+  infoRefreshMs: 10 * 60_000,
+};
