@@ -18,6 +18,9 @@ import healthzRoute from './routes/healthz.ts';
 import lnInvoiceCreateRoute from './routes/ln-invoice-create.ts';
 import lnInvoiceStatusRoute from './routes/ln-invoice-status.ts';
 import paymentRoute from './routes/payment.ts';
+import portalRoute from './routes/portal.ts';
+import portalLightningRoute from './routes/portal-lightning.ts';
+import portalPayRoute from './routes/portal-pay.ts';
 import preflightRoute from './routes/preflight.ts';
 import sessionStateRoute from './routes/session-state.ts';
 import usageRoute from './routes/usage.ts';
@@ -74,5 +77,9 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
     app.register(lnInvoiceCreateRoute, lightning);
     app.register(lnInvoiceStatusRoute, lightning);
   }
+  const portal = { http: ctx, lightning: deps.lightning ?? null };
+  app.register(portalRoute, portal);
+  app.register(portalPayRoute, portal);
+  app.register(portalLightningRoute, portal);
   return app;
 }

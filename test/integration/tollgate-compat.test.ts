@@ -35,9 +35,11 @@ describe('balance, session state and the captive-portal API follow a real sessio
   it('a data session: none → active with what is left → expired once the bytes are used up', async () => {
     h = await startHarness({ metric: 'bytes', stepSize: 1000, pricePerStep: 1 });
     const base = h.tk.url!;
+    // No portal configured: the API names tollkeeper's own, at the address it was asked on.
+    const portal = { 'user-portal-url': `${base}/portal`, 'can-extend-session': true };
     expect((await getJson(`${base}/session-state`, alice.ip)).body).toBe('none');
     expect((await getJson(`${base}/balance`, alice.ip)).body).toStrictEqual({ status: 1, session_active: false, usage: 0, allotment: 0, remaining: 0 });
-    expect((await getJson(`${base}/captive-portal`, alice.ip)).body).toStrictEqual({ captive: true });
+    expect((await getJson(`${base}/captive-portal`, alice.ip)).body).toStrictEqual({ captive: true, ...portal });
 
     const paid = await h.http(await h.mint.mintToken(10), { ip: alice.ip });
     expect(paid.status).toBe(200);
@@ -49,17 +51,17 @@ describe('balance, session state and the captive-portal API follow a real sessio
     expect(balance.headers.get('x-tollgate-client-mac')).toBe(alice.mac);
     expect(balance.body).toStrictEqual({ status: 1, session_active: true, metric: 'bytes', usage: 4000, allotment: 10_000, remaining: 6000, start_time: startTime });
     expect((await getJson(`${base}/session-state`, alice.ip)).body).toBe('active');
-    expect((await getJson(`${base}/captive-portal`, alice.ip)).body).toStrictEqual({ captive: false, 'bytes-remaining': 6000 });
+    expect((await getJson(`${base}/captive-portal`, alice.ip)).body).toStrictEqual({ captive: false, ...portal, 'bytes-remaining': 6000 });
     // Bob's device is not Alice's.
     expect((await getJson(`${base}/session-state`, bob.ip)).body).toBe('none');
-    expect((await getJson(`${base}/captive-portal`, bob.ip)).body).toStrictEqual({ captive: true });
+    expect((await getJson(`${base}/captive-portal`, bob.ip)).body).toStrictEqual({ captive: true, ...portal });
 
     h.gate.addTraffic(alice.mac, 7000);
     await h.tk.gateway.meterNow();
     await expect.poll(() => h!.gate.isOpen(alice.mac), { timeout: 5_000 }).toBe(false);
     expect((await getJson(`${base}/session-state`, alice.ip)).body).toBe('expired');
     expect((await getJson(`${base}/balance`, alice.ip)).body).toMatchObject({ session_active: false });
-    expect((await getJson(`${base}/captive-portal`, alice.ip)).body).toStrictEqual({ captive: true });
+    expect((await getJson(`${base}/captive-portal`, alice.ip)).body).toStrictEqual({ captive: true, ...portal });
   });
 
   it('a time session reports seconds-remaining and milliseconds on /balance', async () => {

@@ -125,14 +125,14 @@ describe.skipIf(!existsSync(CHROMIUM))('a portal page on another origin, in head
   }
 
   it('reads the advertisement and the balance, pays with a preflighted JSON POST, and sees the session', async () => {
-    const { results } = await openPortal(true);
+    const { results, api } = await openPortal(true);
     expect(results.advertisement).toMatchObject({ ok: true, status: 200, clientMac: BROWSER_MAC });
     expect(JSON.parse(results.advertisement.body!)).toMatchObject({ kind: 10021, pubkey: t!.identity.pubkey });
     expect(JSON.parse(results.balanceBefore.body!)).toStrictEqual({ status: 1, session_active: false, usage: 0, allotment: 0, remaining: 0 });
     expect(results.payment).toMatchObject({ ok: true, status: 200, clientMac: BROWSER_MAC });
     expect(JSON.parse(results.payment.body!)).toMatchObject({ kind: 1022 });
     expect(JSON.parse(results.balanceAfter.body!)).toMatchObject({ session_active: true, allotment: 60_000, remaining: 60_000 });
-    expect(JSON.parse(results.captive.body!)).toStrictEqual({ captive: false, 'seconds-remaining': 60 });
+    expect(JSON.parse(results.captive.body!)).toStrictEqual({ captive: false, 'user-portal-url': `${api}/portal`, 'seconds-remaining': 60, 'can-extend-session': true });
     // The browser asked before it posted JSON, and the payment reached the engine once.
     expect(methodsSeen).toContain('OPTIONS /');
     expect(methodsSeen.indexOf('OPTIONS /')).toBeLessThan(methodsSeen.indexOf('POST /'));

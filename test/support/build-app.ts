@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
-import type { AnswerStore, HttpOptions, MacResolver, StoredAnswer } from '../../src/http/deps.ts';
+import type { AnswerStore, HttpDeps, HttpOptions, MacResolver, StoredAnswer } from '../../src/http/deps.ts';
 import { createMacLookup } from '../../src/network/mac-lookup.ts';
 import type { Pricing } from '../../src/nostr/events.ts';
 import { loadOrCreateIdentity, type GatewayIdentity } from '../../src/nostr/identity.ts';
@@ -27,6 +27,9 @@ export interface TestAppSetup {
   macs?: MacResolver;
   /** Read on every request: true answers 503 `starting`. */
   starting?: () => boolean;
+  /** The Lightning service the portal offers (default: none). */
+  lightning?: HttpDeps['lightning'];
+  offlineCheck?: HttpDeps['offlineCheck'];
 }
 
 export interface TestApp {
@@ -83,6 +86,8 @@ export async function buildTestApp(setup: TestAppSetup = {}): Promise<TestApp> {
       pricing: () => TEST_PRICING,
       now: () => clock.now,
       ...(setup.starting ? { starting: setup.starting } : {}),
+      ...(setup.lightning ? { lightning: setup.lightning } : {}),
+      ...(setup.offlineCheck ? { offlineCheck: setup.offlineCheck } : {}),
     },
     { rateLimit: false, ...setup.options, limits: { requests: false as const, ...setup.options?.limits } },
   );

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../context.ts';
+import { ownUrl } from '../portal/portal-context.ts';
 import { forSender } from '../sender-session.ts';
 
 export const CAPTIVE_JSON = 'application/captive+json';
@@ -8,11 +9,15 @@ export const CAPTIVE_JSON = 'application/captive+json';
  * GET /captive-portal — the RFC 8908 captive-portal API for the sending device, found by phones
  * through DHCP option 114 or the RA option (RFC 8910). `captive` is false exactly while the
  * device's session holds the gate open; then `seconds-remaining` (time) or `bytes-remaining`
- * (data) says what is left. Per device, so never cached.
+ * (data) says what is left. `user-portal-url` is the configured page, else tollkeeper's own
+ * /portal. Per device, so never cached.
  */
 export default async function captivePortalRoute(app: FastifyInstance, ctx: HttpContext): Promise<void> {
   app.get('/captive-portal', async (request, reply) => {
-    const { userPortalUrl, venueInfoUrl } = ctx.captivePortal;
+    const { venueInfoUrl } = ctx.captivePortal;
+    // Unless the operator names another page, tollkeeper's own portal, at the address the device
+    // reached this API on (the one DHCP option 114 gave it).
+    const userPortalUrl = ctx.captivePortal.userPortalUrl ?? ownUrl(request);
     const body: Record<string, unknown> = { captive: true };
     if (userPortalUrl !== null) body['user-portal-url'] = userPortalUrl;
     if (venueInfoUrl !== null) body['venue-info-url'] = venueInfoUrl;

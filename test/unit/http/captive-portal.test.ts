@@ -60,10 +60,23 @@ describe('GET /captive-portal', () => {
     expect(after).not.toHaveProperty('bytes-remaining');
   });
 
-  it('leaves out the links it was not given, and promises no extension without a portal', async () => {
+  it("names tollkeeper's own portal, at the address the device asked on, when no page is configured", async () => {
     t = await buildTestApp();
-    expect((await get(LEASED.ip)).json()).toStrictEqual({ captive: true });
+    const own = { host: '192.168.1.1:2121' };
+    expect((await get(LEASED.ip, own)).json()).toStrictEqual({ captive: true, 'user-portal-url': 'http://192.168.1.1:2121/portal', 'can-extend-session': true });
     await pay(LEASED.ip);
-    expect((await get(LEASED.ip)).json()).toStrictEqual({ captive: false, 'seconds-remaining': 60 });
+    expect((await get(LEASED.ip, { host: '[fd00::1]:2121' })).json()).toStrictEqual({
+      captive: false,
+      'user-portal-url': 'http://[fd00::1]:2121/portal',
+      'seconds-remaining': 60,
+      'can-extend-session': true,
+    });
+  });
+
+  it('leaves the portal link out, and promises no extension, when the Host it was asked on is not a plain host', async () => {
+    t = await buildTestApp();
+    for (const host of ['evil.example/"><x', 'a b', 'host:99999999', 'host:']) {
+      expect((await get(LEASED.ip, { host })).json(), host).toStrictEqual({ captive: true });
+    }
   });
 });

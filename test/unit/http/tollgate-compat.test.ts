@@ -293,7 +293,7 @@ describe('hostile input to the new routes', () => {
     };
     expect(answers.balance.json()).toMatchObject({ session_active: false });
     expect(answers.state.body).toBe('none');
-    expect(answers.captive.json()).toStrictEqual({ captive: true });
+    expect(answers.captive.json()).toStrictEqual({ captive: true, 'user-portal-url': 'http://192.168.1.1:2121/portal', 'can-extend-session': true });
     for (const response of Object.values(answers)) expect(response.headers[MAC_HEADER]).toBe(LEASED.mac);
     // The paying device itself does see its session.
     expect((await get('/session-state', ARP_ONLY.ip)).body).toBe('active');

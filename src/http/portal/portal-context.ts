@@ -1,0 +1,84 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpContext } from '../context.ts';
+import { refusalFromError } from '../notice.ts';
+import type { Mac } from '../../gate/mac.ts';
+import { chooseLanguage, type Language } from './language.ts';
+import type { LightningApi } from '../../lightning/lightning-api.ts';
+import { PORTAL_CSP } from './assets.ts';
+import { renderPortal, type DeviceStatus, type PortalView } from './page.ts';
+
+/** What the portal's routes share: the HTTP context and the Lightning service, when there is one. */
+export interface PortalContext {
+  http: HttpContext;
+  lightning: LightningApi | null;
+}
+
+export const PORTAL_PATH = '/portal';
+
+export function languageOf(request: FastifyRequest): Language {
+  return chooseLanguage((request.query as Record<string, unknown> | undefined)?.lang, request.headers['accept-language']);
+}
+
+/** What this device has now: unknown when the gateway cannot tell which device sent the request. */
+export async function deviceStatus(ctx: HttpContext, request: FastifyRequest): Promise<DeviceStatus> {
+  let mac: Mac;
+  try {
+    mac = await request.clientMac();
+  } catch {
+    return { kind: 'unknown' };
+  }
+  const current = ctx.gateway.sessionOf(mac);
+  if (current?.phase !== 'active') return { kind: 'none' };
+  const { metric, allotment, used } = current.session;
+  return { kind: 'active', metric, left: Math.max(0, Math.floor(allotment - used)) };
+}
+
+/** A host the request was sent to, as `host[:port]` of a name or an address; anything else is ignored. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/**
+ * This page's plain http:// address as the device reached it (its Host header), so the customer
+ * can open it in a real browser when the sign-in mini-browser cannot follow a link. The header is
+ * the device's own to send and only echoed back to it; one that is not a plain host is left out.
+ */
+export function ownUrl(request: FastifyRequest, path = PORTAL_PATH): string | null {
+  const host = request.headers.host;
+  return typeof host === 'string' && PLAIN_HOST.test(host) ? `http://${host}${path}` : null;
+}
+
+/** The page as a per-device answer: never cached, no framing, nothing but its own assets. */
+export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'private, no-store')
+    .header('content-security-policy', PORTAL_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .send(html);
+}
+
+/** The view every portal answer starts from: prices, this device's status, the Lightning mints. */
+export async function baseView(portal: PortalContext, request: FastifyRequest): Promise<PortalView> {
+  const language = languageOf(request);
+  const status = await deviceStatus(portal.http, request);
+  const view: PortalView = { language, pricing: portal.http.pricing(), status, ownUrl: ownUrl(request) };
+  if (portal.lightning) view.lightning = { mints: portal.lightning.mints() };
+  return view;
+}
+
+/**
+ * A refusal met on a portal route (the rate limit, a body too large, a form that is no payment, a
+ * device the gateway cannot see) as the portal page with the notice, at the notice's status: a
+ * person reads the portal, not a kind 21023.
+ */
+export function portalErrorHandler(portal: PortalContext) {
+  return async (error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const refusal = refusalFromError(error);
+    if (refusal.status >= 500) request.log.error({ err: error }, 'portal request failed');
+    else request.log.info({ code: refusal.code }, refusal.message);
+    const view = await baseView(portal, request);
+    view.result = { kind: 'refused', code: refusal.code, message: refusal.message };
+    return sendPage(reply, refusal.status, renderPortal(view));
+  };
+}
