@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 export const PORTAL_CSS = `
 :root{color-scheme:light;--fg:#1a1a1a;--muted:#4d4d4d;--accent:#0b5cad;--bg:#fff;--box:#f3f5f8;--ok:#0a6b2d;--bad:#a3120f}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header,main,footer{max-width:34rem;margin:0 auto;padding:0 1rem}
 header{padding-top:1rem}

@@ -1,0 +1,172 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMac } from '../../src/gate/mac.ts';
+import { Refusal } from '../../src/nostr/notice-codes.ts';
+import { buildTestApp, type TestApp } from '../support/build-app.ts';
+import { LightningDouble } from '../support/lightning-double.ts';
+import { CUSTOMERS, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
+
+// tollkeeper's own portal in a real browser, as a phone's sign-in mini-browser would show it: headless
+// Chromium at a phone's size loads GET /portal from the whole tollkeeper (engine, SQLite, loopback
+// mint), pastes a real token and sees the session, with JavaScript on and off.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'artifacts');
+const WAIT = { timeout: 15_000 };
+const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 CaptiveNetworkSupport-481.0.1 wispr',
+};
+
+if (!existsSync(CHROMIUM)) {
+  console.warn(`portal browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium', () => {
+  let browser: Browser;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ metric: 'bytes', stepSize: 1_000_000 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  /**
+   * A phone on the customer network: tollkeeper believes X-Real-IP from loopback, so each context
+   * is the leased customer device `ip` (as a reverse proxy on the router would say).
+   */
+  async function phone(ip: string, options: { javaScriptEnabled?: boolean; locale?: string } = {}): Promise<{ context: BrowserContext; requested: string[] }> {
+    const context = await browser.newContext({ ...PHONE, ...options, extraHTTPHeaders: { 'x-real-ip': ip } });
+    const requested: string[] = [];
+    context.on('request', (request) => void requested.push(request.url()));
+    return { context, requested };
+  }
+
+  it('pastes a token and sees the session; what is left then follows the meter without a reload', async () => {
+    const customer = CUSTOMERS[0]!;
+    const { context, requested } = await phone(customer.ip);
+    const page = await context.newPage();
+    try {
+      const first = await page.goto(`${h.tk.url}/portal`);
+      expect(first?.status()).toBe(200);
+      expect(await page.textContent('#left')).toBe('Not online yet: buy access below.');
+      expect(await page.textContent('main')).toContain('1 MB per sat');
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-first-view.png'), fullPage: true });
+
+      const before = h.balance();
+      await page.fill('#token', await h.mint.mintToken(3));
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
+      expect(await page.textContent('#result-h')).toBe('Payment accepted');
+      expect(await page.textContent('#left')).toBe('Online: 3 MB left.');
+      expect(h.gate.isOpen(customer.mac)).toBe(true);
+      expect(h.balance()).toBe(before + 3);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-paid.png'), fullPage: true });
+
+      // The page polls /balance: the meter's reading shows up without a reload.
+      h.gate.addTraffic(customer.mac, 1_000_000, 250_000);
+      await h.tk.gateway.meterNow();
+      await page.waitForSelector('#left:text("Online: 1.75 MB left.")', WAIT);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-live-balance.png'), fullPage: true });
+      // Nothing the page asked for left tollkeeper.
+      expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('with JavaScript disabled the paste path still works, in Spanish for a Spanish phone', async () => {
+    const customer = CUSTOMERS[1]!;
+    const { context, requested } = await phone(customer.ip, { javaScriptEnabled: false, locale: 'es-ES' });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${h.tk.url}/portal`);
+      expect(await page.getAttribute('html', 'lang')).toBe('es');
+      await page.fill('#token', await h.mint.mintToken(2));
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
+      expect(await page.textContent('#result-h')).toBe('Pago aceptado');
+      expect(await page.textContent('#left')).toBe('Conectado: quedan 2 MB.');
+      expect(h.gate.isOpen(customer.mac)).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-paid-no-script-es.png'), fullPage: true });
+
+      // A bad paste: the page says why, with the notice code, and the device stays as it was.
+      await page.fill('#token', 'cashuBnot-a-token');
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
+      expect(await page.textContent('#result-h')).toBe('Pago no aceptado');
+      expect(await page.textContent('main')).toContain('Código: payment-error-invalid-token');
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-refused-no-script-es.png'), fullPage: true });
+      expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the portal’s Lightning panel in headless Chromium, without JavaScript', () => {
+  const MAC = parseMac('aa:bb:cc:dd:ee:42');
+  let browser: Browser;
+  let t: TestApp;
+  let lightning: LightningDouble;
+
+  beforeAll(async () => {
+    lightning = new LightningDouble([{ url: 'http://mint.test', minAmount: 1, maxAmount: 5000 }]);
+    t = await buildTestApp({
+      lightning,
+      macs: {
+        lookup: async (ip) => {
+          if (ip === '127.0.0.1') return MAC;
+          throw new Refusal('mac-address-lookup-failed', 'unknown device');
+        },
+      },
+    });
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    t?.app.server.closeAllConnections();
+    await t?.close();
+  });
+
+  it('asks for an invoice, shows its QR code, and notices the payment by refreshing itself', async () => {
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const page = await context.newPage();
+    try {
+      const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      await page.goto(`${base}/portal`);
+      await page.fill('#amount', '21');
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/lightning"] button[type=submit]')]);
+      expect(page.url()).toMatch(/\/portal\?lang=en&quote=q1-/);
+      expect(await page.textContent('#invoice-h')).toBe('Invoice for 21 sat');
+      const box = await page.locator('.qr svg').boundingBox();
+      expect(box!.width).toBeGreaterThan(200);
+      expect(await page.getAttribute('a[href^="lightning:"]', 'href')).toMatch(/^lightning:lnbc21n1p/);
+      // The copy button needs script: without it, it is not shown (the invoice can still be selected).
+      expect(await page.isVisible('#copy')).toBe(false);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-lightning-invoice.png'), fullPage: true });
+
+      expect(lightning.created).toEqual([{ mac: MAC, amount: 21, mintUrl: 'http://mint.test' }]);
+      lightning.settle('q1-xxxxxxxxxxxxxxxxxxxx', 21 * 60_000);
+      // The page's own meta refresh (5 s) brings the paid state, with no script and no click.
+      await page.waitForSelector('text=Invoice paid.', { timeout: 15_000 });
+      expect(await page.textContent('main')).toContain('You are online. You can close this page.');
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-lightning-paid.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+});
