@@ -53,6 +53,14 @@ describe('POST /portal/pay', () => {
     expect(response.body).toContain('Código: payment-error-token-spent. proofs already spent (11001)');
   });
 
+  it("escapes what the mint or the engine said: a refusal's message is text on the page, never markup", async () => {
+    t = await buildTestApp();
+    t.gateway.refuseWith = { code: 'payment-error-token-spent', message: '<img src=x onerror="alert(1)"> & co' };
+    const response = await submit(field(cashuB()));
+    expect(response.body).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co');
+    expect(response.body).not.toContain('<img');
+  });
+
   it.each([
     ['an empty field', 'token=', 400, 'invalid-request'],
     ['no token field', 'amount=3', 400, 'invalid-request'],
