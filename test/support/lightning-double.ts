@@ -43,6 +43,12 @@ export class LightningDouble implements LightningApi {
     return found && found.mac === mac ? found.view : null;
   }
 
+  /** The mint saw the invoice paid; the ecash is not minted and credited yet. */
+  markPaid(quote: string): void {
+    const found = this.quotes.get(quote)!;
+    found.view = { ...found.view, state: 'PAID' };
+  }
+
   /** The mint saw the invoice paid, and the session was credited. */
   settle(quote: string, allotment: number): void {
     const found = this.quotes.get(quote)!;

@@ -39,7 +39,8 @@ footer a{color:var(--accent)}
  * invoice panel's meta refresh) shows what is new. With it:
  * - what this device has left is read from /balance every 5 s while the page is visible, and
  *   drawn as the server draws it (amounts.ts);
- * - a shown invoice is read from /ln-invoice every 3 s and the page reloads when its state changes;
+ * - an invoice still waiting (unpaid, or paid and not yet credited) is read from /ln-invoice every
+ *   3 s, and the page reloads when its state or its access changes;
  * - the copy button copies the invoice (the clipboard API needs a secure context, which a plain
  *   http:// portal is not, so selecting and copying is the fallback).
  */
@@ -53,7 +54,7 @@ function get(url){return fetch(url,{cache:'no-store',credentials:'same-origin'})
 function balance(){if(document.hidden||!s)return;get('/balance').then(function(b){
 s.textContent=b.session_active?d.left.replace('{left}',text(b.metric,b.remaining)):d.none;s.dataset.active=String(!!b.session_active)}).catch(function(){})}
 setInterval(balance,5000);
-if(d.quote&&d.quoteState==='UNPAID')setInterval(function(){if(document.hidden)return;get('/ln-invoice?quote='+encodeURIComponent(d.quote)).then(function(q){if(q.state!==d.quoteState)location.reload()}).catch(function(){})},3000);
+if(d.quote)setInterval(function(){if(document.hidden)return;get('/ln-invoice?quote='+encodeURIComponent(d.quote)).then(function(q){if(q.state+':'+!!q.access_granted!==d.quoteState)location.reload()}).catch(function(){})},3000);
 var c=document.getElementById('copy'),inv=document.getElementById('invoice');
 if(c&&inv){c.hidden=false;c.addEventListener('click',function(){function done(){c.textContent=d.copied}
 if(navigator.clipboard&&window.isSecureContext)navigator.clipboard.writeText(inv.value).then(done,function(){inv.select();document.execCommand('copy');done()});else{inv.select();document.execCommand('copy');done()}})}

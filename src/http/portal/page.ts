@@ -34,6 +34,11 @@ export interface PortalView {
   ownUrl: string | null;
 }
 
+/** An invoice whose page has something still to notice: its payment, or the access it buys. */
+function stillWaiting(quote: LightningQuoteView): boolean {
+  return quote.state === 'UNPAID' || (quote.state === 'PAID' && !quote.accessGranted);
+}
+
 /** Every link and form keeps the language the customer chose. */
 const withLanguage = (path: string, language: Language, extra = ''): string =>
   `${path}?lang=${language}${extra ? `&${extra}` : ''}`;
@@ -48,10 +53,10 @@ export function renderPortal(view: PortalView): string {
     `data-left="${f(t.statusLeft)}"`,
     `data-none="${f(t.statusNone)}"`,
     `data-copied="${f(t.copied)}"`,
-    ...(quote ? [`data-quote="${e(quote.quote)}"`, `data-quote-state="${e(quote.state)}"`] : []),
+    ...(quote && stillWaiting(quote) ? [`data-quote="${e(quote.quote)}"`, `data-quote-state="${e(quote.state)}:${quote.accessGranted}"`] : []),
   ].join(' ');
   // Without script, a shown invoice still notices its payment: the page reloads itself.
-  const refresh = quote?.state === 'UNPAID' ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : '';
+  const refresh = quote && stillWaiting(quote) ? '<noscript><meta http-equiv="refresh" content="5"></noscript>' : '';
   return `<!doctype html>
 <html lang="${view.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${f(t.title)}</title><style>${PORTAL_CSS}</style>${refresh}</head>

@@ -151,14 +151,23 @@ describe('the Lightning panel', () => {
     expect(shown.body).toContain('<button type="button" id="copy" class="secondary" hidden>Copiar factura</button>');
     // Without script the page refreshes itself while the invoice is unpaid; the script polls instead.
     expect(shown.body).toContain('<noscript><meta http-equiv="refresh" content="5"></noscript>');
-    expect(shown.body).toContain('data-quote="q1-xxxxxxxxxxxxxxxxxxxx" data-quote-state="UNPAID"');
+    expect(shown.body).toContain('data-quote="q1-xxxxxxxxxxxxxxxxxxxx" data-quote-state="UNPAID:false"');
     expect(Buffer.byteLength(shown.body)).toBeLessThan(60 * 1024);
+
+    // Paid but not yet credited: the page says so and keeps watching.
+    lightning.markPaid('q1-xxxxxxxxxxxxxxxxxxxx');
+    const crediting = (await get(location)).body;
+    expect(crediting).toContain('Factura pagada.');
+    expect(crediting).not.toContain('Ya estás conectado');
+    expect(crediting).toContain('<noscript><meta http-equiv="refresh" content="5"></noscript>');
+    expect(crediting).toContain('data-quote-state="PAID:false"');
 
     lightning.settle('q1-xxxxxxxxxxxxxxxxxxxx', 21 * 60_000);
     const paid = (await get(location)).body;
     expect(paid).toContain('Factura pagada.');
     expect(paid).toContain('Ya estás conectado. Puedes cerrar esta página.');
     expect(paid).not.toContain('http-equiv="refresh"');
+    expect(paid).not.toContain('data-quote=');
   });
 
   it("does not show another device's invoice, an unknown one, or an expired one as payable", async () => {
