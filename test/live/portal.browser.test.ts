@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
+import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { Refusal } from '../../src/nostr/notice-codes.ts';
 import { buildTestApp, type TestApp } from '../support/build-app.ts';
 import { LightningDouble } from '../support/lightning-double.ts';
@@ -81,6 +82,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium
       await h.tk.gateway.meterNow();
       await page.waitForSelector('#left:text("Online: 1.75 MB left.")', WAIT);
       await page.screenshot({ path: join(ARTIFACTS, 'portal-live-balance.png'), fullPage: true });
+
+      // Buy more during the session, from the same page: a top-up, the gate never re-authorised.
+      expect(await page.textContent('#pay h2')).toBe('Buy more');
+      const authorisations = h.authorizeCalls(customer.mac);
+      await page.fill('#token', await h.mint.mintToken(2));
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
+      expect(await page.textContent('main')).toContain('Your session now holds 5 MB in all.');
+      expect(await page.textContent('#left')).toBe('Online: 3.75 MB left.');
+      expect(h.authorizeCalls(customer.mac)).toBe(authorisations);
+      expect(h.gate.isOpen(customer.mac)).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-bought-more.png'), fullPage: true });
       // Nothing the page asked for left tollkeeper.
       expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
     } finally {
@@ -165,6 +177,60 @@ describe.skipIf(!existsSync(CHROMIUM))('the portal’s Lightning panel in headle
       await page.waitForSelector('text=Invoice paid.', { timeout: 15_000 });
       expect(await page.textContent('main')).toContain('You are online. You can close this page.');
       await page.screenshot({ path: join(ARTIFACTS, 'portal-lightning-paid.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('buying with Lightning at the portal in headless Chromium, through the real Lightning service', () => {
+  let browser: Browser;
+  let mint: TestMint;
+  let h: Harness;
+
+  beforeAll(async () => {
+    // Quotes stay UNPAID until the test pays them, as the customer's wallet would.
+    mint = await startTestMint({ mintQuotes: 'unpaid' });
+    h = await startHarness({ mint, metric: 'bytes', stepSize: 1_000_000, lightning: { pollMinMs: 100, pollMaxMs: 300 } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    await mint?.stop();
+  });
+
+  it('chooses an amount, sees the QR code, and the page notices the payment by itself and shows the session', async () => {
+    const customer = CUSTOMERS[5]!;
+    const context = await browser.newContext({ ...PHONE, extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+    const requested: string[] = [];
+    context.on('request', (request) => void requested.push(request.url()));
+    const page = await context.newPage();
+    try {
+      // The panel shows once the service has read the mint's info (NUT-06) and found bolt11 minting.
+      await expect.poll(async () => (await page.goto(`${h.tk.url}/portal`), await page.isVisible('#amount')), { timeout: 15_000 }).toBe(true);
+      const before = h.balance();
+      await page.fill('#amount', '4');
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/lightning"] button[type=submit]')]);
+      const quote = new URL(page.url()).searchParams.get('quote')!;
+      expect(await page.textContent('#invoice-h')).toBe('Invoice for 4 sat');
+      expect(await page.isVisible('.qr svg')).toBe(true);
+      expect(await page.isVisible('#copy')).toBe(true);
+      expect(await page.getAttribute('a[href^="lightning:"]', 'href')).toMatch(/^lightning:lnbc/);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-lightning-live-invoice.png'), fullPage: true });
+      expect(h.gate.isOpen(customer.mac)).toBe(false);
+
+      // The customer's wallet pays; the page, polling GET /ln-invoice, reloads itself and shows the session.
+      mint.payMintQuote(quote);
+      await page.waitForSelector('text=You are online. You can close this page.', { timeout: 20_000 });
+      await expect.poll(() => h.gate.isOpen(customer.mac), { timeout: 10_000 }).toBe(true);
+      expect(h.balance()).toBe(before + 4);
+      await page.waitForSelector('#left:text("Online: 4 MB left.")', WAIT);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-lightning-live-paid.png'), fullPage: true });
+      expect(requested.some((url) => url.startsWith(`${h.tk.url}/ln-invoice?quote=`))).toBe(true);
+      expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
     } finally {
       await context.close();
     }
