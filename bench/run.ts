@@ -4,6 +4,7 @@
 // npm run bench -- hostile     attacks from the LAN against a real `tollkeeper serve`, a customer paying alongside
 // npm run bench -- routes      per-answer cost of the TollGate compatibility routes, real MAC lookup vs in-memory
 // npm run bench -- portal      the customer portal: bytes on the wire for its first view, and its cost per request
+// npm run bench -- lightning   a Lightning purchase from invoice paid to gate open, against the raw mint call
 // npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open), only when named
 // Prints figures only; nothing here asserts a time.
 import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
@@ -15,12 +16,13 @@ import { markdownTable } from './lib/table.ts';
 import { labGateOpenBench } from './lab/gate-open-latency.ts';
 import { labMeteringBench } from './lab/metering-cost.ts';
 import { labOvershootBench } from './lab/overshoot.ts';
+import { lightningBench } from './lightning/paid-to-credit.bench.ts';
 import { paymentsBench } from './payments/payments.bench.ts';
 import { persistenceBench } from './persistence/persistence.bench.ts';
 import { portalBench } from './portal/portal.bench.ts';
 import { routesBench } from './routes/customer-routes.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, labMeteringBench, labOvershootBench, labGateOpenBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, labMeteringBench, labOvershootBench, labGateOpenBench];
 /** Names that stand for several benches. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name] };
 
