@@ -6,7 +6,7 @@ import { MintSignatureError, proofFromSignature } from '../payment/blind-signatu
 import type { PaymentLog } from '../payment/log.ts';
 import { asMintCallError, MintCallError } from '../payment/mint-client.ts';
 import type { LoadedMint } from '../payment/mint-wallets.ts';
-import { allotmentFor } from '../payment/pricing.ts';
+import { creditFor } from '../payment/received-credit.ts';
 import { restoredProofs } from '../payment/swap-recovery.ts';
 
 /** NUT-04 errors: the quote has not been paid, has already been minted, or has expired unpaid. */
@@ -107,16 +107,8 @@ async function resolveMinting(store: Store, loaded: LoadedMint, row: LightningQu
 
 /** The ledger row, the operator's proofs and the quote marked issued, in one transaction. */
 function book(store: Store, row: LightningQuote, proofs: Proof[], status: 'credited' | 'recovered', log: PaymentLog): QuoteOutcome {
-  const received = proofs.reduce((acc, p) => acc + p.amount.toNumber(), 0);
   const paymentId = paymentIdOf(row);
-  const credit: Credit = {
-    paymentId,
-    mint: row.mint,
-    unit: row.unit,
-    amount: row.amount,
-    fee: row.amount - received,
-    allotment: allotmentFor(received, row.pricePerStep, row.stepSize),
-  };
+  const credit = creditFor({ ...row, paymentId }, proofs);
   const now = Date.now();
   const ledgerId = store.transaction(() => {
     const id = store.ledger.insert({
@@ -128,7 +120,7 @@ function book(store: Store, row: LightningQuote, proofs: Proof[], status: 'credi
       unit: row.unit,
       amount: row.amount,
       fee: credit.fee,
-      received,
+      received: credit.amount - credit.fee,
       allotment: credit.allotment,
       metric: row.metric,
       status,

@@ -2,7 +2,7 @@ import type { Proof } from '@cashu/cashu-ts';
 import type { LedgerStatus } from '../store/ledger-repo.ts';
 import type { PendingSwap } from '../store/pending-swaps-repo.ts';
 import type { Store } from '../store/store.ts';
-import { allotmentFor } from './pricing.ts';
+import { creditFor } from './received-credit.ts';
 import type { Credit } from '../../machines/domain.ts';
 
 /** A booked swap: what it bought and its ledger row's id. */
@@ -16,15 +16,7 @@ export interface Booked {
  * pending swap marked settled, in one transaction that has committed when this returns.
  */
 export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], status: LedgerStatus): Booked {
-  const received = proofs.reduce((acc, p) => acc + p.amount.toNumber(), 0);
-  const credit: Credit = {
-    paymentId: swap.paymentId,
-    mint: swap.mint,
-    unit: swap.unit,
-    amount: swap.amount,
-    fee: swap.amount - received,
-    allotment: allotmentFor(received, swap.pricePerStep, swap.stepSize),
-  };
+  const credit = creditFor(swap, proofs);
   const now = Date.now();
   let ledgerId = 0;
   store.transaction(() => {
@@ -37,7 +29,7 @@ export function settleSwap(store: Store, swap: PendingSwap, proofs: Proof[], sta
       unit: swap.unit,
       amount: swap.amount,
       fee: credit.fee,
-      received,
+      received: credit.amount - credit.fee,
       allotment: credit.allotment,
       metric: swap.metric,
       status,
