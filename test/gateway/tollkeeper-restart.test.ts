@@ -235,7 +235,13 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
       await socket.restore();
       restoredAt = Date.now();
       await waitFor('tollkeeper to re-authorise the client', async () => (await gateClient(c1.mac))?.state === 'Authenticated', 15_000, 200);
-      const attempts = reopenAttempts(tollkeeper.log(), c1.mac, forgottenAt);
+      // OpenNDS lists the client as Authenticated before its `ndsctl auth` returns to tollkeeper,
+      // which logs the opening only then.
+      let attempts = reopenAttempts(tollkeeper.log(), c1.mac, forgottenAt);
+      await waitFor('tollkeeper to log the opening', async () => {
+        attempts = reopenAttempts(tollkeeper.log(), c1.mac, forgottenAt);
+        return attempts.succeededAt !== null || attempts.gaveUp;
+      }, 15_000, 100);
       const latency = attempts.succeededAt === null ? null : attempts.succeededAt - restoredAt;
       const bound = DEFAULT_FAN_OUT.resumeEveryMs + REFUSAL_POLL_MAX_MS + READ_ALLOWANCE_MS;
       console.log(
