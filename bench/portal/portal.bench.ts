@@ -5,6 +5,7 @@ import { Refusal } from '../../src/nostr/notice-codes.ts';
 import { buildTestApp } from '../../test/support/build-app.ts';
 import { GatewayDouble } from '../../test/support/gateway-double.ts';
 import { LightningDouble } from '../../test/support/lightning-double.ts';
+import { SCANNER_ASSET_PATH } from '../../src/http/portal/scanner-asset.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -18,7 +19,8 @@ function bytesOnTheWire(port: number, path: string, headers: Record<string, stri
   return new Promise((resolve, reject) => {
     let bytes = 0;
     const socket = connect(port, '127.0.0.1', () => {
-      const lines = [`GET ${path} HTTP/1.1`, `Host: 192.168.1.1:${port}`, 'Connection: close', 'Accept: text/html', 'Accept-Encoding: gzip, deflate', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      const all = { Host: `192.168.1.1:${port}`, Connection: 'close', Accept: 'text/html', 'Accept-Encoding': 'gzip, deflate', ...headers };
+      const lines = [`GET ${path} HTTP/1.1`, ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)];
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
     socket.on('data', (chunk) => (bytes += chunk.length));
@@ -36,9 +38,9 @@ async function perRequestUs(app: FastifyInstance, url: string): Promise<number> 
 }
 
 /**
- * The customer portal's first view: bytes a phone receives for GET /portal (no compression is
- * offered, so these are the bytes), in each state a customer meets it, against the issue's 60 KB;
- * and what drawing it costs per request beside GET /balance on the same app, side by side.
+ * The customer portal's first view: bytes a phone receives for GET /portal (the page is sent
+ * uncompressed, so these are the bytes), in each state a customer meets it, against the issue's
+ * 60 KB; the scanner's decoder, fetched on demand, gzipped and not; and what drawing it costs per request beside GET /balance on the same app, side by side.
  */
 export const portalBench: Bench = {
   name: 'portal',
@@ -69,6 +71,23 @@ export const portalBench: Bench = {
       rows.push(size('an unpaid invoice with its QR code', await bytesOnTheWire(port, `/portal?quote=${quote.quote}`), 'a 300-character invoice; the QR code is server-drawn SVG'));
       await gateway.pay(PHONE_MAC, { id: 'bench', token: 'cashuBbench' });
       rows.push(size('during a session (buy more)', await bytesOnTheWire(port, '/portal'), 'what is left and the top-up forms'));
+
+      // The scanner's QR decoder: not part of the first view, fetched once when the customer opens
+      // "Scan a token" (then cached, immutable). Beside the first view it rides on.
+      const firstView = await bytesOnTheWire(port, '/portal');
+      const script = { Accept: '*/*' };
+      const gzipped = await bytesOnTheWire(port, SCANNER_ASSET_PATH, script);
+      const identity = await bytesOnTheWire(port, SCANNER_ASSET_PATH, { ...script, 'Accept-Encoding': 'identity' });
+      const asset = (what: string, bytes: number, note: string): BenchRow => ({
+        what: `portal: bytes on the wire, the scanner's decoder (${what}), fetched on demand`,
+        command: COMMAND,
+        figure: `${bytes} B (${round(bytes / 1024, 1)} KB; ${round(bytes / firstView, 1)}× the first view)`,
+        goal: '— (not in the first view)',
+        met: null,
+        note,
+      });
+      rows.push(asset('gzip', gzipped, `${SCANNER_ASSET_PATH}, Accept-Encoding: gzip as phones send it`));
+      rows.push(asset('uncompressed', identity, 'a client that takes no gzip'));
 
       const portalUs: number[] = [];
       const balanceUs: number[] = [];

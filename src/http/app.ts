@@ -21,6 +21,7 @@ import paymentRoute from './routes/payment.ts';
 import portalRoute from './routes/portal.ts';
 import portalLightningRoute from './routes/portal-lightning.ts';
 import portalPayRoute from './routes/portal-pay.ts';
+import portalScannerRoute from './routes/portal-scanner.ts';
 import preflightRoute from './routes/preflight.ts';
 import sessionStateRoute from './routes/session-state.ts';
 import usageRoute from './routes/usage.ts';
@@ -81,5 +82,6 @@ export function buildApp(deps: HttpDeps, options: HttpOptions = {}): FastifyInst
   app.register(portalRoute, portal);
   app.register(portalPayRoute, portal);
   app.register(portalLightningRoute, portal);
+  app.register(portalScannerRoute);
   return app;
 }

@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
 import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { Refusal } from '../../src/nostr/notice-codes.ts';
+import { SCANNER_ASSET_PATH } from '../../src/http/portal/scanner-asset.ts';
 import { buildTestApp, type TestApp } from '../support/build-app.ts';
 import { LightningDouble } from '../support/lightning-double.ts';
 import { CUSTOMERS, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
@@ -107,6 +109,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium
     try {
       await page.goto(`${h.tk.url}/portal`);
       expect(await page.getAttribute('html', 'lang')).toBe('es');
+      // "Scan a token" needs script: without it the control is not there, only the paste path.
+      expect(await page.isVisible('#scan-open')).toBe(false);
+      expect(await page.isVisible('#scan-file')).toBe(false);
       await page.fill('#token', await h.mint.mintToken(2));
       await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
       expect(await page.textContent('#result-h')).toBe('Pago aceptado');
@@ -121,6 +126,99 @@ describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium
       expect(await page.textContent('main')).toContain('Código: payment-error-invalid-token');
       await page.screenshot({ path: join(ARTIFACTS, 'portal-refused-no-script-es.png'), fullPage: true });
       expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
+      expect(requested.filter((url) => url.includes('/portal/scanner/'))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** A photo of a QR code holding `text`, as a phone's camera app would hand it to the file input. */
+async function qrPhoto(text: string): Promise<{ name: string; mimeType: string; buffer: Buffer }> {
+  return { name: 'qr.png', mimeType: 'image/png', buffer: await QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 6 }) };
+}
+
+async function openScanner(page: Page): Promise<void> {
+  const decoder = page.waitForResponse((response) => response.url().endsWith(SCANNER_ASSET_PATH), WAIT);
+  await page.click('#scan-open');
+  const response = await decoder;
+  expect(response.status()).toBe(200);
+  expect(response.headers()['content-type']).toBe('text/javascript; charset=utf-8');
+  await page.waitForFunction(() => typeof (globalThis as unknown as { jsQR?: unknown }).jsQR === 'function', undefined, WAIT);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the portal in headless Chromium', () => {
+  let browser: Browser;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ metric: 'bytes', stepSize: 1_000_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('loads the decoder only when opened, reads a photo of a token’s QR code into the field, and the Pay button buys the session', { timeout: 45_000 }, async () => {
+    const customer = CUSTOMERS[2]!;
+    const context = await browser.newContext({ ...PHONE, extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+    const requested: string[] = [];
+    context.on('request', (request) => void requested.push(request.url()));
+    const page = await context.newPage();
+    try {
+      await page.goto(`${h.tk.url}/portal`);
+      expect(await page.isVisible('#scan-open')).toBe(true);
+      expect(await page.isVisible('#scan-file')).toBe(false);
+      // The first view does not fetch the decoder.
+      expect(requested.filter((url) => url.includes('/portal/scanner/'))).toEqual([]);
+      await openScanner(page);
+      expect(await page.getAttribute('#scan-open', 'aria-expanded')).toBe('true');
+      expect(await page.isVisible('#scan-file')).toBe(true);
+      expect(await page.getAttribute('#scan-file', 'accept')).toBe('image/*');
+      expect(await page.getAttribute('#scan-file', 'capture')).toBe('environment');
+
+      // A QR code that is not a token: said so, in the live region, and the field is left alone.
+      await page.setInputFiles('#scan-file', await qrPhoto('https://example.com/menu'));
+      await page.waitForSelector('#scan-result.bad:text("That QR code holds no Cashu token.")', WAIT);
+      expect(await page.inputValue('#token')).toBe('');
+      // A picture with no QR code in it.
+      await page.setInputFiles('#scan-file', { name: 'header.png', mimeType: 'image/png', buffer: await page.screenshot({ clip: { x: 0, y: 0, width: 390, height: 120 } }) });
+      await page.waitForSelector('#scan-result.bad:text("No QR code found in that picture.")', WAIT);
+
+      // A real token from the test mint, behind a cashu: URI prefix as some wallets show it.
+      const token = await h.mint.mintToken(3);
+      await page.setInputFiles('#scan-file', await qrPhoto(`cashu:${token}`));
+      await page.waitForSelector('#scan-result:not(.bad):text("Token found and filled in above.")', WAIT);
+      expect(await page.inputValue('#token')).toBe(token);
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('token');
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-scanned-token.png'), fullPage: true });
+
+      const before = h.balance();
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
+      expect(await page.textContent('#result-h')).toBe('Payment accepted');
+      expect(await page.textContent('#left')).toBe('Online: 3 MB left.');
+      expect(h.gate.isOpen(customer.mac)).toBe(true);
+      expect(h.balance()).toBe(before + 3);
+      expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says what went wrong in the page’s language: Spanish', async () => {
+    const customer = CUSTOMERS[3]!;
+    const context = await browser.newContext({ ...PHONE, locale: 'es-ES', extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${h.tk.url}/portal`);
+      expect(await page.textContent('#scan-open')).toBe('Escanear un token');
+      await openScanner(page);
+      await page.setInputFiles('#scan-file', await qrPhoto('ur:bytes/1-3/lpadaxcfaxhlcyynmsnymkdltvkbkevmwyka'));
+      await page.waitForSelector('#scan-result.bad:text("Ese código QR no contiene un token Cashu.")', WAIT);
+      expect(await page.inputValue('#token')).toBe('');
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-scan-not-a-token-es.png'), fullPage: true });
     } finally {
       await context.close();
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TOKEN_FROM_SCAN_JS } from './scanned-token.ts';
 
 /*
  * The portal's only style and script, sent inline with the page: one answer is the whole first
@@ -32,6 +33,10 @@ ul{padding-left:1.2rem}
 .skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
 footer{padding-bottom:2rem;color:var(--muted)}
 footer a{color:var(--accent)}
+#scan-video{display:block;width:100%;max-height:60vh;margin:.75rem 0 0;background:#000;border-radius:.375rem}
+#scan-result:empty{display:none}
+#scan-result{padding:.5rem;margin:.5rem 0 0;background:#fff;border-left:6px solid var(--ok)}
+#scan-result.bad{border-left-color:var(--bad)}
 `.trim();
 
 /**
@@ -42,7 +47,14 @@ footer a{color:var(--accent)}
  * - an invoice still waiting (unpaid, or paid and not yet credited) is read from /ln-invoice every
  *   3 s, and the page reloads when its state or its access changes;
  * - the copy button copies the invoice (the clipboard API needs a secure context, which a plain
- *   http:// portal is not, so selecting and copying is the fallback).
+ *   http:// portal is not, so selecting and copying is the fallback);
+ * - "Scan a token" reads a token's QR code into the token field, for the customer to check and
+ *   pay with the form as if pasted. Opening it loads the QR decoder (jsQR, served by tollkeeper at
+ *   data-scan-src) and tries the camera where the browser allows it (getUserMedia needs a secure
+ *   context, so a plain http:// portal mostly gets the photo path), reading frames with
+ *   BarcodeDetector where it exists, else jsQR. The photo path (a file input that opens the camera
+ *   app on a phone) works in far more sign-in mini-browsers. A photo is scaled down to 1280 px
+ *   before decoding, so a 12-megapixel picture costs the phone little.
  */
 export const PORTAL_JS = `
 (function(){
@@ -58,19 +70,52 @@ if(d.quote)setInterval(function(){if(document.hidden)return;get('/ln-invoice?quo
 var c=document.getElementById('copy'),inv=document.getElementById('invoice');
 if(c&&inv){c.hidden=false;c.addEventListener('click',function(){function done(){c.textContent=d.copied}
 if(navigator.clipboard&&window.isSecureContext)navigator.clipboard.writeText(inv.value).then(done,function(){inv.select();document.execCommand('copy');done()});else{inv.select();document.execCommand('copy');done()}})}
+var sc=document.getElementById('scan');
+if(sc&&d.scanSrc&&window.Promise){
+var tokenOf=${TOKEN_FROM_SCAN_JS};
+var opener=document.getElementById('scan-open'),panel=document.getElementById('scan-panel'),out=document.getElementById('scan-result'),file=document.getElementById('scan-file'),video=document.getElementById('scan-video'),stop=document.getElementById('scan-stop'),field=document.getElementById('token'),stream=null,timer=0,loading=null,detector=null;
+sc.hidden=false;
+function say(text,bad){out.textContent=text;out.className=bad?'bad':''}
+function decoder(){return loading||(loading=new Promise(function(ok,no){if(window.jsQR)return ok(window.jsQR);var e=document.createElement('script');e.src=d.scanSrc;
+e.onload=function(){window.jsQR?ok(window.jsQR):no()};e.onerror=function(){loading=null;no()};document.head.appendChild(e)}))}
+function decode(source,w,h,attempts){var k=Math.min(1,1280/Math.max(w,h,1)),cw=Math.max(1,Math.round(w*k)),ch=Math.max(1,Math.round(h*k)),cv=document.createElement('canvas');cv.width=cw;cv.height=ch;
+var x=cv.getContext('2d',{willReadFrequently:true});x.drawImage(source,0,0,cw,ch);var r=window.jsQR(x.getImageData(0,0,cw,ch).data,cw,ch,{inversionAttempts:attempts});return r?r.data:null}
+function found(text){var t=tokenOf(text);if(t===null){say(d.scanNotToken,true);return false}field.value=t;halt();say(d.scanFound);field.focus();return true}
+function halt(){clearTimeout(timer);if(stream)stream.getTracks().forEach(function(k){k.stop()});stream=null;video.srcObject=null;video.hidden=true;stop.hidden=true}
+function frame(){if(detector)return detector.detect(video).then(function(codes){return codes.length?codes[0].rawValue:null},function(){detector=null;return null});
+return decoder().then(function(){return video.videoWidth?decode(video,video.videoWidth,video.videoHeight,'dontInvert'):null})}
+function tick(){if(!stream)return;frame().then(function(text){if(stream&&!(text!==null&&found(text)))timer=setTimeout(tick,250)},function(){if(stream)timer=setTimeout(tick,250)})}
+function camera(){var md=navigator.mediaDevices;if(!md||!md.getUserMedia)return;say(d.scanLooking);
+md.getUserMedia({video:{facingMode:'environment'},audio:false}).then(function(s){if(panel.hidden){s.getTracks().forEach(function(k){k.stop()});return}stream=s;video.srcObject=s;video.hidden=false;stop.hidden=false;
+try{if(window.BarcodeDetector)detector=new window.BarcodeDetector({formats:['qr_code']})}catch(e){detector=null}var p=video.play();if(p&&p.catch)p.catch(function(){});tick()},function(){say(d.scanNoCamera)})}
+opener.addEventListener('click',function(){var show=panel.hidden;panel.hidden=!show;opener.setAttribute('aria-expanded',String(show));
+if(!show){halt();return}decoder().catch(function(){say(d.scanFailed,true)});camera()});
+stop.addEventListener('click',function(){halt();say('')});
+file.addEventListener('change',function(){var f=file.files&&file.files[0];if(!f)return;halt();say(d.scanReading);
+decoder().then(function(){return new Promise(function(ok,no){var r=new FileReader();r.onload=function(){var i=new Image();i.onload=function(){ok(i)};i.onerror=no;i.src=r.result};r.onerror=no;r.readAsDataURL(f)})})
+.then(function(i){var text=decode(i,i.naturalWidth,i.naturalHeight,'attemptBoth');if(text===null)say(d.scanNoCode,true);else found(text)},function(){say(window.jsQR?d.scanNoCode:d.scanFailed,true)});file.value=''});
+}
 })();
 `.trim();
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-/** Nothing but this page's own inline style and script, its own forms, and same-origin polling. */
-export const PORTAL_CSP = [
-  "default-src 'none'",
-  `style-src ${sha256(PORTAL_CSS)}`,
-  `script-src ${sha256(PORTAL_JS)}`,
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const INLINE_SCRIPT = sha256(PORTAL_JS);
+
+/**
+ * Nothing but this page's own inline style and script, its own forms, and same-origin polling;
+ * plus, when the page offers the scanner, the QR decoder at its one path on this host
+ * (`scannerSource`, a CSP host-source with that exact path). Photos are read as data: URLs.
+ */
+export function portalCsp(scannerSource: string | null): string {
+  return [
+    "default-src 'none'",
+    `style-src ${sha256(PORTAL_CSS)}`,
+    `script-src ${INLINE_SCRIPT}${scannerSource ? ` ${scannerSource}` : ''}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}

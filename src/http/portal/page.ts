@@ -32,6 +32,8 @@ export interface PortalView {
   lightning?: LightningPanel;
   /** This page's plain http:// address as the device reached it, to open in a real browser. */
   ownUrl: string | null;
+  /** Where the QR decoder is served when this page may load it (its CSP allows it); null: no scanner. */
+  scannerPath?: string | null;
 }
 
 /** An invoice whose page has something still to notice: its payment, or the access it buys. */
@@ -53,6 +55,7 @@ export function renderPortal(view: PortalView): string {
     `data-left="${f(t.statusLeft)}"`,
     `data-none="${f(t.statusNone)}"`,
     `data-copied="${f(t.copied)}"`,
+    ...(view.scannerPath ? scannerData(t, view.scannerPath) : []),
     ...(quote && stillWaiting(quote) ? [`data-quote="${e(quote.quote)}"`, `data-quote-state="${e(quote.state)}:${quote.accessGranted}"`] : []),
   ].join(' ');
   // Without script, a shown invoice still notices its payment: the page reloads itself.
@@ -67,7 +70,7 @@ ${view.result ? resultSection(t, view.language, view.result) : ''}${quote !== un
 <p id="left" role="status" aria-live="polite" data-active="${active}">${statusText(t, view.language, view.status)}</p></section>
 ${pricesSection(t, view)}
 <div id="pay" tabindex="-1"><h2>${f(active ? t.buyMoreHeading : t.buyHeading)}</h2>${active ? `<p>${f(t.buyMoreNote)}</p>` : ''}
-${tokenSection(t, view.language)}${view.lightning && view.lightning.mints.length > 0 ? lightningSection(t, view) : ''}</div>
+${tokenSection(t, view.language, !!view.scannerPath)}${view.lightning && view.lightning.mints.length > 0 ? lightningSection(t, view) : ''}</div>
 </main>
 <footer>${view.ownUrl ? `<p>${f(t.openInBrowser, { url: view.ownUrl })}</p>` : ''}${languageLinks(t, view.language)}</footer>
 <script>${PORTAL_JS}</script></body></html>
@@ -99,11 +102,30 @@ function pricesSection(t: Catalogue, view: PortalView): string {
   return `<section aria-labelledby="prices-h"><h2 id="prices-h">${f(t.pricesHeading)}</h2><ul>${items.join('')}</ul></section>`;
 }
 
-function tokenSection(t: Catalogue, language: Language): string {
+function tokenSection(t: Catalogue, language: Language, scanner: boolean): string {
   return `<section aria-labelledby="token-h"><h3 id="token-h">${f(t.tokenHeading)}</h3>
 <form method="post" action="${withLanguage('/portal/pay', language)}">
 <label for="token">${f(t.tokenLabel)}</label><textarea id="token" name="token" rows="4" required autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="token-hint"></textarea>
-<p id="token-hint" class="hint">${f(t.tokenHint)}</p><button type="submit">${f(t.payButton)}</button></form></section>
+<p id="token-hint" class="hint">${f(t.tokenHint)}</p>${scanner ? scannerControl(t) : ''}<button type="submit">${f(t.payButton)}</button></form></section>
+`;
+}
+
+/** The page's script reads the scanner's messages from here, in the page's language. */
+function scannerData(t: Catalogue, path: string): string[] {
+  const messages = { looking: t.scanLooking, noCamera: t.scanNoCamera, reading: t.scanReading, found: t.scanFound, notToken: t.scanNotToken, noCode: t.scanNoCode, failed: t.scanFailed };
+  return [`data-scan-src="${e(path)}"`, ...Object.entries(messages).map(([name, text]) => `data-scan-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${f(text)}"`)];
+}
+
+/**
+ * "Scan a token": hidden until the page's script shows it (it needs the script), so without
+ * JavaScript only the paste path is there. Its controls sit inside the form, as plain buttons; the
+ * file input has no name, so nothing of it is ever posted.
+ */
+function scannerControl(t: Catalogue): string {
+  return `<div id="scan" hidden><button type="button" id="scan-open" class="secondary" aria-expanded="false" aria-controls="scan-panel">${f(t.scanButton)}</button>
+<div id="scan-panel" hidden><video id="scan-video" playsinline muted hidden aria-label="${f(t.scanCameraLabel)}"></video><button type="button" id="scan-stop" class="secondary" hidden>${f(t.scanStop)}</button>
+<label for="scan-file">${f(t.scanPhotoLabel)}</label><input id="scan-file" type="file" accept="image/*" capture="environment">
+<p id="scan-result" role="status" aria-live="polite"></p></div></div>
 `;
 }
 

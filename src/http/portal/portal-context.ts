@@ -4,8 +4,9 @@ import { refusalFromError } from '../notice.ts';
 import type { Mac } from '../../gate/mac.ts';
 import { chooseLanguage, type Language } from './language.ts';
 import type { LightningApi } from '../../lightning/lightning-api.ts';
-import { PORTAL_CSP } from './assets.ts';
+import { portalCsp } from './assets.ts';
 import { renderPortal, type DeviceStatus, type PortalView } from './page.ts';
+import { SCANNER_ASSET_PATH, scannerSource } from './scanner-asset.ts';
 
 /** What the portal's routes share: the HTTP context and the Lightning service, when there is one. */
 export interface PortalContext {
@@ -46,13 +47,16 @@ export function ownUrl(request: FastifyRequest, path = PORTAL_PATH): string | nu
   return typeof host === 'string' && PLAIN_HOST.test(host) ? `http://${host}${path}` : null;
 }
 
-/** The page as a per-device answer: never cached, no framing, nothing but its own assets. */
+/**
+ * The page as a per-device answer: never cached, no framing, nothing but its own assets (the QR
+ * decoder at its one path on this host, when the page offers the scanner).
+ */
 export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'private, no-store')
-    .header('content-security-policy', PORTAL_CSP)
+    .header('content-security-policy', portalCsp(scannerSource(reply.request.headers.host)))
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .send(html);
@@ -62,7 +66,14 @@ export function sendPage(reply: FastifyReply, status: number, html: string): Fas
 export async function baseView(portal: PortalContext, request: FastifyRequest): Promise<PortalView> {
   const language = languageOf(request);
   const status = await deviceStatus(portal.http, request);
-  const view: PortalView = { language, pricing: portal.http.pricing(), status, ownUrl: ownUrl(request) };
+  const view: PortalView = {
+    language,
+    pricing: portal.http.pricing(),
+    status,
+    ownUrl: ownUrl(request),
+    // Offered exactly when sendPage's CSP, read from the same Host, lets the page load the decoder.
+    scannerPath: scannerSource(request.headers.host) ? SCANNER_ASSET_PATH : null,
+  };
   if (portal.lightning) view.lightning = { mints: portal.lightning.mints() };
   return view;
 }

@@ -25,6 +25,18 @@ export interface Catalogue {
   tokenLabel: string;
   tokenHint: string;
   payButton: string;
+  /** The scanner, shown only with JavaScript: a QR code of a token fills the token field. */
+  scanButton: string;
+  scanPhotoLabel: string;
+  scanCameraLabel: string;
+  scanStop: string;
+  scanLooking: string;
+  scanNoCamera: string;
+  scanReading: string;
+  scanFound: string;
+  scanNotToken: string;
+  scanNoCode: string;
+  scanFailed: string;
   lightningHeading: string;
   amountLabel: string;
   /** {min} {max} {unit} */

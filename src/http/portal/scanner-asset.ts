@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
+
+/** The QR decoder the portal's scanner loads on demand: jsQR's published browser build, unchanged. */
+export interface ScannerAsset {
+  /** Where the portal serves it; the version is in the path, so an answer never changes. */
+  path: string;
+  body: Buffer;
+  gzipped: Buffer;
+}
+
+// Resolved at run time from tollkeeper's own dependencies (the build does not bundle it: it is a file
+// a browser fetches, not a module tollkeeper runs).
+const packages = createRequire(import.meta.url);
+const { version } = packages('jsqr/package.json') as { version: string };
+
+export const SCANNER_ASSET_PATH = `/portal/scanner/jsqr-${version}.js`;
+
+let loaded: ScannerAsset | undefined;
+
+/** Read once, on the first request that needs it: the first view never carries it. */
+export function scannerAsset(): ScannerAsset {
+  if (!loaded) {
+    const body = readFileSync(packages.resolve('jsqr'));
+    loaded = { path: SCANNER_ASSET_PATH, body, gzipped: gzipSync(body, { level: 9 }) };
+  }
+  return loaded;
+}
+
+/** A Host a CSP host-source can name (a name or an IPv4 address, and a port): no IPv6 literal. */
+const CSP_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?$/;
+
+/**
+ * The CSP source allowing the decoder and nothing else on this origin: the page's own host (as the
+ * device reached it) with the asset's exact path. Null when the Host cannot be written as a
+ * host-source; the page then offers no scanner, and pasting still works.
+ */
+export function scannerSource(host: string | undefined): string | null {
+  return typeof host === 'string' && CSP_HOST.test(host) ? `${host}${SCANNER_ASSET_PATH}` : null;
+}
