@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import QRCode from 'qrcode';
@@ -138,6 +139,27 @@ async function qrPhoto(text: string): Promise<{ name: string; mimeType: string; 
   return { name: 'qr.png', mimeType: 'image/png', buffer: await QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 6 }) };
 }
 
+/**
+ * A video a fake camera plays (Y4M, 4:2:0): a QR code holding `text`, black on white, centred. Chromium
+ * loops it as the camera's picture, so the page's live path reads real frames of it.
+ */
+function qrVideo(text: string, path: string): void {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const [width, height] = [640, 480];
+  const scale = Math.floor((height - 40) / (modules.size + 8));
+  const offset = { x: Math.floor((width - modules.size * scale) / 2), y: Math.floor((height - modules.size * scale) / 2) };
+  const luma = Buffer.alloc(width * height, 235);
+  for (let row = 0; row < modules.size; row++) {
+    for (let col = 0; col < modules.size; col++) {
+      if (!modules.data[row * modules.size + col]) continue;
+      for (let dy = 0; dy < scale; dy++) luma.fill(16, (offset.y + row * scale + dy) * width + offset.x + col * scale, (offset.y + row * scale + dy) * width + offset.x + (col + 1) * scale);
+    }
+  }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+  writeFileSync(path, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), frame, frame]));
+}
+
 async function openScanner(page: Page): Promise<void> {
   const decoder = page.waitForResponse((response) => response.url().endsWith(SCANNER_ASSET_PATH), WAIT);
   await page.click('#scan-open');
@@ -178,6 +200,9 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
       expect(await page.isVisible('#scan-file')).toBe(true);
       expect(await page.getAttribute('#scan-file', 'accept')).toBe('image/*');
       expect(await page.getAttribute('#scan-file', 'capture')).toBe('environment');
+      // This browser has getUserMedia (127.0.0.1 is a secure context) but no camera: the page says to take a photo instead.
+      await page.waitForSelector('#scan-result:text("The camera cannot be used here")', WAIT);
+      await page.screenshot({ path: join(ARTIFACTS, 'portal-scanner-open.png'), fullPage: true });
 
       // A QR code that is not a token: said so, in the live region, and the field is left alone.
       await page.setInputFiles('#scan-file', await qrPhoto('https://example.com/menu'));
@@ -204,6 +229,40 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
       expect(requested.filter((url) => !url.startsWith(`${h.tk.url}/`))).toEqual([]);
     } finally {
       await context.close();
+    }
+  });
+
+  it('reads a token’s QR code from the live camera where the browser allows it (a fake camera showing it), then stops the camera', { timeout: 45_000 }, async () => {
+    const customer = CUSTOMERS[4]!;
+    const token = await h.mint.mintToken(2);
+    const dir = mkdtempSync(join(tmpdir(), 'tk-camera-'));
+    const video = join(dir, 'qr.y4m');
+    qrVideo(token, video);
+    // 127.0.0.1 is a secure context, so getUserMedia is there (a plain http:// portal on a LAN address is not).
+    const cameraBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+    });
+    try {
+      const context = await cameraBrowser.newContext({ ...PHONE, extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+      await context.grantPermissions(['camera']);
+      const page = await context.newPage();
+      await page.goto(`${h.tk.url}/portal`);
+      await openScanner(page);
+      await page.waitForSelector('#scan-result:not(.bad):text("Token found and filled in above.")', WAIT);
+      expect(await page.inputValue('#token')).toBe(token);
+      // Found: the camera is stopped and its view put away.
+      expect(await page.isVisible('#scan-video')).toBe(false);
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { getElementById(id: string): { srcObject: unknown } } }).document.getElementById('scan-video').srcObject)).toBeNull();
+      const before = h.balance();
+      await Promise.all([page.waitForNavigation(WAIT), page.click('form[action^="/portal/pay"] button[type=submit]')]);
+      expect(await page.textContent('#left')).toBe('Online: 2 MB left.');
+      expect(h.balance()).toBe(before + 2);
+      await context.close();
+    } finally {
+      await cameraBrowser.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
