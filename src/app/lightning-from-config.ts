@@ -11,8 +11,9 @@ export type { LightningService } from '../lightning/lightning-service.ts';
 
 /**
  * The Lightning purchases the config asks for (null when `lightning.enabled` is false). A minted
- * purchase goes to `onBooked`, which hands it to its MAC as any booked credit is. `start()` (before
- * customers are served) restores the quotes a crash or a lost answer left minting.
+ * purchase goes to `onBooked`, which hands it to its MAC as any booked credit is. Which mints offer
+ * bolt11 minting is learnt from the mint-health probes' info answers (`noteMintInfo`; none until
+ * then), off the start path; the recovery pass resolves the quotes a crash or a lost answer left minting.
  */
 export function lightningFromConfig(config: Config, store: Store, log: Logger, onBooked: (mac: Mac, credit: Credit) => void): LightningService | null {
   if (!config.lightning.enabled) return null;

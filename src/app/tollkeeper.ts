@@ -116,7 +116,8 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     lockKey: identity,
   });
   const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
-  const health = startMintHealth({ mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'mint-health' }) });
+  const lightning = lightningFromConfig(config, store, log, (mac, credit) => deliver(mac, credit));
+  const health = startMintHealth({ mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'mint-health' }), onInfo: (url, info) => lightning?.noteMintInfo(url, info) });
   ops.noteMintHealth(health.states);
   const innerGate = options.gate ?? gateFromConfig(config.gate);
   await prepareGate(innerGate, log);
@@ -144,7 +145,6 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   // Until sessions are restored, reconciled with the gate and owed credits delivered, every
   // customer request is answered 503 `starting` (the app listens from the start, so clients see why).
   let starting = true;
-  const lightning = lightningFromConfig(config, store, log, (mac, credit) => deliver(mac, credit));
   const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
   const app = buildApp(
     {
@@ -213,7 +213,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     await lightning?.resolveMinting();
     await redeemer.moveExpiringProofs();
   };
-  await lightning?.start().catch((err: unknown) => log.error({ err }, 'resuming Lightning purchases failed'));
+  lightning?.start();
   await recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
   const prune = () => {
     try {

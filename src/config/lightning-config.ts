@@ -27,7 +27,6 @@ export function readLightning(r: Reader): Config['lightning'] {
     pollMinMs: r.integer('lightning.pollMinMs', section.pollMinMs, d.pollMinMs, 50),
     pollMaxMs: r.integer('lightning.pollMaxMs', section.pollMaxMs, d.pollMaxMs, 50),
     expiredRetentionMs: r.integer('lightning.expiredRetentionMs', section.expiredRetentionMs, d.expiredRetentionMs, 0),
-    infoRefreshMs: r.integer('lightning.infoRefreshMs', section.infoRefreshMs, d.infoRefreshMs, 1_000),
   };
   if (config.minAmount > config.maxAmount) r.fail('lightning.minAmount', `${config.minAmount} is above lightning.maxAmount`, 'minAmount <= maxAmount');
   if (config.pollMinMs > config.pollMaxMs) r.fail('lightning.pollMinMs', `${config.pollMinMs} is above lightning.pollMaxMs`, 'pollMinMs <= pollMaxMs');

@@ -1,6 +1,3 @@
-import type { RequestFn } from '@cashu/cashu-ts';
-import type { PaymentLog } from '../payment/log.ts';
-
 /** What a mint's NUT-06 info says of bolt11 minting in one unit: offered, and between which amounts. */
 export interface Bolt11Offer {
   minAmount: number;
@@ -22,44 +19,21 @@ export function bolt11OfferOf(info: unknown, unit: string): Bolt11Offer | null {
 }
 
 /**
- * Which accepted mints offer bolt11 minting, read from each one's NUT-06 info at start and every
- * `refreshMs`. A mint that cannot be read keeps what it said last (nothing until it first answers).
+ * Which accepted mints offer bolt11 minting, from each NUT-06 info answer the mint-health probes
+ * read (at start, then on their schedule). A mint not read yet offers nothing; one whose info
+ * stops answering keeps what it said last.
  */
 export class Bolt11Offers {
   private readonly offers = new Map<string, Bolt11Offer | null>();
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly mints: ReadonlyArray<{ url: string; unit: string }>,
-    private readonly request: RequestFn,
-    private readonly log: PaymentLog,
-  ) {}
+  constructor(private readonly mints: ReadonlyArray<{ url: string; unit: string }>) {}
 
   offerOf(mint: string, unit: string): Bolt11Offer | null {
     return this.offers.get(`${unit} ${mint}`) ?? null;
   }
 
-  async refresh(): Promise<void> {
-    await Promise.all(
-      this.mints.map(async ({ url, unit }) => {
-        try {
-          const info = await this.request<unknown>({ endpoint: `${url}/v1/info`, method: 'GET' });
-          this.offers.set(`${unit} ${url}`, bolt11OfferOf(info, unit));
-        } catch (error) {
-          this.log.warn({ mint: url, error: String(error) }, 'mint info unreadable; its bolt11 offer is unchanged');
-        }
-      }),
-    );
-  }
-
-  start(refreshMs: number): Promise<void> {
-    this.timer = setInterval(() => void this.refresh(), refreshMs);
-    this.timer.unref();
-    return this.refresh();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  /** A NUT-06 info answer of `url` (normalized, as the accepted mints are). */
+  note(url: string, info: unknown): void {
+    for (const mint of this.mints) if (mint.url === url) this.offers.set(`${mint.unit} ${url}`, bolt11OfferOf(info, mint.unit));
   }
 }

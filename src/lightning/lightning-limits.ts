@@ -16,8 +16,6 @@ export interface LightningLimits {
   pollMaxMs: number;
   /** How long an expired quote is kept, so the customer's page can show it expired. */
   expiredRetentionMs: number;
-  /** How often each mint's NUT-06 info is read again. */
-  infoRefreshMs: number;
 }
 
 export const DEFAULT_LIGHTNING_LIMITS: LightningLimits = {
@@ -30,5 +28,4 @@ export const DEFAULT_LIGHTNING_LIMITS: LightningLimits = {
   pollMinMs: 1_000,
   pollMaxMs: 10_000,
   expiredRetentionMs: 10 * 60_000,
-  infoRefreshMs: 10 * 60_000,
 };

@@ -4,7 +4,7 @@ import { TokenBuckets } from '../http/token-bucket.ts';
 import { Refusal } from '../nostr/notice-codes.ts';
 import { KeyedLock } from '../payment/keyed-lock.ts';
 import { silentLog, type PaymentLog } from '../payment/log.ts';
-import { asMintCallError, createMintRequest } from '../payment/mint-client.ts';
+import { asMintCallError } from '../payment/mint-client.ts';
 import { normalizeMintUrl } from '../payment/mint-url.ts';
 import { MintWallets } from '../payment/mint-wallets.ts';
 import { allotmentFor } from '../payment/pricing.ts';
@@ -31,8 +31,10 @@ export interface LightningServiceOptions {
 }
 
 export interface LightningService extends LightningApi {
-  /** Reads the mints' info, resolves every quote left minting (crash, lost answer) and watches the open ones. */
-  start(): Promise<void>;
+  /** Watches every open quote (those left minting are resolved by the recovery pass, `resolveMinting`). */
+  start(): void;
+  /** A mint's NUT-06 info answer (read by the mint-health probe): whether it offers bolt11 minting. */
+  noteMintInfo(url: string, info: unknown): void;
   /** Resolves every quote left minting (restore, or mint again with the same outputs): the periodic recovery pass. */
   resolveMinting(): Promise<void>;
   /** Forgets expired quotes past their retention and issued ones before `issuedBefore` (ms). */
@@ -54,7 +56,7 @@ export function createLightningService(options: LightningServiceOptions): Lightn
     return { ...m, url };
   });
   const wallets = new MintWallets(options.timeoutMs, 5 * 60_000);
-  const offers = new Bolt11Offers(mints, createMintRequest(options.timeoutMs), log);
+  const offers = new Bolt11Offers(mints);
   const perClient = new TokenBuckets(limits.quotesPerClient, now);
   const global = new TokenBuckets(limits.quotes, now);
   const locks = new KeyedLock();
@@ -167,10 +169,12 @@ export function createLightningService(options: LightningServiceOptions): Lightn
       return viewOf(row);
     },
 
-    async start() {
-      await offers.start(limits.infoRefreshMs);
-      await this.resolveMinting();
+    start() {
       for (const row of store.lightningQuotes.open()) watch.watch(keyOf(row));
+    },
+
+    noteMintInfo(url, info) {
+      offers.note(url, info);
     },
 
     async resolveMinting() {
@@ -186,7 +190,6 @@ export function createLightningService(options: LightningServiceOptions): Lightn
 
     stop() {
       watch.stop();
-      offers.stop();
     },
   };
 }

@@ -27,6 +27,8 @@ export interface MintHealthOptions {
   log: PaymentLog;
   rules?: HealthRules;
   probe?: (url: string, unit: string) => Promise<ProbeResult>;
+  /** Each NUT-06 info answer a probe read (the Lightning offers are read from it). */
+  onInfo?: (url: string, info: unknown) => void;
   now?: () => number;
 }
 
@@ -37,7 +39,7 @@ export interface MintHealthOptions {
 export function startMintHealth(options: MintHealthOptions): MintHealth {
   const rules = options.rules ?? DEFAULT_HEALTH_RULES;
   const now = options.now ?? Date.now;
-  const probe = options.probe ?? ((url: string, unit: string) => probeMint(url, unit, options.timeoutMs));
+  const probe = options.probe ?? ((url: string, unit: string) => probeMint(url, unit, options.timeoutMs, (info) => options.onInfo?.(url, info)));
   const entries = new Map<string, MintHealthEntry>();
   const timers = new Map<string, NodeJS.Timeout>();
   let stopped = false;

@@ -40,20 +40,32 @@ async function expectCreditedOnce(l: CrashLab, quote: string, amount: number): P
   expect(await l.audit()).toMatchObject({ ok: true, findings: [] });
 }
 
+/**
+ * A purchase of `amount` whose mint call is in flight when the engine is killed: the mint answers
+ * `/v1/mint/bolt11` once under `fault`; the engine is killed while the quote is `minting`, and the
+ * fault is lifted before the restart.
+ */
+async function killedWhileMinting(fault: Parameters<CrashLab['mint']['setFault']>[0], amount: number, check?: (l: CrashLab, quote: string) => void): Promise<string> {
+  lab = await CrashLab.create({ mintQuotes: 'unpaid', lightningConfig: { pollMinMs: 100, pollMaxMs: 200 } });
+  await lab.startEngine();
+  const quote = await createInvoice(lab, amount);
+  lab.mint.setFault(fault);
+  lab.mint.payMintQuote(quote);
+  await until(() => lab.mint.requests.some((r) => r.path === '/v1/mint/bolt11'), 'the mint call to reach the mint');
+  expect(quoteState(lab, quote)).toBe('minting');
+  check?.(lab, quote);
+  await lab.killEngine();
+  lab.mint.setFault(null);
+  expect(lab.ledger()).toEqual([]);
+  return quote;
+}
+
 describe('crash recovery of a Lightning purchase (engine killed with SIGKILL and restarted)', () => {
   it('killed after the quote was paid and the mint signed, before its answer arrived: restored and credited once', async () => {
-    lab = await CrashLab.create({ mintQuotes: 'unpaid', lightningConfig: { pollMinMs: 100, pollMaxMs: 200 } });
-    await lab.startEngine();
-    const quote = await createInvoice(lab, 20);
     // The mint acts on the request at once and holds its answer back: the signatures exist, the engine never hears them.
-    lab.mint.setFault({ kind: 'slow-answer', ms: 30_000, paths: ['/v1/mint/bolt11'], times: 1 });
-    lab.mint.payMintQuote(quote);
-    await until(() => lab.mint.requests.some((r) => r.path === '/v1/mint/bolt11'), 'the mint call to reach the mint');
-    expect(quoteState(lab, quote)).toBe('minting');
-    expect(lab.mint.mintQuotes().find((q) => q.quote === quote)?.state).toBe('ISSUED');
-    await lab.killEngine();
-    lab.mint.setFault(null);
-    expect(lab.ledger()).toEqual([]);
+    const quote = await killedWhileMinting({ kind: 'slow-answer', ms: 30_000, paths: ['/v1/mint/bolt11'], times: 1 }, 20, (l, q) => {
+      expect(l.mint.mintQuotes().find((m) => m.quote === q)?.state).toBe('ISSUED');
+    });
 
     await lab.startEngine();
     await expectCreditedOnce(lab, quote, 20);
@@ -62,16 +74,8 @@ describe('crash recovery of a Lightning purchase (engine killed with SIGKILL and
   }, CHILD_TIMEOUT_MS);
 
   it('killed while the mint call hung before the mint acted: the restart mints with the same outputs, and the late first call cannot credit again', async () => {
-    lab = await CrashLab.create({ mintQuotes: 'unpaid', lightningConfig: { pollMinMs: 100, pollMaxMs: 200 } });
-    await lab.startEngine();
-    const quote = await createInvoice(lab, 12);
     // The mint sits on the request 4 s before acting on it: it lands after the restart's own attempt or restore.
-    lab.mint.setFault({ kind: 'slow', ms: 4_000, paths: ['/v1/mint/bolt11'], times: 1 });
-    lab.mint.payMintQuote(quote);
-    await until(() => lab.mint.requests.some((r) => r.path === '/v1/mint/bolt11'), 'the mint call to reach the mint');
-    expect(quoteState(lab, quote)).toBe('minting');
-    await lab.killEngine();
-    lab.mint.setFault(null);
+    const quote = await killedWhileMinting({ kind: 'slow', ms: 4_000, paths: ['/v1/mint/bolt11'], times: 1 }, 12);
 
     await lab.startEngine();
     await expectCreditedOnce(lab, quote, 12);

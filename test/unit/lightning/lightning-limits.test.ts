@@ -49,7 +49,9 @@ async function service(limits: Partial<LightningLimits>, now: () => number = Dat
     onBooked: (m) => booked.push(m),
     now,
   });
-  await lightning.start();
+  // As the mint-health probes do in tollkeeper: each mint's NUT-06 info tells what it offers.
+  for (const m of [mint, offMint]) lightning.noteMintInfo(m.url, await (await fetch(`${m.url}/v1/info`)).json());
+  lightning.start();
   return { lightning, store, booked };
 }
 
