@@ -26,6 +26,8 @@ export function readLightning(r: Reader): Config['lightning'] {
     maxOpen: r.integer('lightning.maxOpen', section.maxOpen, d.maxOpen, 1, 100_000),
     pollMinMs: r.integer('lightning.pollMinMs', section.pollMinMs, d.pollMinMs, 50),
     pollMaxMs: r.integer('lightning.pollMaxMs', section.pollMaxMs, d.pollMaxMs, 50),
+    websocket: r.boolean('lightning.websocket', section.websocket, d.websocket),
+    pollWithSocketMs: r.integer('lightning.pollWithSocketMs', section.pollWithSocketMs, d.pollWithSocketMs, 50),
     expiredRetentionMs: r.integer('lightning.expiredRetentionMs', section.expiredRetentionMs, d.expiredRetentionMs, 0),
   };
   if (config.minAmount > config.maxAmount) r.fail('lightning.minAmount', `${config.minAmount} is above lightning.maxAmount`, 'minAmount <= maxAmount');

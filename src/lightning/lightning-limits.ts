@@ -14,6 +14,10 @@ export interface LightningLimits {
   /** The watch's backoff between two checks of a quote at its mint. */
   pollMinMs: number;
   pollMaxMs: number;
+  /** Watch quotes over NUT-17 WebSocket subscriptions where the mint offers them. */
+  websocket: boolean;
+  /** While a quote's subscription is up, its safety-net poll waits at least this long. */
+  pollWithSocketMs: number;
   /** How long an expired quote is kept, so the customer's page can show it expired. */
   expiredRetentionMs: number;
 }
@@ -27,5 +31,7 @@ export const DEFAULT_LIGHTNING_LIMITS: LightningLimits = {
   maxOpen: 200,
   pollMinMs: 1_000,
   pollMaxMs: 10_000,
+  websocket: true,
+  pollWithSocketMs: 60_000,
   expiredRetentionMs: 10 * 60_000,
 };

@@ -14,6 +14,8 @@ import { Bolt11Offers } from './bolt11-offers.ts';
 import type { LightningApi, LightningMint, LightningQuoteView } from './lightning-api.ts';
 import { advanceQuote } from './quote-minting.ts';
 import { DEFAULT_LIGHTNING_LIMITS, type LightningLimits } from './lightning-limits.ts';
+import { offersQuoteSocket } from './nut17-messages.ts';
+import { QuoteSockets, quoteKeyOf, splitQuoteKey } from './quote-sockets.ts';
 import { QuoteWatch, type WatchResult } from './quote-watch.ts';
 
 export interface LightningServiceOptions {
@@ -44,6 +46,8 @@ export interface LightningService extends LightningApi {
 
 const MAX_QUOTE_ID = 256;
 const MAX_INVOICE = 4096;
+/** A quote notification is well under 1 KiB; anything near this is not one. */
+const MAX_SOCKET_FRAME = 64 * 1024;
 
 export function createLightningService(options: LightningServiceOptions): LightningService {
   const { store } = options;
@@ -62,11 +66,10 @@ export function createLightningService(options: LightningServiceOptions): Lightn
   const locks = new KeyedLock();
   let creating = 0;
 
-  const keyOf = (q: Pick<LightningQuote, 'mint' | 'quote'>) => `${q.mint} ${q.quote}`;
-  const splitKey = (key: string): [string, string] => {
-    const at = key.lastIndexOf(' ');
-    return [key.slice(0, at), key.slice(at + 1)];
-  };
+  const keyOf = quoteKeyOf;
+  const splitKey = splitQuoteKey;
+  // Which mints' NUT-06 info offers bolt11_mint_quote subscriptions (their quotes are watched over NUT-17).
+  const socketMints = new Set<string>();
 
   const advance = (key: string): Promise<WatchResult> =>
     locks.run(key, async () => {
@@ -86,7 +89,21 @@ export function createLightningService(options: LightningServiceOptions): Lightn
       }
       return result.outcome === 'unpaid' || result.outcome === 'unresolved' ? 'open' : 'done';
     });
-  const watch = new QuoteWatch(advance, limits.pollMinMs, limits.pollMaxMs, now);
+  const sockets = limits.websocket
+    ? new QuoteSockets({
+        offersSocket: (mint) => socketMints.has(mint),
+        maxSubscriptions: limits.maxOpen,
+        maxPayloadBytes: MAX_SOCKET_FRAME,
+        replyTimeoutMs: options.timeoutMs,
+        log,
+        // Any news but "still unpaid" is checked over HTTP by the same advance (under its lock) a poll runs.
+        onChange: (key, state) => {
+          if (state !== 'UNPAID') watch.pushed(key);
+        },
+        onDown: (mint) => watch.hurry((key) => splitKey(key)[0] === mint),
+      })
+    : null;
+  const watch: QuoteWatch = new QuoteWatch(advance, limits.pollMinMs, limits.pollMaxMs, now, sockets, limits.pollWithSocketMs);
 
   const lightningMints = (): LightningMint[] =>
     mints.flatMap((m) => {
@@ -175,6 +192,9 @@ export function createLightningService(options: LightningServiceOptions): Lightn
 
     noteMintInfo(url, info) {
       offers.note(url, info);
+      const mint = mints.find((m) => m.url === url);
+      if (mint && offersQuoteSocket(info, mint.unit)) socketMints.add(url);
+      else socketMints.delete(url);
     },
 
     async resolveMinting() {
@@ -190,6 +210,7 @@ export function createLightningService(options: LightningServiceOptions): Lightn
 
     stop() {
       watch.stop();
+      sockets?.close();
     },
   };
 }

@@ -73,6 +73,10 @@ export class MintCore {
   quoteExpirySeconds = 3600;
   /** false: NUT-06 info says bolt11 minting is disabled (quotes still work, for the tests' own tokens). */
   advertisesMinting = true;
+  /** false: no NUT-17 WebSocket (`/v1/ws` refused, not in the NUT-06 info). */
+  offersWebSocket = true;
+  /** Told of each change of a mint quote: paid, expired, issued (the NUT-17 feed). */
+  onQuoteChange: (quote: MintQuote) => void = () => {};
 
   constructor(opts: { unit: string; inputFeePpk: number; maxOrder?: number }) {
     this.keysets.push(new TestKeyset({ unit: opts.unit, inputFeePpk: opts.inputFeePpk, maxOrder: opts.maxOrder ?? 24 }));
@@ -164,6 +168,7 @@ export class MintCore {
     if (quote.state !== 'UNPAID') return quote;
     if (quote.expiry <= nowS()) throw new MintError(MINT_ERRORS.quoteExpired, 'the invoice has expired');
     quote.state = 'PAID';
+    this.onQuoteChange(quote);
     return quote;
   }
 
@@ -171,6 +176,7 @@ export class MintCore {
   expireQuote(id: string): MintQuote {
     const quote = this.getQuote(id);
     quote.expiry = Math.min(quote.expiry, nowS() - 1);
+    this.onQuoteChange(quote);
     return quote;
   }
 
@@ -188,7 +194,9 @@ export class MintCore {
     this.verifyOutputs(outputs);
     if (sum(outputs) !== quote.amount) throw new MintError(MINT_ERRORS.notBalanced, 'outputs do not match quote amount');
     quote.state = 'ISSUED';
-    return this.signAll(outputs);
+    const signatures = this.signAll(outputs);
+    this.onQuoteChange(quote);
+    return signatures;
   }
 
   verifyInputs(inputs: WireProof[]): string[] {

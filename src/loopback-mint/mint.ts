@@ -5,10 +5,12 @@ import { FaultSwitch, type MintFault } from './faults.ts';
 import { MeltDesk, type FeeReserveRule, type LightningBackend } from './melt-desk.ts';
 import { MintCore, type MintQuote, type MintQuoteMode, type ProofState } from './mint-core.ts';
 import { proofY } from './keyset.ts';
+import { type FeedRequest, QuoteFeed } from './quote-feed.ts';
 import { createMintServer, type LoggedRequest } from './server.ts';
 
 export type { MintFault } from './faults.ts';
 export type { LoggedRequest } from './server.ts';
+export type { FeedRequest } from './quote-feed.ts';
 export type { LightningBackend } from './melt-desk.ts';
 export type { MintQuote, MintQuoteMode } from './mint-core.ts';
 
@@ -27,6 +29,8 @@ export interface TestMintOptions {
   mintQuoteExpirySeconds?: number;
   /** false: NUT-06 info says bolt11 minting is disabled (default true). */
   advertisesMinting?: boolean;
+  /** false: no NUT-17 WebSocket at `/v1/ws`, and none in the NUT-06 info (default true). */
+  websocket?: boolean;
 }
 
 export interface MintTokenOptions {
@@ -75,6 +79,17 @@ export interface TestMint {
   mintQuotes(): MintQuote[];
   /** Every request the mint received, faulted or not. */
   requests: LoggedRequest[];
+  /** The NUT-17 side: requests received over `/v1/ws`, open connections, and the tests' hostile controls. */
+  socket: {
+    requests: FeedRequest[];
+    connections(): number;
+    /** Turns NUT-17 on or off (info and `/v1/ws`); turning it off drops the open connections. */
+    setEnabled(enabled: boolean): void;
+    /** Sends a frame as it is to every connected wallet. */
+    sendRaw(frame: string | Buffer): void;
+    /** Drops every connection without a close handshake. */
+    kill(): void;
+  };
 }
 
 export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMint> {
@@ -83,10 +98,13 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
   core.quoteMode = opts.mintQuotes ?? 'paid';
   core.quoteExpirySeconds = opts.mintQuoteExpirySeconds ?? 3600;
   core.advertisesMinting = opts.advertisesMinting ?? true;
+  core.offersWebSocket = opts.websocket ?? true;
+  const feed = new QuoteFeed(core);
   const faults = new FaultSwitch();
   const requests: LoggedRequest[] = [];
   const melts = new MeltDesk(core, opts.lightning ?? null);
   const server = createMintServer(core, melts, faults, requests, opts.name ?? 'tollkeeper test mint');
+  feed.attach(server, () => core.offersWebSocket);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,6 +117,16 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
     url,
     unit,
     requests,
+    socket: {
+      requests: feed.requests,
+      connections: () => feed.connections,
+      setEnabled: (enabled) => {
+        core.offersWebSocket = enabled;
+        if (!enabled) feed.killConnections();
+      },
+      sendRaw: (frame) => feed.sendRaw(frame),
+      kill: () => feed.killConnections(),
+    },
     setFault: (fault) => faults.set(fault),
     rotateKeyset: (finalExpiry) => core.rotateKeyset(finalExpiry).id,
     expireKeyset: (id) => core.expireKeyset(id),
@@ -125,6 +153,7 @@ export async function startTestMint(opts: TestMintOptions = {}): Promise<TestMin
     stateOf: (secret) => core.checkState([proofY(secret)])[0]!.state,
     stop: () =>
       new Promise<void>((resolve) => {
+        feed.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

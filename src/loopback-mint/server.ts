@@ -149,6 +149,7 @@ function info(core: MintCore, name: string): Json {
       '10': { supported: true },
       '11': { supported: true },
       '12': { supported: true },
+      ...(core.offersWebSocket ? { '17': { supported: [{ method: 'bolt11', unit, commands: ['bolt11_mint_quote'] }] } } : {}),
     },
   };
 }
@@ -162,7 +163,7 @@ function expiryJson(k: { finalExpiry?: number }): Json {
   return k.finalExpiry === undefined ? {} : { final_expiry: k.finalExpiry };
 }
 
-function quoteJson(q: { quote: string; amount: number; unit: string; state: string; expiry: number }): Json {
+export function quoteJson(q: { quote: string; amount: number; unit: string; state: string; expiry: number }): Json {
   return { quote: q.quote, request: fakeInvoice(q.amount), amount: q.amount, unit: q.unit, state: q.state, expiry: q.expiry };
 }
 
