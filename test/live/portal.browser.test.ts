@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
 import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { Refusal } from '../../src/nostr/notice-codes.ts';
-import { SCANNER_ASSET_PATH } from '../../src/http/portal/scanner-asset.ts';
+import { SCANNER_ASSET_PATH as INSTALLED_ASSET_PATH } from '../../src/http/portal/scanner-asset.ts';
 import { buildTestApp, type TestApp } from '../support/build-app.ts';
 import { LightningDouble } from '../support/lightning-double.ts';
 import { CUSTOMERS, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
+
+/** The decoder's path: jsqr is a dependency, so it is installed here. */
+const SCANNER_ASSET_PATH = INSTALLED_ASSET_PATH as string;
 
 // tollkeeper's own portal in a real browser, as a phone's sign-in mini-browser would show it: headless
 // Chromium at a phone's size loads GET /portal from the whole tollkeeper (engine, SQLite, loopback

@@ -72,7 +72,7 @@ export async function baseView(portal: PortalContext, request: FastifyRequest): 
     status,
     ownUrl: ownUrl(request),
     // Offered exactly when sendPage's CSP, read from the same Host, lets the page load the decoder.
-    scannerPath: scannerSource(request.headers.host) ? SCANNER_ASSET_PATH : null,
+    scannerPath: scannerSource(request.headers.host) === null ? null : SCANNER_ASSET_PATH,
   };
   if (portal.lightning) view.lightning = { mints: portal.lightning.mints() };
   return view;

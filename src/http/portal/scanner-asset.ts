@@ -13,14 +13,28 @@ export interface ScannerAsset {
 // Resolved at run time from tollkeeper's own dependencies (the build does not bundle it: it is a file
 // a browser fetches, not a module tollkeeper runs).
 const packages = createRequire(import.meta.url);
-const { version } = packages('jsqr/package.json') as { version: string };
 
-export const SCANNER_ASSET_PATH = `/portal/scanner/jsqr-${version}.js`;
+function installedVersion(): string | null {
+  try {
+    return (packages('jsqr/package.json') as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+const version = installedVersion();
+
+/**
+ * Null when the jsqr package is missing from the installation: the portal then offers no scanner
+ * (pasting works), rather than the gateway failing to start over an optional asset.
+ */
+export const SCANNER_ASSET_PATH: string | null = version === null ? null : `/portal/scanner/jsqr-${version}.js`;
 
 let loaded: ScannerAsset | undefined;
 
 /** Read once, on the first request that needs it: the first view never carries it. */
 export function scannerAsset(): ScannerAsset {
+  if (SCANNER_ASSET_PATH === null) throw new Error('the jsqr package is not installed');
   if (!loaded) {
     const body = readFileSync(packages.resolve('jsqr'));
     loaded = { path: SCANNER_ASSET_PATH, body, gzipped: gzipSync(body, { level: 9 }) };
@@ -37,5 +51,5 @@ const CSP_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?$/;
  * host-source; the page then offers no scanner, and pasting still works.
  */
 export function scannerSource(host: string | undefined): string | null {
-  return typeof host === 'string' && CSP_HOST.test(host) ? `${host}${SCANNER_ASSET_PATH}` : null;
+  return SCANNER_ASSET_PATH !== null && typeof host === 'string' && CSP_HOST.test(host) ? `${host}${SCANNER_ASSET_PATH}` : null;
 }

@@ -21,6 +21,7 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * the version: cached for a year, immutable; gzipped for a phone that takes it.
  */
 export default async function portalScannerRoute(app: FastifyInstance): Promise<void> {
+  if (SCANNER_ASSET_PATH === null) return;
   app.get(SCANNER_ASSET_PATH, async (request, reply) => {
     const asset = scannerAsset();
     const gzip = acceptsGzip(request.headers['accept-encoding']);

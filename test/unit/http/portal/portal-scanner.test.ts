@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCANNER_ASSET_PATH } from '../../../../src/http/portal/scanner-asset.ts';
+import { SCANNER_ASSET_PATH as INSTALLED_ASSET_PATH } from '../../../../src/http/portal/scanner-asset.ts';
 import { acceptsGzip } from '../../../../src/http/routes/portal-scanner.ts';
 import { LEASED, buildTestApp, type TestApp } from '../../../support/build-app.ts';
+
+/** The decoder's path: jsqr is a dependency, so it is installed here. */
+const SCANNER_ASSET_PATH = INSTALLED_ASSET_PATH as string;
 
 // The scanner's QR decoder (jsQR, served by tollkeeper on demand) and the portal's CSP that allows it.
 
@@ -22,7 +25,7 @@ const directives = (csp: string) => new Map(csp.split('; ').map((d) => [d.split(
 describe('GET /portal/scanner/jsqr-<version>.js', () => {
   it('is the pinned jsQR build, unchanged, as JavaScript cached immutably at a path naming its version', async () => {
     t = await buildTestApp();
-    expect(SCANNER_ASSET_PATH).toBe(`/portal/scanner/jsqr-${version}.js`);
+    expect(INSTALLED_ASSET_PATH).toBe(`/portal/scanner/jsqr-${version}.js`);
     expect(version).toBe(JSON.parse(readFileSync('package.json', 'utf8')).dependencies.jsqr);
     const response = await get(SCANNER_ASSET_PATH);
     expect(response.statusCode).toBe(200);
