@@ -272,6 +272,11 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
   it('says what went wrong in the page’s language: Spanish', async () => {
     const customer = CUSTOMERS[3]!;
     const context = await browser.newContext({ ...PHONE, locale: 'es-ES', extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+    // The camera answers only when the test says so, as after a slow permission prompt: here, after the photo was read.
+    await context.addInitScript(() => {
+      const page = globalThis as unknown as { navigator: { mediaDevices: { getUserMedia: () => Promise<never> } }; refuseCamera?: () => void };
+      page.navigator.mediaDevices.getUserMedia = () => new Promise((_resolve, reject) => void (page.refuseCamera = () => reject(new Error('NotAllowedError'))));
+    });
     const page = await context.newPage();
     try {
       await page.goto(`${h.tk.url}/portal`);
@@ -281,6 +286,9 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
       await page.waitForSelector('#scan-result.bad:text("Ese código QR no contiene un token Cashu.")', WAIT);
       expect(await page.inputValue('#token')).toBe('');
       await page.screenshot({ path: join(ARTIFACTS, 'portal-scan-not-a-token-es.png'), fullPage: true });
+      // The camera's refusal, answered after the photo was read, does not overwrite what the photo said.
+      await page.evaluate(() => (globalThis as unknown as { refuseCamera: () => void }).refuseCamera());
+      expect(await page.textContent('#scan-result')).toContain('Ese código QR no contiene un token Cashu.');
     } finally {
       await context.close();
     }

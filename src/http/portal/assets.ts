@@ -54,7 +54,9 @@ footer a{color:var(--accent)}
  *   context, so a plain http:// portal mostly gets the photo path), reading frames with
  *   BarcodeDetector where it exists, else jsQR. The photo path (a file input that opens the camera
  *   app on a phone) works in far more sign-in mini-browsers. A photo is scaled down to 1280 px
- *   before decoding, so a 12-megapixel picture costs the phone little.
+ *   before decoding, so a 12-megapixel picture costs the phone little. Choosing a photo, closing
+ *   the panel or finding a token ends the camera's turn: a camera answer arriving after that
+ *   (the permission prompt, or a refusal) is dropped, and never overwrites what the photo said.
  */
 export const PORTAL_JS = `
 (function(){
@@ -73,7 +75,7 @@ if(navigator.clipboard&&window.isSecureContext)navigator.clipboard.writeText(inv
 var sc=document.getElementById('scan');
 if(sc&&d.scanSrc&&window.Promise){
 var tokenOf=${TOKEN_FROM_SCAN_JS};
-var opener=document.getElementById('scan-open'),panel=document.getElementById('scan-panel'),out=document.getElementById('scan-result'),file=document.getElementById('scan-file'),video=document.getElementById('scan-video'),stop=document.getElementById('scan-stop'),field=document.getElementById('token'),stream=null,timer=0,loading=null,detector=null;
+var opener=document.getElementById('scan-open'),panel=document.getElementById('scan-panel'),out=document.getElementById('scan-result'),file=document.getElementById('scan-file'),video=document.getElementById('scan-video'),stop=document.getElementById('scan-stop'),field=document.getElementById('token'),stream=null,timer=0,loading=null,detector=null,turn=0;
 sc.hidden=false;
 function say(text,bad){out.textContent=text;out.className=bad?'bad':''}
 function decoder(){return loading||(loading=new Promise(function(ok,no){if(window.jsQR)return ok(window.jsQR);var e=document.createElement('script');e.src=d.scanSrc;
@@ -81,13 +83,13 @@ e.onload=function(){window.jsQR?ok(window.jsQR):no()};e.onerror=function(){loadi
 function decode(source,w,h,attempts){var k=Math.min(1,1280/Math.max(w,h,1)),cw=Math.max(1,Math.round(w*k)),ch=Math.max(1,Math.round(h*k)),cv=document.createElement('canvas');cv.width=cw;cv.height=ch;
 var x=cv.getContext('2d',{willReadFrequently:true});x.drawImage(source,0,0,cw,ch);var r=window.jsQR(x.getImageData(0,0,cw,ch).data,cw,ch,{inversionAttempts:attempts});return r?r.data:null}
 function found(text){var t=tokenOf(text);if(t===null){say(d.scanNotToken,true);return false}field.value=t;halt();say(d.scanFound);field.focus();return true}
-function halt(){clearTimeout(timer);if(stream)stream.getTracks().forEach(function(k){k.stop()});stream=null;video.srcObject=null;video.hidden=true;stop.hidden=true}
+function halt(){turn++;clearTimeout(timer);if(stream)stream.getTracks().forEach(function(k){k.stop()});stream=null;video.srcObject=null;video.hidden=true;stop.hidden=true}
 function frame(){if(detector)return detector.detect(video).then(function(codes){return codes.length?codes[0].rawValue:null},function(){detector=null;return null});
 return decoder().then(function(){return video.videoWidth?decode(video,video.videoWidth,video.videoHeight,'dontInvert'):null})}
 function tick(){if(!stream)return;frame().then(function(text){if(stream&&!(text!==null&&found(text)))timer=setTimeout(tick,250)},function(){if(stream)timer=setTimeout(tick,250)})}
-function camera(){var md=navigator.mediaDevices;if(!md||!md.getUserMedia)return;say(d.scanLooking);
-md.getUserMedia({video:{facingMode:'environment'},audio:false}).then(function(s){if(panel.hidden){s.getTracks().forEach(function(k){k.stop()});return}stream=s;video.srcObject=s;video.hidden=false;stop.hidden=false;
-try{if(window.BarcodeDetector)detector=new window.BarcodeDetector({formats:['qr_code']})}catch(e){detector=null}var p=video.play();if(p&&p.catch)p.catch(function(){});tick()},function(){say(d.scanNoCamera)})}
+function camera(){var md=navigator.mediaDevices,mine=++turn;if(!md||!md.getUserMedia)return;say(d.scanLooking);
+md.getUserMedia({video:{facingMode:'environment'},audio:false}).then(function(s){if(mine!==turn){s.getTracks().forEach(function(k){k.stop()});return}stream=s;video.srcObject=s;video.hidden=false;stop.hidden=false;
+try{if(window.BarcodeDetector)detector=new window.BarcodeDetector({formats:['qr_code']})}catch(e){detector=null}var p=video.play();if(p&&p.catch)p.catch(function(){});tick()},function(){if(mine===turn)say(d.scanNoCamera)})}
 opener.addEventListener('click',function(){var show=panel.hidden;panel.hidden=!show;opener.setAttribute('aria-expanded',String(show));
 if(!show){halt();return}decoder().catch(function(){say(d.scanFailed,true)});camera()});
 stop.addEventListener('click',function(){halt();say('')});
