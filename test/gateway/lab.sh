@@ -45,7 +45,10 @@
 # none), LAB_ENGINE_PORT (default 2121), LAB_OPENNDS10_ROOT, LAB_DEBIAN_MIRROR (for debootstrap,
 # default http://deb.debian.org/debian), LAB_OPENNDS10_CHECKINTERVAL (default 600) and
 # LAB_OPENNDS10_BINAUTH (default /bin/true): the two settings docs/operating.md asks for on
-# OpenNDS 10, and why, in docs/lab.md.
+# OpenNDS 10, and why, in docs/lab.md. LAB_FAS=1 sends unpaid clients to tollkeeper's portal (FAS
+# at level 1, the lines docs/operating.md gives operators: fasport LAB_ENGINE_PORT, faspath /portal,
+# fas_secure_enabled 1, and a secret faskey: LAB_FASKEY, random unless given; with OpenNDS's built-in
+# default key a client can authorise itself, docs/lab.md).
 set -euo pipefail
 
 LAB_DIR=${LAB_DIR:-/run/tollkeeper-lab}
@@ -57,6 +60,8 @@ LAB_OPENNDS10_ROOT=${LAB_OPENNDS10_ROOT:-/var/cache/tollkeeper-lab/opennds10-roo
 LAB_DEBIAN_MIRROR=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 LAB_OPENNDS10_CHECKINTERVAL=${LAB_OPENNDS10_CHECKINTERVAL:-600}
 LAB_OPENNDS10_BINAUTH=${LAB_OPENNDS10_BINAUTH:-/bin/true}
+LAB_FAS=${LAB_FAS:-0}
+LAB_FASKEY=${LAB_FASKEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT10=$LAB_OPENNDS10_ROOT
 # What the trixie root holds besides minbase; a root built with another list is rebuilt.
@@ -307,6 +312,9 @@ FirewallRuleSet users-to-router {
     FirewallRule allow tcp port $LAB_ENGINE_PORT
 }
 EOF
+  if [[ $LAB_FAS == 1 ]]; then
+    printf 'fasport %s\nfaspath /portal\nfas_secure_enabled 1\nfaskey %s\n' "$LAB_ENGINE_PORT" "$LAB_FASKEY" >>"$LAB_DIR/opennds.conf"
+  fi
 }
 
 # OpenNDS 10 takes its settings from OpenWrt's UCI file (its helper script reads it with grep and
@@ -330,6 +338,9 @@ config opennds 'setup'
 	list users_to_router 'allow udp port 67'
 	list users_to_router 'allow tcp port $LAB_ENGINE_PORT'
 EOF
+  if [[ $LAB_FAS == 1 ]]; then
+    printf "\toption fasport '%s'\n\toption faspath '/portal'\n\toption fas_secure_enabled '1'\n\toption faskey '%s'\n" "$LAB_ENGINE_PORT" "$LAB_FASKEY" >>"$ROOT10/etc/config/opennds"
+  fi
 }
 
 build_namespaces() {

@@ -120,11 +120,13 @@ export interface LabUpOptions {
   fresh?: boolean;
   /** tbf rate on the LAN side, e.g. `80mbit`, or `off`. */
   shape?: string;
+  /** OpenNDS sends unpaid clients to tollkeeper's portal (FAS, as docs/operating.md configures it) instead of its own splash page. */
+  fas?: boolean;
 }
 
 export async function labUp(options: LabUpOptions = {}): Promise<void> {
   if (options.fresh) await labDown();
-  await lab(['up'], options.shape ? { LAB_SHAPE: options.shape } : {});
+  await lab(['up'], { ...(options.shape ? { LAB_SHAPE: options.shape } : {}), ...(options.fas ? { LAB_FAS: '1' } : {}) });
 }
 
 export async function labDown(): Promise<void> {

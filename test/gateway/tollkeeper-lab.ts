@@ -55,10 +55,16 @@ export interface LabMint {
   stop(): Promise<void>;
 }
 
+export interface LabMintOptions {
+  /** bolt11 mint quotes stay UNPAID until `payLabMintQuote`, as a customer's wallet would pay them. */
+  unpaidMintQuotes?: boolean;
+}
+
 /** Starts the test mint on 198.19.0.2:3338 inside tk-up; resolves once it printed its URL. */
-export async function startLabMint(): Promise<LabMint> {
+export async function startLabMint(options: LabMintOptions = {}): Promise<LabMint> {
   const child = inNamespace(LAB_UPSTREAM.ns, [
     ...NODE_TSX, 'test/support/test-mint/main.ts', '--host', LAB_UPSTREAM.ip, '--port', String(LAB_UPSTREAM.mintPort), '--faults-on-stdin',
+    ...(options.unpaidMintQuotes ? ['--unpaid-mint-quotes'] : []),
   ], 'pipe');
   let out = '';
   const printed = (what: string, count: number) => out.split(what).length - 1 >= count;
@@ -79,6 +85,14 @@ export async function startLabMint(): Promise<LabMint> {
     },
     stop: () => stopProcess(child),
   };
+}
+
+/** The customer's wallet pays the lab mint's bolt11 quote `quote` (its control endpoint, called inside tk-up). */
+export async function payLabMintQuote(quote: string): Promise<void> {
+  const result = await inNamespace(LAB_UPSTREAM.ns, [
+    'curl', '-s', '-f', '-X', 'POST', '--max-time', '5', `${LAB_MINT_URL}/test/mint-quote/${encodeURIComponent(quote)}/pay`,
+  ]);
+  if (result.exitCode !== 0) throw new Error(`paying quote ${quote} at the lab mint failed (curl exit ${result.exitCode}): ${String(result.stdout)}`);
 }
 
 /** Fresh tokens from the lab mint, minted inside tk-up. `spent`: already redeemed by another wallet. */
@@ -311,13 +325,13 @@ export interface LabSuite {
  * Registers a describe block's lab lifecycle: a fresh 80 Mbit/s lab and the mint for the block,
  * one tollkeeper at a time, every gate closed between tests.
  */
-export function useLabSuite(): LabSuite {
+export function useLabSuite(options: { fas?: boolean } & LabMintOptions = {}): LabSuite {
   let mint: LabMint | undefined;
   let tollkeeper: LabTollkeeper | undefined;
   beforeAll(async () => {
     await labInstall();
-    await labUp({ fresh: true, shape: '80mbit' });
-    mint = await startLabMint();
+    await labUp({ fresh: true, shape: '80mbit', fas: options.fas });
+    mint = await startLabMint({ unpaidMintQuotes: options.unpaidMintQuotes });
   });
   afterAll(async () => {
     await mint?.stop();
