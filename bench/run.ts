@@ -5,7 +5,7 @@
 // npm run bench -- routes      per-answer cost of the TollGate compatibility routes, real MAC lookup vs in-memory
 // npm run bench -- portal      the customer portal: bytes on the wire for its first view, and its cost per request
 // npm run bench -- lightning   a Lightning purchase from invoice paid to gate open, against the raw mint call
-// npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open, lab-portal), only when named
+// npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open, lab-portal, lab-lightning), only when named
 // Prints figures only; nothing here asserts a time.
 import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
 import { footprintBench } from './footprint/footprint.bench.ts';
@@ -16,6 +16,7 @@ import { markdownTable } from './lib/table.ts';
 import { labGateOpenBench } from './lab/gate-open-latency.ts';
 import { labMeteringBench } from './lab/metering-cost.ts';
 import { labOvershootBench } from './lab/overshoot.ts';
+import { labLightningBench } from './lab/lightning-open.ts';
 import { labPortalBench } from './lab/portal-paint.ts';
 import { lightningBench } from './lightning/paid-to-credit.bench.ts';
 import { paymentsBench } from './payments/payments.bench.ts';
@@ -23,9 +24,9 @@ import { persistenceBench } from './persistence/persistence.bench.ts';
 import { portalBench } from './portal/portal.bench.ts';
 import { routesBench } from './routes/customer-routes.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, labMeteringBench, labOvershootBench, labGateOpenBench, labPortalBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, labMeteringBench, labOvershootBench, labGateOpenBench, labPortalBench, labLightningBench];
 /** Names that stand for several benches. */
-const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name, labPortalBench.name] };
+const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name, labPortalBench.name, labLightningBench.name] };
 
 const names = process.argv.slice(2).filter((arg) => arg !== '--').flatMap((name) => GROUPS[name] ?? [name]);
 const unknown = names.filter((name) => !BENCHES.some((bench) => bench.name === name));

@@ -39,7 +39,7 @@ function stateChangeAt(lines: Array<Record<string, unknown>>, test: (from: strin
 }
 
 /** Starts the probe in a client's namespace; resolves once it is trying. Wrapped: a ResultPromise is a thenable. */
-async function startProbe(ns: string): Promise<{ flowingAt: () => Promise<number> }> {
+export async function startProbe(ns: string): Promise<{ flowingAt: () => Promise<number> }> {
   const probe = execa('ip', ['netns', 'exec', ns, 'node', '--import', 'tsx', 'bench/lab/traffic-probe.ts', bytesUrl(1)], {
     cwd: REPO,
     reject: false,
