@@ -1,5 +1,7 @@
 // tollkeeper `serve` in the lab's gateway namespace, as the lab tests start it,
 // with the bench's settings; its pino JSON lines are parsed for timestamps.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ENGINE_URL, startLabTollkeeper } from '../../test/gateway/tollkeeper-lab.ts';
 import { LAB_COUNTER_SOURCE } from '../../test/gateway/lab.ts';
 
@@ -17,7 +19,17 @@ export interface BenchServe {
   stop(): Promise<void>;
 }
 
+let built = false;
+
+/** `serve` runs the compiled bundle: build it from this tree once per bench run, or a stale dist/ is what gets measured. */
+function buildOnce(): void {
+  if (built) return;
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
+
 export async function startBenchServe(settings: BenchServeSettings): Promise<BenchServe> {
+  buildOnce();
   const serve = await startLabTollkeeper({ metric: 'bytes', counters: LAB_COUNTER_SOURCE, ...settings });
   return {
     logLines: () =>
