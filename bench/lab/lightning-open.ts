@@ -11,7 +11,7 @@
 // the call's own process start too). Nothing nudges tollkeeper: it learns of the payment from the
 // mint, over NUT-17 where the mint offers it (the lab mint does), else by polling. Alternating with
 // each purchase, the raw calls: a bare cashu-ts wallet minting a paid quote inside tk-gw, and
-// `ndsctl auth` for tk-c2 from a plain NdsctlGate.
+// `ndsctl auth` for tk-c2 from a plain NdsctlGate, with the same probe running in tk-c2.
 import { fileURLToPath } from 'node:url';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
 import { captivePortalCheck, GATE_COMMAND, inClient, inGateway, LAB_COUNTER_SOURCE, LAB_MINT_URL, bytesUrl, labClient } from '../../test/gateway/lab.ts';
@@ -93,9 +93,13 @@ async function rawCalls(gate: NdsctlGate): Promise<{ mintMs: number; authMs: num
   if (!Number.isFinite(mintMs)) throw new Error(`raw mint failed: ${String(minted.stdout)}${String(minted.stderr)}`);
   await deauthAllClients();
   await captivePortalCheck(other.n);
+  // The same probe as a purchase has, so both share the machine alike.
+  const probe = await startProbe(other.ns);
   const started = performance.now();
   await gate.authorize(other.mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
-  return { mintMs, authMs: performance.now() - started };
+  const authMs = performance.now() - started;
+  await probe.flowingAt();
+  return { mintMs, authMs };
 }
 
 async function run(): Promise<BenchRow[]> {
