@@ -35,7 +35,8 @@ export class MintQuoteSocket {
   private readonly wanted = new Set<string>();
   private readonly subs = new Map<string, { subId: string; live: boolean }>();
   private readonly quoteOfSub = new Map<string, string>();
-  private readonly pending = new Map<number, { timer: NodeJS.Timeout; quote: string }>();
+  /** Requests sent on this connection and not yet answered, by JSON-RPC id. */
+  private readonly pending = new Map<number, { timer: NodeJS.Timeout; quote: string; subId: string; method: 'subscribe' | 'unsubscribe' }>();
   private nextId = 0;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -73,7 +74,7 @@ export class MintQuoteSocket {
     if (sub) {
       this.subs.delete(quote);
       this.quoteOfSub.delete(sub.subId);
-      if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(unsubscribeRequest(this.nextId++, sub.subId));
+      if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(unsubscribeRequest(this.expectReply(quote, sub.subId, 'unsubscribe'), sub.subId));
     }
     if (this.wanted.size === 0) this.disconnect();
   }
@@ -115,13 +116,18 @@ export class MintQuoteSocket {
 
   private subscribe(quote: string): void {
     const subId = randomUUID();
-    const id = this.nextId++;
     this.subs.set(quote, { subId, live: false });
     this.quoteOfSub.set(subId, quote);
-    const timer = setTimeout(() => this.drop(`no reply to the subscription of ${quote}`), this.options.replyTimeoutMs);
+    this.ws!.send(subscribeRequest(this.expectReply(quote, subId, 'subscribe'), subId, [quote]));
+  }
+
+  /** A new request id whose reply is awaited: a mint that misses the deadline is disconnected. */
+  private expectReply(quote: string, subId: string, method: 'subscribe' | 'unsubscribe'): number {
+    const id = this.nextId++;
+    const timer = setTimeout(() => this.drop(`no reply to the ${method} of ${quote}`), this.options.replyTimeoutMs);
     timer.unref();
-    this.pending.set(id, { timer, quote });
-    this.ws!.send(subscribeRequest(id, subId, [quote]));
+    this.pending.set(id, { timer, quote, subId, method });
+    return id;
   }
 
   private received(frame: string | null): void {
@@ -132,7 +138,8 @@ export class MintQuoteSocket {
       clearTimeout(request.timer);
       this.pending.delete(message.id);
       const sub = this.subs.get(request.quote);
-      if (sub && (message.subId === null || message.subId === sub.subId)) sub.live = true;
+      // A reply to an unsubscribe, or to a subscription since replaced, says nothing of the one held now.
+      if (request.method === 'subscribe' && sub?.subId === request.subId && (message.subId === null || message.subId === sub.subId)) sub.live = true;
       // The backoff restarts only once the mint has served us, so a mint that accepts and drops at once is retried ever later.
       this.failures = 0;
       return;
@@ -142,6 +149,10 @@ export class MintQuoteSocket {
       if (request) {
         clearTimeout(request.timer);
         this.pending.delete(message.id!);
+      }
+      if (request?.method === 'unsubscribe') {
+        this.options.log.info({ mint: this.options.mintUrl, quote: request.quote, code: message.code, error: message.message }, 'the mint refused to end a quote subscription; its notifications are ignored');
+        return;
       }
       this.options.log.warn({ mint: this.options.mintUrl, quote: request?.quote, code: message.code, error: message.message }, 'the mint refused a quote subscription; it is polled');
       return;

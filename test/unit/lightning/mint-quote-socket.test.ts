@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { MintQuoteSocket, type MintQuoteSocketOptions } from '../../../src/lightning/mint-quote-socket.ts';
-import { silentLog } from '../../../src/payment/log.ts';
+import { startTestMint, type TestMint } from '../../../src/loopback-mint/mint.ts';
+import { type PaymentLog, silentLog } from '../../../src/payment/log.ts';
 
 /*
  * The client's bounds against a bare `ws` server on a real loopback socket: the server is the
@@ -12,22 +13,26 @@ import { silentLog } from '../../../src/payment/log.ts';
 interface Seen {
   connections: number;
   subscribes: Array<{ id: number; subId: string; filters: string[] }>;
+  unsubscribes: string[];
   closes: number[];
 }
 
 let server: WebSocketServer | undefined;
 let client: MintQuoteSocket | undefined;
+let mint: TestMint | undefined;
 afterEach(async () => {
   client?.close();
   client = undefined;
+  await mint?.stop();
+  mint = undefined;
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
 });
 
-async function mintServer(options: { answer?: boolean; autoPong?: boolean } = {}): Promise<{ url: string; seen: Seen; sockets: WebSocket[] }> {
+async function mintServer(options: { answer?: boolean; answerUnsubscribe?: boolean; autoPong?: boolean } = {}): Promise<{ url: string; seen: Seen; sockets: WebSocket[] }> {
   server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1/ws', autoPong: options.autoPong ?? true });
   await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
-  const seen: Seen = { connections: 0, subscribes: [], closes: [] };
+  const seen: Seen = { connections: 0, subscribes: [], unsubscribes: [], closes: [] };
   const sockets: WebSocket[] = [];
   server.on('connection', (ws) => {
     seen.connections += 1;
@@ -35,6 +40,11 @@ async function mintServer(options: { answer?: boolean; autoPong?: boolean } = {}
     ws.on('close', (code) => seen.closes.push(code));
     ws.on('message', (data) => {
       const m = JSON.parse(String(data)) as { id: number; method: string; params: { subId: string; filters: string[] } };
+      if (m.method === 'unsubscribe') {
+        seen.unsubscribes.push(m.params.subId);
+        if (options.answerUnsubscribe ?? options.answer !== false) ws.send(JSON.stringify({ jsonrpc: '2.0', result: { status: 'OK', subId: m.params.subId }, id: m.id }));
+        return;
+      }
       if (m.method !== 'subscribe') return;
       seen.subscribes.push({ id: m.id, subId: m.params.subId, filters: m.params.filters });
       if (options.answer !== false) ws.send(JSON.stringify({ jsonrpc: '2.0', result: { status: 'OK', subId: m.params.subId }, id: m.id }));
@@ -105,6 +115,18 @@ describe('MintQuoteSocket bounds', () => {
     await expect.poll(() => seen.subscribes.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('an unsubscribe never answered: the connection is dropped after the reply deadline and the quotes left are subscribed again', async () => {
+    const { url, seen } = await mintServer({ answerUnsubscribe: false });
+    const socket = socketTo(url, { replyTimeoutMs: 300 });
+    socket.follow('q1');
+    socket.follow('q2');
+    await expect.poll(() => socket.live('q1') && socket.live('q2')).toBe(true);
+    socket.unfollow('q1');
+    await expect.poll(() => seen.unsubscribes.length).toBe(1);
+    await expect.poll(() => seen.connections, { timeout: 3_000 }).toBe(2);
+    await expect.poll(() => seen.subscribes.map((s) => s.filters)).toEqual([['q1'], ['q2'], ['q2']]);
+  });
+
   it('a frame over maxPayloadBytes drops the connection (1009), and the client reconnects', async () => {
     const { url, seen, sockets } = await mintServer();
     const socket = socketTo(url, { maxPayloadBytes: 4096 });
@@ -134,5 +156,34 @@ describe('MintQuoteSocket bounds', () => {
     // 50, 100, 200, 400, 400… ms apart: a handful in 1.5 s, not hundreds.
     expect(downs.length).toBeGreaterThanOrEqual(3);
     expect(downs.length).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('MintQuoteSocket against the loopback mint', () => {
+  it('a quote credited and let go is unsubscribed, and the mint\'s OK to that is expected, not ignored with a warning', async () => {
+    mint = await startTestMint({ mintQuotes: 'unpaid' });
+    const warnings: string[] = [];
+    const log: PaymentLog = { info() {}, error() {}, warn: (obj, msg) => warnings.push(`${msg} ${JSON.stringify(obj)}`) };
+    const newQuote = async () =>
+      ((await (await fetch(`${mint!.url}/v1/mint/quote/bolt11`, { method: 'POST', body: JSON.stringify({ amount: 5, unit: 'sat' }) })).json()) as { quote: string }).quote;
+    const [paid, waiting, later] = [await newQuote(), await newQuote(), await newQuote()];
+    const socket = socketTo(mint.url, {
+      log,
+      // As the lightning service does: a quote paid is credited, then no longer followed.
+      onChange: (quote, state) => {
+        if (state === 'PAID') socket.unfollow(quote);
+      },
+    });
+    socket.follow(paid);
+    socket.follow(waiting);
+    await expect.poll(() => socket.live(paid) && socket.live(waiting)).toBe(true);
+    mint.payMintQuote(paid);
+    await expect.poll(() => mint!.socket.requests.filter((r) => r.method === 'unsubscribe').length).toBe(1);
+    // The mint answers in order: once a later subscription is live, the unsubscribe's reply has been read.
+    socket.follow(later);
+    await expect.poll(() => socket.live(later)).toBe(true);
+    expect(mint.socket.connections()).toBe(1);
+    expect(socket.live(waiting)).toBe(true);
+    expect(warnings).toEqual([]);
   });
 });
