@@ -6,6 +6,7 @@ import { chooseLanguage, type Language } from './language.ts';
 import type { LightningApi } from '../../lightning/lightning-api.ts';
 import { portalCsp } from './assets.ts';
 import { renderPortal, type DeviceStatus, type PortalView } from './page.ts';
+import { plainHost } from './plain-host.ts';
 import { SCANNER_ASSET_PATH, scannerSource } from './scanner-asset.ts';
 
 /** What the portal's routes share: the HTTP context and the Lightning service, when there is one. */
@@ -34,17 +35,14 @@ export async function deviceStatus(ctx: HttpContext, request: FastifyRequest): P
   return { kind: 'active', metric, left: Math.max(0, Math.floor(allotment - used)) };
 }
 
-/** A host the request was sent to, as `host[:port]` of a name or an address; anything else is ignored. */
-const PLAIN_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
-
 /**
  * This page's plain http:// address as the device reached it (its Host header), so the customer
  * can open it in a real browser when the sign-in mini-browser cannot follow a link. The header is
  * the device's own to send and only echoed back to it; one that is not a plain host is left out.
  */
 export function ownUrl(request: FastifyRequest, path = PORTAL_PATH): string | null {
-  const host = request.headers.host;
-  return typeof host === 'string' && PLAIN_HOST.test(host) ? `http://${host}${path}` : null;
+  const host = plainHost(request.headers.host);
+  return host ? `http://${host.value}${path}` : null;
 }
 
 /**

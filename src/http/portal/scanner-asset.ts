@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
+import { plainHost } from './plain-host.ts';
 
 /** The QR decoder the portal's scanner loads on demand: jsQR's published browser build, unchanged. */
 export interface ScannerAsset {
@@ -42,14 +43,13 @@ export function scannerAsset(): ScannerAsset {
   return loaded;
 }
 
-/** A Host a CSP host-source can name (a name or an IPv4 address, and a port): no IPv6 literal. */
-const CSP_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?$/;
-
 /**
  * The CSP source allowing the decoder and nothing else on this origin: the page's own host (as the
- * device reached it) with the asset's exact path. Null when the Host cannot be written as a
- * host-source; the page then offers no scanner, and pasting still works.
+ * device reached it) with the asset's exact path. Null when the Host is not a plain host, or is an
+ * IPv6 literal, which no host-source can name ('self' could, but would allow every script of the
+ * origin); the page then offers no scanner, and pasting still works.
  */
-export function scannerSource(host: string | undefined): string | null {
-  return SCANNER_ASSET_PATH !== null && typeof host === 'string' && CSP_HOST.test(host) ? `${host}${SCANNER_ASSET_PATH}` : null;
+export function scannerSource(hostHeader: string | undefined): string | null {
+  const host = plainHost(hostHeader);
+  return SCANNER_ASSET_PATH !== null && host !== null && !host.ipv6Literal ? `${host.value}${SCANNER_ASSET_PATH}` : null;
 }

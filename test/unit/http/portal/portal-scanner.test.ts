@@ -98,6 +98,24 @@ describe('the portal page and its CSP with the scanner', () => {
     expect(es).toContain('<label for="scan-file">Haz o elige una foto del código QR</label>');
   });
 
+  it('on a Host that is a name, the decoder is allowed at its exact path on that name', async () => {
+    t = await buildTestApp();
+    const response = await get('/portal', { host: 'gateway.lan:2121' });
+    expect(directives(response.headers['content-security-policy'] as string).get('script-src')).toEqual([expect.stringMatching(/^'sha256-/), `gateway.lan:2121${SCANNER_ASSET_PATH}`]);
+    expect(response.body).toContain(`data-scan-src="${SCANNER_ASSET_PATH}"`);
+  });
+
+  it('on an IPv6 literal Host, which no CSP host-source can name, the page offers no scanner but still links its own address', async () => {
+    t = await buildTestApp();
+    const response = await get('/portal', { host: '[fe80::1]:2121' });
+    expect(response.statusCode).toBe(200);
+    const csp = directives(response.headers['content-security-policy'] as string);
+    expect(csp.get('script-src')).toEqual([expect.stringMatching(/^'sha256-/)]);
+    expect(response.headers['content-security-policy']).not.toContain('[');
+    expect(response.body).not.toContain('id="scan"');
+    expect(response.body).toContain('http://[fe80::1]:2121/portal');
+  });
+
   it('offers no scanner, and allows no script source, for a Host a CSP source cannot name (IPv6) or that is not a host', async () => {
     t = await buildTestApp();
     for (const host of ['[fe80::1]:2121', "192.168.1.1:2121; script-src 'unsafe-inline'", '192.168.1.1:2121/evil.js', 'gateway.lan:2121 *']) {
