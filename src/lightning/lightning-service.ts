@@ -66,14 +66,12 @@ export function createLightningService(options: LightningServiceOptions): Lightn
   const locks = new KeyedLock();
   let creating = 0;
 
-  const keyOf = quoteKeyOf;
-  const splitKey = splitQuoteKey;
   // Which mints' NUT-06 info offers bolt11_mint_quote subscriptions (their quotes are watched over NUT-17).
   const socketMints = new Set<string>();
 
   const advance = (key: string): Promise<WatchResult> =>
     locks.run(key, async () => {
-      const [mint, quote] = splitKey(key);
+      const [mint, quote] = splitQuoteKey(key);
       const row = store.lightningQuotes.get(mint, quote);
       if (!row || (row.state !== 'unpaid' && row.state !== 'minting')) return 'done';
       let loaded;
@@ -100,7 +98,7 @@ export function createLightningService(options: LightningServiceOptions): Lightn
         onChange: (key, state) => {
           if (state !== 'UNPAID') watch.pushed(key);
         },
-        onDown: (mint) => watch.hurry((key) => splitKey(key)[0] === mint),
+        onDown: (mint) => watch.hurry((key) => splitQuoteKey(key)[0] === mint),
       })
     : null;
   const watch: QuoteWatch = new QuoteWatch(advance, limits.pollMinMs, limits.pollMaxMs, now, sockets, limits.pollWithSocketMs);
@@ -162,7 +160,7 @@ export function createLightningService(options: LightningServiceOptions): Lightn
         const expiry = typeof answer.expiry === 'number' && answer.expiry > nowS ? answer.expiry : nowS + 3_600;
         const row = { mint: mint.url, quote, unit: mint.unit, mac, amount, pricePerStep: mint.pricePerStep, stepSize: options.stepSize, metric: options.metric, invoice, expiry };
         store.lightningQuotes.insert(row);
-        watch.watch(keyOf(row));
+        watch.watch(quoteKeyOf(row));
         log.info({ quote, mac, mint: mint.url, amount }, 'Lightning invoice created');
         return viewOf(store.lightningQuotes.get(mint.url, quote)!);
       } catch (error) {
@@ -180,14 +178,14 @@ export function createLightningService(options: LightningServiceOptions): Lightn
       const row = store.lightningQuotes.forMac(mac, quote);
       if (!row) return null;
       if (row.state === 'unpaid' || row.state === 'minting') {
-        watch.watch(keyOf(row));
-        watch.nudge(keyOf(row));
+        watch.watch(quoteKeyOf(row));
+        watch.nudge(quoteKeyOf(row));
       }
       return viewOf(row);
     },
 
     start() {
-      for (const row of store.lightningQuotes.open()) watch.watch(keyOf(row));
+      for (const row of store.lightningQuotes.open()) watch.watch(quoteKeyOf(row));
     },
 
     noteMintInfo(url, info) {
@@ -199,8 +197,8 @@ export function createLightningService(options: LightningServiceOptions): Lightn
 
     async resolveMinting() {
       for (const row of store.lightningQuotes.byState('minting')) {
-        const result = await advance(keyOf(row)).catch((): WatchResult => 'open');
-        if (result === 'open') watch.watch(keyOf(row));
+        const result = await advance(quoteKeyOf(row)).catch((): WatchResult => 'open');
+        if (result === 'open') watch.watch(quoteKeyOf(row));
       }
     },
 
