@@ -10,7 +10,8 @@
 // and the floor, tollkeeper's one-line `GET /healthz`, the smallest document the same server sends
 // over the same path.
 import type { Browser } from 'playwright-core';
-import { PHONE, phoneBrowser, phoneSkipReason, UPSTREAM_PAGE } from '../../test/gateway/lab-phone.ts';
+import { phoneBrowser, UPSTREAM_PAGE } from '../../test/gateway/lab-phone.ts';
+import { chromiumSkipReason, PHONE } from '../../test/support/chromium.ts';
 import { startLabMint } from '../../test/gateway/tollkeeper-lab.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median } from '../lib/stats.ts';
@@ -114,7 +115,7 @@ export const labPortalBench: Bench = {
   name: 'lab-portal',
   byDefault: false,
   run: () => {
-    const skip = phoneSkipReason();
+    const skip = chromiumSkipReason();
     return skip ? Promise.resolve([skipRow('lab-portal', skip)]) : withLab('lab-portal', run, '80mbit', { fas: true });
   },
 };

@@ -3,30 +3,15 @@
  * makes leaves from that client through the real gateway (OpenNDS's redirect, the portal, the web).
  * Playwright drives it over a pipe, which the namespace does not touch.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.ts';
 import { labClient, LAB_UPSTREAM } from './lab.ts';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** A phone's screen and the iOS Captive Network Assistant's User-Agent. */
-export const PHONE = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 CaptiveNetworkSupport-481.0.1 wispr',
-};
 
 /** The page a phone asks for first: OpenNDS intercepts port 80 (`interceptedPort`) of an unpaid client. */
 export const UPSTREAM_PAGE = `http://${LAB_UPSTREAM.ip}/`;
-
-/** Why no phone can run here, or null. */
-export function phoneSkipReason(): string | null {
-  return existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-}
 
 /** Chromium inside client n's namespace; `close()` also removes its wrapper. */
 export async function phoneBrowser(n: number): Promise<Browser> {
@@ -37,7 +22,7 @@ export async function phoneBrowser(n: number): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: wrapper,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [...CHROMIUM_ARGS],
   });
   browser.on('disconnected', () => rmSync(scratch, { recursive: true, force: true }));
   return browser;

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bytesUrl, downloadDetail, gateClient, inClient, LAB_OPENNDS_VERSION, labClient, labSkipReason } from './lab.ts';
-import { PHONE, phoneBrowser, phoneSkipReason, UPSTREAM_PAGE } from './lab-phone.ts';
+import { chromiumSkipReason, PHONE } from '../support/chromium.ts';
+import { phoneBrowser, UPSTREAM_PAGE } from './lab-phone.ts';
 import { ENGINE_URL, mintTokens, payLabMintQuote, useLabSuite } from './tollkeeper-lab.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts');
 const WAIT = { timeout: 30_000 };
 
-const skipReason = labSkipReason() ?? phoneSkipReason();
+const skipReason = labSkipReason() ?? chromiumSkipReason();
 if (skipReason) console.warn(`lab portal tests skipped: ${skipReason}`);
 
 /** What the upstream web server answers for `/`, once the gate lets the phone through. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
 import { Refusal } from '../../src/nostr/notice-codes.ts';
 import { buildTestApp, type TestApp } from '../support/build-app.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../support/chromium.ts';
 import { cashuB } from '../unit/http/customer.ts';
 
 // The proof that a portal page served from another origin can use tollkeeper in a real browser:
@@ -14,13 +15,11 @@ import { cashuB } from '../unit/http/customer.ts';
 // port as the TollGate reference portal does (advertisement, balance, a JSON payment that needs a
 // preflight, the captive-portal API). With the CORS plugin switched off the same page must fail.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BROWSER_MAC = parseMac('aa:bb:cc:dd:ee:42');
 const TOKEN = cashuB(8, 'c'.repeat(64));
 
-if (!existsSync(CHROMIUM)) {
-  console.warn(`CORS browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-}
+const skipReason = chromiumSkipReason();
+if (skipReason) console.warn(`CORS browser test skipped: ${skipReason}`);
 
 /** What the page saw of each call: the status and body it could read, or the browser's network error. */
 interface CallResult {
@@ -56,7 +55,7 @@ async function call(path, init) {
 </script></body>`;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('a portal page on another origin, in headless Chromium', () => {
+describe.skipIf(skipReason !== null)('a portal page on another origin, in headless Chromium', () => {
   let context: BrowserContext;
   let profile: string;
   let t: TestApp | undefined;
@@ -68,7 +67,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a portal page on another origin, in head
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [...CHROMIUM_ARGS],
     });
   });
 

@@ -1,24 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../support/chromium.ts';
 import { LIVE_TOKEN, type LiveLab, startLiveLab } from './live-lab.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'artifacts');
 const MAC = parseMac('aa:bb:cc:dd:ee:01');
 const WAIT = { timeout: 10_000 };
 
-if (!existsSync(CHROMIUM)) {
-  console.warn(`live view browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-}
+const skipReason = chromiumSkipReason();
+if (skipReason) console.warn(`live view browser test skipped: ${skipReason}`);
 
 const highlighted = (page: Page) =>
   page.$$eval('#chart .state.live', (nodes) => nodes.map((node) => node.id).sort());
 
-describe.skipIf(!existsSync(CHROMIUM))('live view in headless Chromium', () => {
+describe.skipIf(skipReason !== null)('live view in headless Chromium', () => {
   let lab: LiveLab;
   let context: BrowserContext;
   let page: Page;
@@ -32,7 +31,7 @@ describe.skipIf(!existsSync(CHROMIUM))('live view in headless Chromium', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1500, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [...CHROMIUM_ARGS],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (request) => requested.push(request.url()));

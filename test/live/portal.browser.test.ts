@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMac } from '../../src/gate/mac.ts';
@@ -9,6 +9,7 @@ import { startTestMint, type TestMint } from '../../src/loopback-mint/mint.ts';
 import { Refusal } from '../../src/nostr/notice-codes.ts';
 import { SCANNER_ASSET_PATH as INSTALLED_ASSET_PATH } from '../../src/http/portal/scanner-asset.ts';
 import { buildTestApp, type TestApp } from '../support/build-app.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason, PHONE } from '../support/chromium.ts';
 import { LightningDouble } from '../support/lightning-double.ts';
 import { CUSTOMERS, startHarness, type Harness } from '../support/tollkeeper-harness.ts';
 
@@ -19,31 +20,32 @@ const SCANNER_ASSET_PATH = INSTALLED_ASSET_PATH as string;
 // Chromium at a phone's size loads GET /portal from the whole tollkeeper (engine, SQLite, loopback
 // mint), pastes a real token and sees the session, with JavaScript on and off.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'artifacts');
 const WAIT = { timeout: 15_000 };
-const PHONE = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 CaptiveNetworkSupport-481.0.1 wispr',
-};
+const skipReason = chromiumSkipReason();
 
-if (!existsSync(CHROMIUM)) {
-  console.warn(`portal browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+if (skipReason) console.warn(`portal browser test skipped: ${skipReason}`);
+
+const launch = (extraArgs: string[] = []): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+
+/**
+ * A phone on the customer network, with the URLs its pages ask for. tollkeeper believes X-Real-IP
+ * from loopback, so a context given `ip` is that leased customer device (as a reverse proxy on the
+ * router would say); without one it is the loopback address itself.
+ */
+async function phone(browser: Browser, ip: string | null, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; requested: string[] }> {
+  const context = await browser.newContext({ ...PHONE, ...options, ...(ip === null ? {} : { extraHTTPHeaders: { 'x-real-ip': ip } }) });
+  const requested: string[] = [];
+  context.on('request', (request) => void requested.push(request.url()));
+  return { context, requested };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium', () => {
+describe.skipIf(skipReason !== null)('the customer portal in headless Chromium', () => {
   let browser: Browser;
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ metric: 'bytes', stepSize: 1_000_000 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launch();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -52,20 +54,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium
     await h?.close();
   });
 
-  /**
-   * A phone on the customer network: tollkeeper believes X-Real-IP from loopback, so each context
-   * is the leased customer device `ip` (as a reverse proxy on the router would say).
-   */
-  async function phone(ip: string, options: { javaScriptEnabled?: boolean; locale?: string } = {}): Promise<{ context: BrowserContext; requested: string[] }> {
-    const context = await browser.newContext({ ...PHONE, ...options, extraHTTPHeaders: { 'x-real-ip': ip } });
-    const requested: string[] = [];
-    context.on('request', (request) => void requested.push(request.url()));
-    return { context, requested };
-  }
-
   it('pastes a token and sees the session; what is left then follows the meter without a reload', async () => {
     const customer = CUSTOMERS[0]!;
-    const { context, requested } = await phone(customer.ip);
+    const { context, requested } = await phone(browser, customer.ip);
     const page = await context.newPage();
     try {
       const first = await page.goto(`${h.tk.url}/portal`);
@@ -108,7 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the customer portal in headless Chromium
 
   it('with JavaScript disabled the paste path still works, in Spanish for a Spanish phone', async () => {
     const customer = CUSTOMERS[1]!;
-    const { context, requested } = await phone(customer.ip, { javaScriptEnabled: false, locale: 'es-ES' });
+    const { context, requested } = await phone(browser, customer.ip, { javaScriptEnabled: false, locale: 'es-ES' });
     const page = await context.newPage();
     try {
       await page.goto(`${h.tk.url}/portal`);
@@ -172,12 +163,12 @@ async function openScanner(page: Page): Promise<void> {
   await page.waitForFunction(() => typeof (globalThis as unknown as { jsQR?: unknown }).jsQR === 'function', undefined, WAIT);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the portal in headless Chromium', () => {
+describe.skipIf(skipReason !== null)('scanning a token’s QR code at the portal in headless Chromium', () => {
   let browser: Browser;
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ metric: 'bytes', stepSize: 1_000_000 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launch();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -188,9 +179,7 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
 
   it('loads the decoder only when opened, reads a photo of a token’s QR code into the field, and the Pay button buys the session', { timeout: 45_000 }, async () => {
     const customer = CUSTOMERS[2]!;
-    const context = await browser.newContext({ ...PHONE, extraHTTPHeaders: { 'x-real-ip': customer.ip } });
-    const requested: string[] = [];
-    context.on('request', (request) => void requested.push(request.url()));
+    const { context, requested } = await phone(browser, customer.ip);
     const page = await context.newPage();
     try {
       await page.goto(`${h.tk.url}/portal`);
@@ -242,13 +231,9 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
     const video = join(dir, 'qr.y4m');
     qrVideo(token, video);
     // 127.0.0.1 is a secure context, so getUserMedia is there (a plain http:// portal on a LAN address is not).
-    const cameraBrowser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
-    });
+    const cameraBrowser = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`]);
     try {
-      const context = await cameraBrowser.newContext({ ...PHONE, extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+      const { context } = await phone(cameraBrowser, customer.ip);
       await context.grantPermissions(['camera']);
       const page = await context.newPage();
       await page.goto(`${h.tk.url}/portal`);
@@ -271,7 +256,7 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
 
   it('says what went wrong in the page’s language: Spanish', async () => {
     const customer = CUSTOMERS[3]!;
-    const context = await browser.newContext({ ...PHONE, locale: 'es-ES', extraHTTPHeaders: { 'x-real-ip': customer.ip } });
+    const { context } = await phone(browser, customer.ip, { locale: 'es-ES' });
     // The camera answers only when the test says so, as after a slow permission prompt: here, after the photo was read.
     await context.addInitScript(() => {
       const page = globalThis as unknown as { navigator: { mediaDevices: { getUserMedia: () => Promise<never> } }; refuseCamera?: () => void };
@@ -295,7 +280,7 @@ describe.skipIf(!existsSync(CHROMIUM))('scanning a token’s QR code at the port
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('the portal’s Lightning panel in headless Chromium, without JavaScript', () => {
+describe.skipIf(skipReason !== null)('the portal’s Lightning panel in headless Chromium, without JavaScript', () => {
   const MAC = parseMac('aa:bb:cc:dd:ee:42');
   let browser: Browser;
   let t: TestApp;
@@ -313,7 +298,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the portal’s Lightning panel in headle
       },
     });
     await t.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launch();
   });
 
   afterAll(async () => {
@@ -323,7 +308,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the portal’s Lightning panel in headle
   });
 
   it('asks for an invoice, shows its QR code, and notices the payment by refreshing itself', async () => {
-    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const { context } = await phone(browser, null, { javaScriptEnabled: false });
     const page = await context.newPage();
     try {
       const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
@@ -351,7 +336,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the portal’s Lightning panel in headle
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('buying with Lightning at the portal in headless Chromium, through the real Lightning service', () => {
+describe.skipIf(skipReason !== null)('buying with Lightning at the portal in headless Chromium, through the real Lightning service', () => {
   let browser: Browser;
   let mint: TestMint;
   let h: Harness;
@@ -360,7 +345,7 @@ describe.skipIf(!existsSync(CHROMIUM))('buying with Lightning at the portal in h
     // Quotes stay UNPAID until the test pays them, as the customer's wallet would.
     mint = await startTestMint({ mintQuotes: 'unpaid' });
     h = await startHarness({ mint, metric: 'bytes', stepSize: 1_000_000, lightning: { pollMinMs: 100, pollMaxMs: 300 } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launch();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -372,9 +357,7 @@ describe.skipIf(!existsSync(CHROMIUM))('buying with Lightning at the portal in h
 
   it('chooses an amount, sees the QR code, and the page notices the payment by itself and shows the session', async () => {
     const customer = CUSTOMERS[5]!;
-    const context = await browser.newContext({ ...PHONE, extraHTTPHeaders: { 'x-real-ip': customer.ip } });
-    const requested: string[] = [];
-    context.on('request', (request) => void requested.push(request.url()));
+    const { context, requested } = await phone(browser, customer.ip);
     const page = await context.newPage();
     try {
       // The panel shows once the service has read the mint's info (NUT-06) and found bolt11 minting.
