@@ -10,17 +10,15 @@
 // (OpenNDS rejects it until the gate opens) and notes when the first answer comes. Each opening
 // alternates with a bare one: the same ndsctl auth + counters read from a plain NdsctlGate on tk-c2,
 // with the same probe running, so both see the same load on this shared machine.
-import { execa } from 'execa';
-import { fileURLToPath } from 'node:url';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
-import { GATE_COMMAND, LAB_COUNTER_SOURCE, bytesUrl, captivePortalCheck, labClient } from '../../test/gateway/lab.ts';
+import { GATE_COMMAND, LAB_COUNTER_SOURCE, labClient } from '../../test/gateway/lab.ts';
 import { deauthAllClients, mintTokens, payFromClient, startLabMint } from '../../test/gateway/tollkeeper-lab.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median } from '../lib/stats.ts';
 import { msSpread, withLab } from './lab-bench.ts';
 import { startBenchServe } from './lab-serve.ts';
+import { rawOpening, type RawOpening, startProbe } from './probe.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const COMMAND = 'npm run bench -- lab-gate-open';
 const GOAL_RATIO = 1.2;
 const payer = labClient(1);
@@ -36,23 +34,6 @@ function stateChangeAt(lines: Array<Record<string, unknown>>, test: (from: strin
   const line = lines.find((l) => l.msg === 'session state' && l.mac === payer.mac && test(String(l.from), String(l.to)));
   if (!line) throw new Error('state change missing from the log');
   return Number(line.time);
-}
-
-/** Starts the probe in a client's namespace; resolves once it is trying. Wrapped: a ResultPromise is a thenable. */
-export async function startProbe(ns: string): Promise<{ flowingAt: () => Promise<number> }> {
-  const probe = execa('ip', ['netns', 'exec', ns, 'node', '--import', 'tsx', 'bench/lab/traffic-probe.ts', bytesUrl(1)], {
-    cwd: REPO,
-    reject: false,
-    stdin: 'ignore',
-  });
-  await new Promise<void>((resolve) => probe.stdout!.once('data', () => resolve()));
-  return {
-    async flowingAt() {
-      const flowing = /flowing (\d+)/.exec(String((await probe).stdout));
-      if (!flowing) throw new Error(`the probe in ${ns} never got through`);
-      return Number(flowing[1]);
-    },
-  };
 }
 
 async function oneOpening(): Promise<Opening> {
@@ -77,29 +58,6 @@ async function oneOpening(): Promise<Opening> {
   }
 }
 
-interface RawOpening {
-  authMs: number;
-  readAllMs: number;
-  /** From the start of `ndsctl auth` to the probe's first answer. */
-  authToFlowingMs: number;
-}
-
-/** The calls tollkeeper makes to open a gate, run bare on tk-c2 with the same probe running. */
-async function rawOpening(gate: NdsctlGate): Promise<RawOpening> {
-  await deauthAllClients();
-  // The same start as a paying customer's (payFromClient): OpenNDS has seen the client.
-  await captivePortalCheck(other.n);
-  const probe = await startProbe(other.ns);
-  const wallStart = Date.now();
-  let started = performance.now();
-  await gate.authorize(other.mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
-  const authMs = performance.now() - started;
-  started = performance.now();
-  await gate.readAll();
-  const readAllMs = performance.now() - started;
-  return { authMs, readAllMs, authToFlowingMs: (await probe.flowingAt()) - wallStart };
-}
-
 async function run(): Promise<BenchRow[]> {
   const repeats = Number(process.env.BENCH_LAB_REPEATS ?? 7);
   const gate = new NdsctlGate({ command: [...GATE_COMMAND], counters: LAB_COUNTER_SOURCE });
@@ -110,7 +68,7 @@ async function run(): Promise<BenchRow[]> {
     // Alternating, so both see the same (shared, noisy) machine.
     for (let i = 0; i < repeats; i++) {
       openings.push(await oneOpening());
-      raw.push(await rawOpening(gate));
+      raw.push(await rawOpening(gate, other));
       process.stderr.write(`  opening ${i + 1}: ${JSON.stringify(openings.at(-1))} raw ${JSON.stringify(raw.at(-1))}\n`);
     }
   } finally {

@@ -11,16 +11,17 @@
 // the call's own process start too). Nothing nudges tollkeeper: it learns of the payment from the
 // mint, over NUT-17 where the mint offers it (the lab mint does), else by polling. Alternating with
 // each purchase, the raw calls: a bare cashu-ts wallet minting a paid quote inside tk-gw, and
-// `ndsctl auth` for tk-c2 from a plain NdsctlGate, with the same probe running in tk-c2.
+// `ndsctl auth` for tk-c2 from a plain NdsctlGate, with the same probe running in tk-c2 (the bare
+// opening lab-gate-open measures too; its counters read, after the auth, is not counted here).
 import { fileURLToPath } from 'node:url';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
-import { captivePortalCheck, GATE_COMMAND, inClient, inGateway, LAB_COUNTER_SOURCE, LAB_MINT_URL, bytesUrl, labClient } from '../../test/gateway/lab.ts';
+import { captivePortalCheck, GATE_COMMAND, inClient, inGateway, LAB_COUNTER_SOURCE, LAB_MINT_URL, labClient } from '../../test/gateway/lab.ts';
 import { deauthAllClients, payLabMintQuote, startLabMint, waitFor } from '../../test/gateway/tollkeeper-lab.ts';
 import type { Bench, BenchRow } from '../lib/row.ts';
 import { median } from '../lib/stats.ts';
-import { startProbe } from './gate-open-latency.ts';
 import { msSpread, withLab } from './lab-bench.ts';
 import { ENGINE_URL, startBenchServe } from './lab-serve.ts';
+import { rawOpening, startProbe } from './probe.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const COMMAND = 'npm run bench -- lab-lightning';
@@ -91,14 +92,8 @@ async function rawCalls(gate: NdsctlGate): Promise<{ mintMs: number; authMs: num
   const minted = await inGateway(['node', '--import', 'tsx', 'bench/lab/raw-mint.ts', LAB_MINT_URL, String(AMOUNT)], { cwd: REPO });
   const mintMs = Number(/mint-ms (\S+)/.exec(String(minted.stdout))?.[1]);
   if (!Number.isFinite(mintMs)) throw new Error(`raw mint failed: ${String(minted.stdout)}${String(minted.stderr)}`);
-  await deauthAllClients();
-  await captivePortalCheck(other.n);
-  // The same probe as a purchase has, so both share the machine alike.
-  const probe = await startProbe(other.ns);
-  const started = performance.now();
-  await gate.authorize(other.mac, { sessionMinutes: 0, downloadQuotaKB: 0, uploadQuotaKB: 0 });
-  const authMs = performance.now() - started;
-  await probe.flowingAt();
+  // With the same probe running as a purchase has, so both share the machine alike.
+  const { authMs } = await rawOpening(gate, other);
   return { mintMs, authMs };
 }
 
