@@ -5,6 +5,7 @@
 // npm run bench -- routes      per-answer cost of the TollGate compatibility routes, real MAC lookup vs in-memory
 // npm run bench -- portal      the customer portal: bytes on the wire for its first view, and its cost per request
 // npm run bench -- lightning   a Lightning purchase from invoice paid to gate open, against the raw mint call
+// npm run bench -- ssh-tick    a metering tick over one ssh session vs local vs a per-call ssh prefix (a real sshd on loopback)
 // npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open, lab-portal, lab-lightning), only when named
 // Prints figures only; nothing here asserts a time.
 import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
@@ -23,8 +24,9 @@ import { paymentsBench } from './payments/payments.bench.ts';
 import { persistenceBench } from './persistence/persistence.bench.ts';
 import { portalBench } from './portal/portal.bench.ts';
 import { routesBench } from './routes/customer-routes.bench.ts';
+import { sshTickBench } from './ssh/ssh-tick.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, labMeteringBench, labOvershootBench, labGateOpenBench, labPortalBench, labLightningBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, sshTickBench, labMeteringBench, labOvershootBench, labGateOpenBench, labPortalBench, labLightningBench];
 /** Names that stand for several benches. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name, labPortalBench.name, labLightningBench.name] };
 

@@ -7,11 +7,10 @@ import { Gateway } from '../engine/gateway.ts';
 import type { Gate } from '../gate/gate.ts';
 import { checkLanIpv6 } from '../gate/lan-ipv6.ts';
 import { parseMac } from '../gate/mac.ts';
-import { NdsctlRunner } from '../gate/ndsctl-runner.ts';
+import { NdsctlGate } from '../gate/ndsctl-gate.ts';
 import { buildApp } from '../http/app.ts';
 import type { MacResolver } from '../http/deps.ts';
 import type { HttpLimits } from '../http/http-limits.ts';
-import { createMacLookup } from '../network/mac-lookup.ts';
 import { type LoadedIdentity, loadOrCreateIdentity } from '../nostr/identity.ts';
 import type { Pricing } from '../nostr/events.ts';
 import { inspectToken } from '../payment/cashu-token.ts';
@@ -26,7 +25,7 @@ import { startMintHealth } from '../mint-health/mint-health.ts';
 import { startPayoutSchedule, type PayoutSchedule } from '../payout/payout-schedule.ts';
 import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store, storePathIn } from '../store/store.ts';
-import { gateFromConfig, prepareGate } from './gate-from-config.ts';
+import { gateFromConfig, macLookupFor, prepareGate } from './gate-from-config.ts';
 import { logLanIpv6 } from './lan-ipv6-warning.ts';
 import { lightningFromConfig, type LightningService, withLightning } from './lightning-from-config.ts';
 
@@ -119,7 +118,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   const lightning = lightningFromConfig(config, store, log, (mac, credit) => deliver(mac, credit));
   const health = startMintHealth({ mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'mint-health' }), onInfo: (url, info) => lightning?.noteMintInfo(url, info) });
   ops.noteMintHealth(health.states);
-  const innerGate = options.gate ?? gateFromConfig(config.gate);
+  const innerGate = options.gate ?? gateFromConfig(config.gate, log);
   await prepareGate(innerGate, log);
   const gate = ops.measure(innerGate);
   const inspectUrl = options.inspectUrl ?? config.inspectUrl;
@@ -145,7 +144,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   // Until sessions are restored, reconciled with the gate and owed credits delivered, every
   // customer request is answered 503 `starting` (the app listens from the start, so clients see why).
   let starting = true;
-  const macs = options.macs ?? createMacLookup({ leaseFiles: config.leaseFiles, arpFile: config.arpFile, log: log.child({ component: 'mac-lookup' }) });
+  const macs = options.macs ?? macLookupFor(config, innerGate, log.child({ component: 'mac-lookup' }));
   const app = buildApp(
     {
       gateway,
@@ -238,10 +237,9 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   await health.ready;
   starting = false;
   log.info({ url }, 'tollkeeper started');
-  if (config.gate.kind === 'ndsctl' && !options.gate) {
-    // Through the gate's own command prefix, so an ssh gate is checked on the router; it never holds up the start.
-    const host = new NdsctlRunner({ command: config.gate.command, timeoutMs: config.gate.timeoutMs, retry: { attempts: 1 } });
-    void checkLanIpv6(host, config.gate.lanInterface).then((finding) => {
+  if (config.gate.kind === 'ndsctl' && innerGate instanceof NdsctlGate && !options.gate) {
+    // Through the gate's own runner (command prefix or ssh session), so an ssh gate is checked on the router; it never holds up the start.
+    void checkLanIpv6(innerGate.runner, config.gate.lanInterface).then((finding) => {
       ops.noteLanIpv6(finding);
       logLanIpv6(finding, log.child({ component: 'gate' }));
     });
@@ -294,6 +292,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       await admin.close();
       // Gate and mint operations in flight finish and every session is written; gates stay open under their backstop limits.
       await gateway.shutdown();
+      if (!options.gate) await innerGate.close?.();
       store.close();
     },
   };

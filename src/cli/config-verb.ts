@@ -14,8 +14,9 @@ export function configVerb(args: string[], io: CliIo): number {
   if (action !== 'check') throw new UsageError(action === undefined ? 'config needs an action' : `unknown config action ${JSON.stringify(action)}`);
   if (file === undefined || extra.length > 0) throw new UsageError('config check takes exactly one FILE');
   const config = loadConfig(file);
+  const transport = config.gate.kind === 'ndsctl' && config.gate.transport.kind === 'ssh' ? ` over ssh ${config.gate.transport.user}@${config.gate.transport.host}:${config.gate.transport.port}` : '';
   io.out(
-    `${file}: ok (${config.mints.length} mint(s), metric ${config.metric}, gate ${config.gate.kind}, ` +
+    `${file}: ok (${config.mints.length} mint(s), metric ${config.metric}, gate ${config.gate.kind}${transport}, ` +
       `listen ${config.listen.host}:${config.listen.port}, admin ${config.admin.host}:${config.admin.port}, data ${config.dataDir})`,
   );
   return 0;

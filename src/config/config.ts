@@ -30,11 +30,29 @@ export interface PayoutConfig {
   feeReserveEstimate: { min: number; percent: number };
 }
 
+/** How gate commands reach the gateway host: run here, or over one long-lived ssh session to the router. */
+export type GateTransportConfig =
+  | { kind: 'local' }
+  | {
+      kind: 'ssh';
+      host: string;
+      port: number;
+      user: string;
+      /** Private key tollkeeper logs in with. */
+      identityFile: string;
+      /** The router's host key (ssh-keyscan's line); no other key is accepted. */
+      knownHostsFile: string;
+      connectTimeoutMs: number;
+      /** Largest reply (stdout + stderr of one command) accepted; sized for `ndsctl json` with a few thousand clients. */
+      maxReplyBytes: number;
+    };
+
 export type GateConfig =
   | {
       kind: 'ndsctl';
-      /** argv prefix that runs ndsctl, e.g. ["ndsctl"] or ["ssh", "root@router", "ndsctl"]. */
+      /** argv prefix that runs ndsctl, e.g. ["ndsctl"] or ["ssh", "root@router", "ndsctl"]; with an ssh transport, the argv on the router. */
       command: string[];
+      transport: GateTransportConfig;
       counters: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
       /** Who cuts a data session at its allotment: a kernel quota (`nft-quota`), `deauth` after a reading, or `auto` (the quota when nft works). */
       enforce: 'auto' | 'nft-quota' | 'deauth';
@@ -91,7 +109,7 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG: Config = {
   listen: { host: '0.0.0.0', port: 2121 },
   dataDir: './data',
-  gate: { kind: 'ndsctl', command: ['ndsctl'], counters: 'auto', enforce: 'auto', timeoutMs: 10_000, lanInterface: 'br-lan' },
+  gate: { kind: 'ndsctl', command: ['ndsctl'], transport: { kind: 'local' }, counters: 'auto', enforce: 'auto', timeoutMs: 10_000, lanInterface: 'br-lan' },
   metric: 'bytes',
   stepSize: 1_048_576,
   mints: [],

@@ -1,5 +1,6 @@
 import { type Config, ConfigError, type ConfigProblem, DEFAULT_CONFIG, type GateConfig, type MintConfig } from './config.ts';
 import { describe, isObject, type Json, Reader } from './config-reader.ts';
+import { readGateTransport } from './gate-transport-config.ts';
 import { readLightning } from './lightning-config.ts';
 import { readPayout } from './payout-config.ts';
 import { isInterfaceName } from '../gate/lan-ipv6.ts';
@@ -150,6 +151,7 @@ function readGate(r: Reader, value: unknown): GateConfig {
   return {
     kind,
     command,
+    transport: readGateTransport(r, gate.transport, command),
     counters: r.oneOf('gate.counters', gate.counters, ['auto', 'iptables', 'nft', 'ndsctl-json'] as const, 'auto'),
     enforce: r.oneOf('gate.enforce', gate.enforce, ['auto', 'nft-quota', 'deauth'] as const, 'auto'),
     timeoutMs: r.integer('gate.timeoutMs', gate.timeoutMs, 10_000, 100),

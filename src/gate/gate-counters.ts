@@ -117,7 +117,10 @@ export class GateCounters {
       const result = await this.listChain(source, this.outgoingChain);
       parseFirewallCounters(source, { incoming: result, outgoing: result });
       return true;
-    } catch {
+    } catch (error) {
+      // The way to the router failed, not the listing: no verdict on the source (an ssh session
+      // dropping during detection must not put metering on `ndsctl json` until the next detection).
+      if (error instanceof GateError && error.kind === 'transport') throw error;
       return false;
     }
   }

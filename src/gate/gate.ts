@@ -44,13 +44,16 @@ export interface Gate {
   readClient(mac: Mac): Promise<ClientReading | null>;
   /** Counters of every client in one cheap call, whatever the number of sessions. */
   readAll(): Promise<GateReading>;
+  /** Ends what the gate holds open (an ssh session to the router); absent when it holds nothing. */
+  close?(): Promise<void>;
 }
 
 export interface DeauthorizeOptions {
   keepQuota?: boolean;
 }
 
-export type GateErrorKind = 'busy' | 'not-found' | 'failed' | 'timeout';
+/** `transport`: the way to the gateway host failed (an ssh session), not the command (GateTransportError). */
+export type GateErrorKind = 'busy' | 'not-found' | 'failed' | 'timeout' | 'transport';
 
 export class GateError extends Error {
   override readonly name = 'GateError';

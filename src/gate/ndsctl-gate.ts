@@ -76,6 +76,11 @@ export class NdsctlGate implements Gate {
     }
   }
 
+  /** Ends the ssh session to the router, if the gate runs over one. */
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+
   /** The dialect, once configured or seen in an `ndsctl json` answer. */
   get dialect(): NdsDialect | undefined {
     return this.dialectKnown;

@@ -1,14 +1,9 @@
-import { execa } from 'execa';
 import { GateError } from './gate.ts';
+import type { CommandResult, GateTransport } from './gate-transport.ts';
+import { LocalTransport } from './local-transport.ts';
 import { SerialQueue } from './serial-queue.ts';
 
-/** What a finished command printed. Non-zero exit codes are returned, not thrown: callers read them. */
-export interface CommandResult {
-  command: string[];
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CommandResult } from './gate-transport.ts';
 
 export interface RetryPolicy {
   /** Total attempts, the first included. */
@@ -18,8 +13,13 @@ export interface RetryPolicy {
 }
 
 export interface NdsctlRunnerOptions {
-  /** How ndsctl is started, e.g. `['ndsctl']`, `['ip','netns','exec','gw','ndsctl']`, `['ssh','root@router','ndsctl']`. */
+  /**
+   * How ndsctl is started, e.g. `['ndsctl']`, `['ip','netns','exec','gw','ndsctl']`, `['ssh','root@router','ndsctl']`;
+   * over an ssh transport, the argv on the router (`['ndsctl']`).
+   */
   command?: string[];
+  /** Where commands run; a LocalTransport (one process per call, with `env`) by default. */
+  transport?: GateTransport;
   /** Per call, in ms; the process is killed when it runs out. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -61,10 +61,10 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
  */
 export class NdsctlRunner {
   readonly command: readonly string[];
+  readonly transport: GateTransport;
   private readonly queue = new SerialQueue();
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
-  private readonly env: Record<string, string> | undefined;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -75,9 +75,14 @@ export class NdsctlRunner {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     if (this.retry.attempts < 1) throw new RangeError('retry.attempts must be at least 1');
-    this.env = options.env;
+    this.transport = options.transport ?? new LocalTransport(options.env);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Ends the transport's session (ssh); the next command opens another. */
+  close(): Promise<void> {
+    return this.transport.close();
   }
 
   /** The part of the ndsctl command that reaches the gateway host (ndsctl command minus its last element). */
@@ -123,30 +128,7 @@ export class NdsctlRunner {
     });
   }
 
-  private async runOnce(argv: string[], timeoutMs: number, input: string | undefined): Promise<CommandResult> {
-    const [file, ...args] = argv as [string, ...string[]];
-    const result = await execa(file, args, {
-      reject: false,
-      shell: false,
-      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-      timeout: timeoutMs,
-      killSignal: 'SIGTERM',
-      forceKillAfterDelay: 1000,
-      ...(this.env ? { env: this.env, extendEnv: true } : {}),
-    });
-    const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-    const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-    if (result.timedOut) {
-      throw new GateError('timeout', `${argv.join(' ')}: no answer within ${timeoutMs} ms`, {
-        stdout,
-        stderr,
-        command: argv,
-      });
-    }
-    if (result.exitCode === undefined) {
-      // Could not start (ENOENT, EACCES) or killed by a signal.
-      throw new GateError('failed', `${argv.join(' ')}: ${result.shortMessage}`, { stdout, stderr, command: argv });
-    }
-    return { command: argv, exitCode: result.exitCode, stdout, stderr };
+  private runOnce(argv: string[], timeoutMs: number, input: string | undefined): Promise<CommandResult> {
+    return this.transport.run(argv, input === undefined ? { timeoutMs } : { timeoutMs, input });
   }
 }

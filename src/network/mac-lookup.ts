@@ -11,6 +11,19 @@ export interface MacLookupOptions {
   arpFile?: string;
   /** Where disagreements and unreadable files are reported. */
   log?: LookupLog;
+  /**
+   * Reads the files somewhere else: the router's, through an ssh gate's transport (RemoteFile). By
+   * default they are read here (ParsedFile).
+   */
+  openFile?: <T>(path: string, parse: (text: string) => T) => TableFile<T>;
+  /** With openFile: a lookup that finds no MAC reads again copies older than this, once. */
+  missMaxAgeMs?: number;
+}
+
+/** A parsed table file; `maxAgeMs` is how old a copy the caller accepts, for files that are copies. */
+export interface TableFile<T> {
+  readonly path: string;
+  get(maxAgeMs?: number): Promise<T>;
 }
 
 export interface LookupLog {
@@ -41,28 +54,35 @@ const NOT_FOUND = 'the gateway cannot find the MAC address of your device';
  * changed (one stat) and parses it again only then (see ParsedFile).
  */
 export function createMacLookup(options: MacLookupOptions = {}): MacLookup {
-  const leaseFiles = (options.leaseFiles ?? DEFAULT_LEASE_FILES).map((file) => new ParsedFile(file, leaseTable));
-  const arpFile = new ParsedFile(options.arpFile ?? DEFAULT_ARP_FILE, (text) => text);
+  const open = options.openFile ?? (<T>(path: string, parse: (text: string) => T): TableFile<T> => new ParsedFile(path, parse));
+  const leaseFiles = (options.leaseFiles ?? DEFAULT_LEASE_FILES).map((file) => open(file, leaseTable));
+  const arpFile = open(options.arpFile ?? DEFAULT_ARP_FILE, (text) => text);
   const log = options.log;
-  const readable = async <T>(file: ParsedFile<T>): Promise<T | null> => {
+  const readable = async <T>(file: TableFile<T>, maxAgeMs: number | undefined): Promise<T | null> => {
     try {
-      return await file.get();
+      return await file.get(maxAgeMs);
     } catch (error) {
       log?.warn({ file: file.path, err: error }, 'MAC lookup: file not usable');
       return null;
     }
   };
+  const read = async (ip: string, maxAgeMs?: number) => {
+    const arp = await readable(arpFile, maxAgeMs);
+    const neighbour = arp === null ? null : macFromArp(arp, ip);
+    let leased: Mac | null = null;
+    for (const file of leaseFiles) {
+      leased = (await readable(file, maxAgeMs))?.get(ip) ?? null;
+      if (leased) break;
+    }
+    return { neighbour, leased };
+  };
   return {
     async lookup(address) {
       const ip = normalizeIp(address);
       if (isIP(ip) === 0) throw new Refusal('mac-address-lookup-failed', NOT_FOUND);
-      const arp = await readable(arpFile);
-      const neighbour = arp === null ? null : macFromArp(arp, ip);
-      let leased: Mac | null = null;
-      for (const file of leaseFiles) {
-        leased = (await readable(file))?.get(ip) ?? null;
-        if (leased) break;
-      }
+      let { neighbour, leased } = await read(ip);
+      // A device that joined since the copies were made: read them again, unless they are that fresh.
+      if (!neighbour && !leased && options.missMaxAgeMs !== undefined) ({ neighbour, leased } = await read(ip, options.missMaxAgeMs));
       if (neighbour && leased && neighbour !== leased) {
         log?.warn({ ip, neighbour, lease: leased }, 'MAC lookup: the neighbour table and the DHCP lease name different devices; refused');
         throw new Refusal('mac-address-lookup-failed', 'the gateway sees two devices claiming your address; reconnect to the network and retry');

@@ -68,6 +68,53 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('keeps a gate.command that starts with ssh as it always was: a command prefix run here', () => {
+    const gate = parseConfig({ mints: [MINT], gate: { command: ['ssh', '-o', 'BatchMode=yes', 'root@192.168.1.1', 'ndsctl'] } }).gate;
+    expect(gate).toMatchObject({ command: ['ssh', '-o', 'BatchMode=yes', 'root@192.168.1.1', 'ndsctl'], transport: { kind: 'local' } });
+  });
+
+  it('reads an ssh transport, filling port, user, connect timeout and reply cap', () => {
+    const transport = { kind: 'ssh', host: '192.168.1.1', identityFile: '/etc/tollkeeper/id_ed25519', knownHostsFile: '/etc/tollkeeper/known_hosts' };
+    expect(parseConfig({ mints: [MINT], gate: { transport } }).gate).toMatchObject({
+      command: ['ndsctl'],
+      transport: { ...transport, port: 22, user: 'root', connectTimeoutMs: 10_000, maxReplyBytes: 8 * 1024 * 1024 },
+    });
+    expect(parseConfig({ mints: [MINT], gate: { transport: { ...transport, host: 'fe80::1%br-lan', port: 2222, user: 'tollkeeper' } } }).gate).toMatchObject({
+      transport: { host: 'fe80::1%br-lan', port: 2222, user: 'tollkeeper' },
+    });
+  });
+
+  it('refuses an ssh transport it could not use safely, naming each key', () => {
+    const problems = problemsOf(() =>
+      parseConfig({
+        mints: [MINT],
+        gate: {
+          command: ['ssh', 'root@router', 'ndsctl'],
+          transport: { kind: 'ssh', host: '-oProxyCommand=reboot', user: 'root; reboot', identityFile: 'id_ed25519', port: 0, maxReplyBytes: 10, password: 'x' },
+        },
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { key: 'gate.command', problem: 'starts with "ssh" while gate.transport is ssh', expected: expect.stringContaining('["ndsctl"]') },
+        { key: 'gate.transport.host', problem: 'is "-oProxyCommand=reboot"', expected: expect.stringContaining('not starting with -') },
+        { key: 'gate.transport.user', problem: 'is "root; reboot"', expected: 'a user name such as "root"' },
+        { key: 'gate.transport.identityFile', problem: 'is "id_ed25519"', expected: expect.stringMatching(/^the absolute path/) },
+        { key: 'gate.transport.knownHostsFile', problem: 'is missing', expected: expect.stringContaining('ssh-keyscan') },
+        { key: 'gate.transport.port', problem: 'is number 0', expected: 'a whole number from 1 to 65535' },
+        { key: 'gate.transport.maxReplyBytes', problem: 'is number 10', expected: expect.stringMatching(/^a whole number from 65536/) },
+        { key: 'gate.transport.password', problem: 'is not a known key', expected: expect.stringContaining('knownHostsFile') },
+      ]),
+    );
+    expect(problems).toHaveLength(8);
+    expect(problemsOf(() => parseConfig({ mints: [MINT], gate: { transport: { host: 'router' } } }))).toEqual(
+      expect.arrayContaining([{ key: 'gate.transport.kind', problem: 'is missing', expected: '"local" or "ssh"' }]),
+    );
+    expect(problemsOf(() => parseConfig({ mints: [MINT], gate: { transport: 'ssh' } }))).toEqual([
+      { key: 'gate.transport', problem: 'is "ssh"', expected: expect.stringContaining('"kind": "ssh"') },
+    ]);
+  });
+
   it('requires at least one mint', () => {
     expect(problemsOf(() => parseConfig({}))).toEqual([{ key: 'mints', problem: 'is empty', expected: 'at least one accepted mint' }]);
   });
