@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { macLookupFor } from '../../src/app/gate-from-config.ts';
+import { parseConfig } from '../../src/config/parse-config.ts';
 import { GateTransportError } from '../../src/gate/gate-transport.ts';
 import { parseMac } from '../../src/gate/mac.ts';
 import { NdsctlGate } from '../../src/gate/ndsctl-gate.ts';
@@ -13,6 +15,7 @@ import { createMacLookup } from '../../src/network/mac-lookup.ts';
 import { readOnGateway, RemoteFile } from '../../src/network/remote-file.ts';
 import { FAKE_BIN_DIR, FakeNdsctl } from '../support/fake-ndsctl/fake-ndsctl.ts';
 import { freePort } from '../support/free-port.ts';
+import { silentLog } from '../support/silent-log.ts';
 import { TestSshd } from '../support/sshd.ts';
 
 const NODE_DIR = dirname(process.execPath);
@@ -134,6 +137,23 @@ describe('a gate over one ssh session to a real sshd', () => {
     now += 300;
     expect(await lookup.lookup('192.168.1.51')).toBe('aa:bb:cc:00:00:06');
     expect(files.map((f) => f.reads)).toEqual([2, 1, 2]);
+  });
+});
+
+describe('wiring from the config', () => {
+  it('an ssh gate\'s MAC lookup reads the router\'s files through its session; a local gate\'s reads this machine\'s', async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'tollkeeper-wiring-'));
+    const leases = join(scratch, 'dhcp.leases');
+    await writeFile(leases, '1900000000 aa:bb:cc:00:00:09 192.168.1.90 phone *\n');
+    const config = parseConfig({ mints: [{ url: 'https://mint.example' }], leaseFiles: [leases], arpFile: join(scratch, 'arp') });
+    const ssh = transport();
+    const overSsh = macLookupFor(config, new NdsctlGate({ transport: ssh }), silentLog);
+    expect(ssh.connects).toBe(0);
+    expect(await overSsh.lookup('192.168.1.90')).toBe('aa:bb:cc:00:00:09');
+    // The lookup opened the session: the files were read on the far side.
+    expect(ssh.connects).toBe(1);
+    const local = macLookupFor(config, new NdsctlGate({ command: ['ndsctl'] }), silentLog);
+    expect(await local.lookup('192.168.1.90')).toBe('aa:bb:cc:00:00:09');
   });
 });
 
