@@ -19,6 +19,7 @@ const NO_SESSION = {
   awaitingGate: null,
   closeReason: null,
   attempts: 0,
+  failingSince: null,
   lastError: null,
   settledAt: null,
 } as const satisfies Partial<SessionContext>;
@@ -69,7 +70,7 @@ export function creditTopUp(context: SessionContext, credit: Credit, now: number
 export function gateOpened(context: SessionContext, baseline: Baseline, now: number): Partial<SessionContext> {
   const startedAt = context.startedAt ?? now;
   const endsAt = context.metric === 'milliseconds' ? (context.endsAt ?? now + context.allotment) : null;
-  return { baseline, lastReport: null, openedAt: now, startedAt, endsAt, attempts: 0, lastError: null };
+  return { baseline, lastReport: null, openedAt: now, startedAt, endsAt, attempts: 0, failingSince: null, lastError: null };
 }
 
 /** A counter report taken in: the latest report, and for a data session the usage it shows. */

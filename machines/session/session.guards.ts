@@ -1,25 +1,25 @@
 import { assertEvent, stateIn } from 'xstate';
 import { applyTopUp, backstopEndsFirst, isUsedUp, sameCounterSource, TOP_UP_GRACE_BYTES, usageAfterReport } from './session.logic.ts';
 import type { Credit } from '../domain.ts';
-import type { Clock, FinalReading, SessionContext, SessionEvent, UsageReport } from './session.types.ts';
+import type { Clock, FinalReading, SessionContext, SessionEvent, SessionPolicy, UsageReport } from './session.types.ts';
 
 type GuardArgs = { context: SessionContext; event: SessionEvent };
 
 /** Gate operations are retried this many times before the session gives up on them. */
 export const MAX_GATE_ATTEMPTS = 5;
 /**
- * Re-opening the gate for a customer it lost (an OpenNDS restart) is tried for longer, since the
- * gate may take a while to come back; besides, each reading that shows the gate answering again
- * makes a waiting session retry at once.
+ * Re-opening the gate for a customer it lost (an OpenNDS restart) is retried for a time rather than
+ * a count, since the gate may take a while to come back and each refusal may itself take seconds;
+ * besides, each reading that shows the gate answering again makes a waiting session retry at once.
  */
-export const MAX_REOPEN_ATTEMPTS = 8;
+export const DEFAULT_SESSION_POLICY: SessionPolicy = { reopenForMs: 120_000 };
 
 function reportUsesUp(context: SessionContext, report: UsageReport): boolean {
   return context.metric === 'bytes' && usageAfterReport(context, report).used >= context.allotment;
 }
 
 /** The session machine's guards; those that depend on the time read it from `now`. */
-export function sessionGuards(now: Clock) {
+export function sessionGuards(now: Clock, policy: SessionPolicy) {
   return {
     allotmentUsedUp: ({ context }: GuardArgs) => isUsedUp(context, now()),
 
@@ -72,7 +72,11 @@ export function sessionGuards(now: Clock) {
 
     canRetryGate: ({ context }: GuardArgs) => context.attempts + 1 < MAX_GATE_ATTEMPTS,
 
-    canRetryOpening: ({ context }: GuardArgs) =>
-      context.attempts + 1 < (context.startedAt === null ? MAX_GATE_ATTEMPTS : MAX_REOPEN_ATTEMPTS),
+    /** A first opening is retried a few times (a customer waits for the answer); a re-opening for a while. */
+    canRetryOpening: ({ context }: GuardArgs) => {
+      if (context.startedAt === null) return context.attempts + 1 < MAX_GATE_ATTEMPTS;
+      const at = now();
+      return at - (context.failingSince ?? at) < policy.reopenForMs;
+    },
   };
 }

@@ -11,17 +11,18 @@ import {
   retryOrGiveUp,
   waitToRetry,
 } from './session.transitions.ts';
-import type { Clock } from './session.types.ts';
+import { DEFAULT_SESSION_POLICY } from './session.guards.ts';
+import type { Clock, SessionPolicy } from './session.types.ts';
 
 /**
  * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
  * upgrade from it in src/engine/persistence/envelope.ts.
  */
-export const SESSION_MACHINE_VERSION = 2;
+export const SESSION_MACHINE_VERSION = 3;
 
 /** The session machine reading the time from `now` (ms since the epoch): the engine hands it the system clock. */
-export function createSessionMachine(now: Clock) {
-  return sessionSetup(now).createMachine({
+export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT_SESSION_POLICY) {
+  return sessionSetup(now, policy).createMachine({
     id: 'session',
     context: ({ input }) => initialSessionContext(input),
     initial: 'idle',

@@ -15,13 +15,13 @@ import { sessionGuards } from './session.guards.ts';
 import { delayUntilDeadline, remainingAt, retryDelay, TOP_UP_GRACE_MS } from './session.logic.ts';
 import type { SessionTag } from './session.tags.ts';
 import type { CloseReason, Credit, PaymentRequest } from '../domain.ts';
-import type { Baseline, Clock, FinalReading, SessionContext, SessionEmitted, SessionEvent, SessionInput } from './session.types.ts';
+import type { Baseline, Clock, FinalReading, SessionContext, SessionEmitted, SessionEvent, SessionInput, SessionPolicy } from './session.types.ts';
 
 /**
  * Everything the session machine registers by name: its actors (declared only; the engine provides
  * them), guards, delays and actions. Whatever depends on the time reads it from `now`.
  */
-export function sessionSetup(now: Clock) {
+export function sessionSetup(now: Clock, policy: SessionPolicy) {
   return setup({
     types: {
       context: {} as SessionContext,
@@ -31,7 +31,7 @@ export function sessionSetup(now: Clock) {
       tags: {} as SessionTag,
     },
     actors: sessionActors,
-    guards: sessionGuards(now),
+    guards: sessionGuards(now, policy),
     delays: {
       untilDeadline: ({ context }) => delayUntilDeadline(context, now()),
       gateRetryBackoff: ({ context }) => retryDelay(context.attempts),
@@ -84,9 +84,10 @@ export function sessionSetup(now: Clock) {
       carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),
       countAttempt: assign(({ context }, params: { error: unknown }) => ({
         attempts: context.attempts + 1,
+        failingSince: context.failingSince ?? now(),
         lastError: describeError(params.error),
       })),
-      resetAttempts: assign({ attempts: 0 }),
+      resetAttempts: assign({ attempts: 0, failingSince: null }),
       requestClose: assign(({ context, event }) => {
         assertEvent(event, 'session.close');
         return context.closeReason === null ? { closeReason: event.reason } : {};

@@ -61,6 +61,8 @@ export interface SessionContext {
   closeReason: CloseReason | null;
   /** Consecutive failures of the current gate operation. */
   attempts: number;
+  /** When the first of those failures came (ms since epoch); null while the operation has not failed. */
+  failingSince: number | null;
   lastError: string | null;
   /** When the session last came to rest (closed, exhausted, or refused); idle actors are retired after a while. */
   settledAt: number | null;
@@ -84,6 +86,15 @@ export type SessionEmitted =
   | { type: 'payment.refused'; refusal: PaymentRefused }
   | { type: 'gate.opened'; sessionId: string }
   | { type: 'session.ended'; sessionId: string; reason: CloseReason | 'exhausted' };
+
+/** What the operator decides about sessions, handed to the machine with its clock. */
+export interface SessionPolicy {
+  /**
+   * How long re-opening the gate for a client it lost (an OpenNDS restart) is retried, counted from
+   * the first failed attempt: a failure this long after it gives the re-opening up.
+   */
+  reopenForMs: number;
+}
 
 /** The time in milliseconds since the epoch, as the machine is handed it. */
 export type Clock = () => number;

@@ -132,9 +132,9 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     metric: config.metric,
     log: log.child({ component: 'engine' }),
     tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs, linkRate: config.poll.linkRate },
+    ...(config.gate.kind === 'ndsctl' ? { reopenForMs: config.gate.reopenForMs } : {}),
     onTick: ops.onTick,
     ...(hub ? { inspect: hub.inspect } : {}),
-    // Sessions survive restarts and crashes: restored and reconciled with the gate by start().
     persistence: {
       snapshots: store.snapshots,
       bookedCredit: (paymentId, mac) => deliveries.claimBooked(paymentId, mac) ?? undefined,

@@ -57,6 +57,8 @@ export type GateConfig =
       /** Who cuts a data session at its allotment: a kernel quota (`nft-quota`), `deauth` after a reading, or `auto` (the quota when nft works). */
       enforce: 'auto' | 'nft-quota' | 'deauth';
       timeoutMs: number;
+      /** How long re-opening the gate for a client it lost (an OpenNDS restart) is retried, from its first failure. */
+      reopenForMs: number;
       /** The captive LAN's interface on the gateway host (OpenNDS's GatewayInterface), checked at start for forwarded IPv6. */
       lanInterface: string;
     }
@@ -109,7 +111,7 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG: Config = {
   listen: { host: '0.0.0.0', port: 2121 },
   dataDir: './data',
-  gate: { kind: 'ndsctl', command: ['ndsctl'], transport: { kind: 'local' }, counters: 'auto', enforce: 'auto', timeoutMs: 10_000, lanInterface: 'br-lan' },
+  gate: { kind: 'ndsctl', command: ['ndsctl'], transport: { kind: 'local' }, counters: 'auto', enforce: 'auto', timeoutMs: 10_000, reopenForMs: 120_000, lanInterface: 'br-lan' },
   metric: 'bytes',
   stepSize: 1_048_576,
   mints: [],

@@ -155,6 +155,7 @@ function readGate(r: Reader, value: unknown): GateConfig {
     counters: r.oneOf('gate.counters', gate.counters, ['auto', 'iptables', 'nft', 'ndsctl-json'] as const, 'auto'),
     enforce: r.oneOf('gate.enforce', gate.enforce, ['auto', 'nft-quota', 'deauth'] as const, 'auto'),
     timeoutMs: r.integer('gate.timeoutMs', gate.timeoutMs, 10_000, 100),
+    reopenForMs: r.integer('gate.reopenForMs', gate.reopenForMs, 120_000, 1_000),
     lanInterface: readLanInterface(r, gate.lanInterface),
   };
 }

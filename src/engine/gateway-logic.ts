@@ -2,6 +2,7 @@ import { DEFAULT_FAN_OUT } from '../../machines/gateway/gateway.fanout.ts';
 import { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
 import type { GatewayInput, RetirementPolicy } from '../../machines/gateway/gateway.types.ts';
 import { createSessionMachine } from '../../machines/session/session.machine.ts';
+import { DEFAULT_SESSION_POLICY } from '../../machines/session/session.guards.ts';
 import type { GateReading } from '../gate/gate.ts';
 import type { GatewayOptions, GatewayPersistence } from './gateway-options.ts';
 import { meterActor } from './meter.ts';
@@ -31,11 +32,14 @@ export interface GatewayLogicDeps extends SessionEffectDeps {
   onTick: (tick: { durationMs: number; clients: number; source: string }) => void;
   onMeterError: (error: unknown) => void;
   sweepEveryMs: number;
+  /** Default: DEFAULT_SESSION_POLICY's. */
+  reopenForMs: number | undefined;
 }
 
 /** The root machine with its effects: session actors on the system clock, the meter and the retirement sweep. */
 export function gatewayLogic(deps: GatewayLogicDeps) {
-  const session = createSessionMachine(() => Date.now()).provide({ actors: sessionEffects(deps) });
+  const policy = { reopenForMs: deps.reopenForMs ?? DEFAULT_SESSION_POLICY.reopenForMs };
+  const session = createSessionMachine(() => Date.now(), policy).provide({ actors: sessionEffects(deps) });
   const meter = meterActor({
     readAll: deps.readAll,
     nextDelay: deps.nextDelay,

@@ -23,6 +23,8 @@ export interface GatewayOptions {
   maxHoldingNothing?: number;
   /** How often settled session actors are looked for to retire (default 5 s). */
   sweepEveryMs?: number;
+  /** How long re-opening the gate for a client it lost is retried, from its first failure (default 120 s); see SessionPolicy. */
+  reopenForMs?: number;
   /** A payment whose outcome is not known by then is answered with payment-processing-timeout. */
   payTimeoutMs?: number;
   onTick?: (tick: { durationMs: number; clients: number; source: string }) => void;
@@ -30,7 +32,7 @@ export interface GatewayOptions {
   autoMeter?: boolean;
   /** XState inspection events of the whole actor system (live view, Stately inspector, coverage). */
   inspect?: (event: InspectionEvent) => void;
-  /** Where session snapshots live; without it sessions are not persisted nor restored. */
+  /** Where session snapshots live, so sessions survive restarts and crashes (start() restores them and reconciles with the gate); without it they do not. */
   persistence?: GatewayPersistence;
   /**
    * Reconcile with the gate's client list at start and every `reconcileEveryTicks` meter ticks

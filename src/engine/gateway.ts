@@ -93,6 +93,7 @@ export class Gateway implements GatewayApi {
       },
       onMeterError: (error) => this.log.warn({ err: error }, 'meter: reading the gate failed'),
       sweepEveryMs: options.sweepEveryMs ?? 5_000,
+      reopenForMs: options.reopenForMs,
     });
     this.input = gatewayInputFrom(options);
     const idleEveryMs = options.autoMeter === false ? null : (options.idleReconcileMs ?? 30_000);

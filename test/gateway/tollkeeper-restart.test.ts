@@ -26,7 +26,7 @@ const BOUGHT_MIB = 16;
 
 /**
  * How long the refusal test keeps ndsctl away after tollkeeper's first refused attempt: longer than a
- * retry at every reading needs to spend MAX_REOPEN_ATTEMPTS, and long enough that a backoff alone
+ * retry at every reading needs to make eight attempts, and long enough that a backoff alone
  * (0.2 s doubling) next tries 5 s after the refusals end. It lasts longer where attempts are slow,
  * until MIN_REFUSALS attempts have been refused.
  */
@@ -35,7 +35,8 @@ const REFUSING_MS = 6_000;
  * Refused attempts the test waits for before ndsctl answers again. A refused attempt takes 0.3 s to
  * 4.5 s: on OpenNDS 10 ndsctl runs OpenNDS's helper script twice before it finds the socket gone,
  * and on a loaded machine so does every `ip netns exec`. 6 s fitted only 2 refusals on 10.3 and
- * on 9.10 at load 7 (2026-11-29); a fixed 15 s spent all 8 of the re-opening's attempts on 10.3.
+ * on 9.10 at load 7 (2026-11-29); a fixed 15 s spent all 8 of the re-opening's attempts on 10.3
+ * (re-opening now retries for `gate.reopenForMs`, 120 s by default, not a number of attempts).
  */
 const MIN_REFUSALS = 3;
 /** The refusal test's tick while a session waits (poll.maxMs). */

@@ -13,6 +13,7 @@ import {
   BIG_TOP_UP,
   MAC,
   MODEL_EPOCH,
+  MODEL_REOPEN_FOR_MS,
   type ModelEvent,
   STEP_ALLOTMENT,
   TRAFFIC_BEFORE_BASELINE,
@@ -46,6 +47,7 @@ class Harness {
       // settled state, so no sweep could retire anything here. At the engine's 5 s a sweep would
       // fire ~430,000 times each time a path lets a data session's never-due deadline timer fire.
       sweepEveryMs: MAX_TIMER_MS,
+      reopenForMs: MODEL_REOPEN_FOR_MS,
       inspect: coverage.inspect,
     }).start();
   }
@@ -149,6 +151,7 @@ function expectAgrees(h: Harness, expected: Expected, state: Snapshot): void {
   if (!real) return;
   const context = real.context;
   expect(context.payments.length).toBe(expected.queue);
+  expect({ attempts: context.attempts, failingSince: context.failingSince }).toEqual({ attempts: expected.attempts, failingSince: expected.failingSince });
   expect(context.allotment).toBe(expected.allotment);
   expect(context.unspent).toBe(expected.unspent);
   if (expected.metric === 'bytes') {

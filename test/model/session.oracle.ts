@@ -1,5 +1,5 @@
 import type { BackstopLimits, Metric } from '../../machines/domain.ts';
-import { BIG_TOP_UP, type ModelEvent, SOME_TRAFFIC, TRAFFIC_BEFORE_BASELINE } from './session.paths.ts';
+import { BIG_TOP_UP, type ModelEvent, MODEL_REOPEN_FOR_MS, SOME_TRAFFIC, TRAFFIC_BEFORE_BASELINE } from './session.paths.ts';
 
 /**
  * What a session must show after each event, worked out from the events alone with none of the
@@ -25,6 +25,8 @@ export interface Expected {
   queue: number;
   /** Consecutive failures of the current gate operation. */
   attempts: number;
+  /** When the first of them came; null while it has not failed. */
+  failingSince: number | null;
   /** Whether the gate has opened (baseline taken) in this session. */
   opened: boolean;
   /** The limits of every authorisation asked of the gate, in order, and when the last was asked. */
@@ -39,7 +41,6 @@ const RETRY_CAP_MS = 5_000;
 const SLOW_CLOSE_MS = 30_000;
 const CLOSE_ATTEMPTS = 5;
 const FIRST_OPEN_ATTEMPTS = 5;
-const REOPEN_ATTEMPTS = 8;
 /** How long setTimeout can wait: a data session's deadline timer, which never comes due. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 /** A time session's backstop may end this much before the deadline without being renewed. */
@@ -60,6 +61,7 @@ export function initialExpected(metric: Metric, now: number): Expected {
     endsAt: null,
     queue: 0,
     attempts: 0,
+    failingSince: null,
     opened: false,
     authorizations: [],
     authorizedAt: now,
@@ -128,9 +130,24 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
     e.counted = bytes;
     if (data) e.used = e.carried + bytes;
   };
-  const retriesWhile = (limit: number, waiting: Place) => {
+  const failed = () => {
     e.attempts += 1;
+    e.failingSince ??= e.now;
+  };
+  const retriesWhile = (limit: number, waiting: Place) => {
+    failed();
     if ((e.attempts < limit) !== (to === waiting)) problems.push(`failure ${e.attempts} of ${limit} allowed went to ${to}`);
+  };
+  // A gate that had opened in this session is re-opened for a time, not a number of attempts.
+  const opening = (waiting: Place) => {
+    if (!e.opened) return retriesWhile(FIRST_OPEN_ATTEMPTS, waiting);
+    failed();
+    const failingFor = e.now - e.failingSince!;
+    if ((failingFor < MODEL_REOPEN_FOR_MS) !== (to === waiting)) problems.push(`a re-opening failing for ${failingFor} ms went to ${to}`);
+  };
+  const resetAttempts = () => {
+    e.attempts = 0;
+    e.failingSince = null;
   };
   switch (event.type) {
     case 'payment.received':
@@ -160,21 +177,21 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
       e.queue -= 1;
       break;
     case 'xstate.done.actor.openGate':
-      e.attempts = 0;
+      resetAttempts();
       e.backstop = { limits: e.authorizations.at(-1)!, since: e.authorizedAt };
       break;
     case 'xstate.done.actor.readBaseline':
-      e.attempts = 0;
+      resetAttempts();
       e.opened = true;
       e.counted = 0;
       // A time session's clock starts when the gate first opens.
       if (!data && e.endsAt === null) e.endsAt = e.now + e.allotment;
       break;
     case 'xstate.error.actor.openGate':
-      retriesWhile(e.opened ? REOPEN_ATTEMPTS : FIRST_OPEN_ATTEMPTS, 'open.waitingToAuthorize');
+      opening('open.waitingToAuthorize');
       break;
     case 'xstate.error.actor.readBaseline':
-      retriesWhile(e.opened ? REOPEN_ATTEMPTS : FIRST_OPEN_ATTEMPTS, 'open.waitingToMeasure');
+      opening('open.waitingToMeasure');
       break;
     case 'xstate.error.actor.closeGate':
       retriesWhile(CLOSE_ATTEMPTS, `${top(from)}.waitingToRetry`);
@@ -191,21 +208,21 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
       if (event.variant === 'fresh') e.carried = e.used;
       break;
     default:
-      if (event.type.startsWith('xstate.after.slowCloseRetry')) e.attempts = 0;
-      if (event.type === 'session.resume' && from.endsWith('.closeFailed')) e.attempts = 0;
+      if (event.type.startsWith('xstate.after.slowCloseRetry')) resetAttempts();
+      if (event.type === 'session.resume' && from.endsWith('.closeFailed')) resetAttempts();
   }
   // A renewal that leaves allotment re-opens the gate, carrying the usage; a suspension carries it too.
   if (event.type === 'xstate.done.actor.closeGateToRenew' && top(to) === 'open') e.carried = e.used;
   if (event.type === 'xstate.done.actor.suspendForTopUp') e.carried = e.used;
   problems.push(...topUpGraceProblems(e, event, from, to));
   if (ended(to) && top(from) !== top(to)) {
-    e.attempts = 0;
+    resetAttempts();
     // The gate could not be (re)opened for a credited session: what is left is kept for the next one.
     if (event.type === 'xstate.error.actor.openGate' || event.type === 'xstate.error.actor.readBaseline') e.unspent = remaining(e);
   }
   // A new session starts with what was left undelivered.
   if (to === 'paying' && (from !== 'paying' || event.type === 'xstate.error.actor.redeemPayment')) {
-    Object.assign(e, { allotment: e.unspent, unspent: 0, used: 0, carried: 0, counted: 0, endsAt: null, attempts: 0, opened: false });
+    Object.assign(e, { allotment: e.unspent, unspent: 0, used: 0, carried: 0, counted: 0, endsAt: null, attempts: 0, failingSince: null, opened: false });
   }
   // Every entry into authorizing asks the gate to open, with limits for what is left at that moment.
   if (to === 'open.authorizing' && from !== to) {

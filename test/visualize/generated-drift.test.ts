@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
 import { GENERATED_DIR, renderAll, renderMachine } from '../../visualize/generate.ts';
+import { DEFAULT_SESSION_POLICY } from '../../machines/session/session.guards.ts';
 import { sessionMachine } from '../../machines/session/session.machine.ts';
 import { sessionSetup } from '../../machines/session/session.setup.ts';
 
@@ -18,7 +19,7 @@ describe('visualize/generated', () => {
   });
 
   it('notices a machine that gained a state', async () => {
-    const changed = sessionSetup(() => 0).createMachine({
+    const changed = sessionSetup(() => 0, DEFAULT_SESSION_POLICY).createMachine({
       ...sessionMachine.config,
       states: { ...sessionMachine.config.states, suspended: { on: { 'payment.received': 'idle' } } },
     } as never);

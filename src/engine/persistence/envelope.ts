@@ -82,6 +82,9 @@ const UPGRADES: Record<number, Upgrade> = {
   // Version 2 remembers the limits the gate was last given (context.backstop). Version 1 did not, so
   // they are unknown: a top-up does not renew them until the gate next authorises the client.
   1: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, backstop: null } }),
+  // Version 3 gives re-opening a time (context.failingSince) instead of a count of attempts. A
+  // version 2 snapshot retrying one starts that time at its next failure.
+  2: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, failingSince: null } }),
 };
 
 /** Brings a stored snapshot up to `toVersion`, one version at a time; null when no upgrade leads there. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_REOPEN_ATTEMPTS } from '../../../machines/session/session.guards.ts';
+import { DEFAULT_SESSION_POLICY } from '../../../machines/session/session.guards.ts';
 import { waitFor } from 'xstate';
 import { Gateway } from '../../../src/engine/gateway.ts';
 import type { Gate } from '../../../src/gate/gate.ts';
@@ -39,8 +39,10 @@ async function lostClientAfterUsing(used: number, bought: number): Promise<Gatew
   gate.addTraffic(A, used);
   await settle(gateway.meterNow(), 0);
   gate.forget(A);
-  gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
-  await settle(gateway.meterNow(), 30_000);
+  gate.failNext('authorize', 'failed', 1_000);
+  // The re-opening gives up at its first refusal past the time it is given (backoff: at most 5 s).
+  await settle(gateway.meterNow(), DEFAULT_SESSION_POLICY.reopenForMs + 10_000);
+  gate.stopFailing('authorize');
   return gateway;
 }
 

@@ -1,10 +1,9 @@
 // A client the gate forgot, and a gate that refuses to re-open it while its counters stay readable:
 // readings (the gate answering) make the waiting session retry, but at most once per
-// `resumeEveryMs`, so the re-opening's attempts last as long as its backoff says, however often
-// the meter reads.
+// `resumeEveryMs`, so a busy meter does not turn the re-opening into a flood of `ndsctl auth`.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_FAN_OUT } from '../../../machines/gateway/gateway.fanout.ts';
-import { MAX_REOPEN_ATTEMPTS } from '../../../machines/session/session.guards.ts';
+import { retryDelay } from '../../../machines/session/session.logic.ts';
 import { Gateway } from '../../../src/engine/gateway.ts';
 import { parseMac } from '../../../src/gate/mac.ts';
 import { SimulatedGate } from '../../../src/gate/simulated-gate.ts';
@@ -14,8 +13,15 @@ import { silentLog } from '../../support/silent-log.ts';
 const A = parseMac('aa:bb:cc:00:00:0a');
 /** A busy gate's tick: the tick policy reads this often when a session nears its allotment at link rate. */
 const TICK_MS = 50;
-/** Longer than a retry at every reading takes to spend the attempts (8 readings), shorter than the backoff's ~16 s. */
+/** Long enough for a retry at every reading to make 140 attempts; well within the time a re-opening is given. */
 const REFUSING_MS = 7_000;
+
+/** The most retries the backoff alone fits in `ms`: its waits grow with every failure, whatever brought the retry. */
+function backoffRetriesWithin(ms: number): number {
+  let retries = 0;
+  for (let waited = retryDelay(1); waited <= ms; waited += retryDelay(retries + 1)) retries += 1;
+  return retries;
+}
 
 const running: Gateway[] = [];
 afterEach(() => {
@@ -47,7 +53,8 @@ describe('re-opening a forgotten client while the gate refuses', () => {
     const refused = gate.callsOf('authorize').length - 1;
     const session = gateway.sessionRef(A)!.getSnapshot();
     expect(session.matches('open'), `gave up after ${refused} refusals`).toBe(true);
-    expect(refused).toBeLessThan(MAX_REOPEN_ATTEMPTS);
+    // The first refusal, the backoff's retries, and at most one retry per resumeEveryMs from readings.
+    expect(refused).toBeLessThanOrEqual(1 + backoffRetriesWithin(REFUSING_MS) + Math.ceil(REFUSING_MS / DEFAULT_FAN_OUT.resumeEveryMs));
 
     gate.stopFailing('authorize');
     const acceptingAt = Date.now();

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_REOPEN_ATTEMPTS } from '../../../machines/session/session.guards.ts';
+import { DEFAULT_SESSION_POLICY } from '../../../machines/session/session.guards.ts';
 import type { Credit, PaymentRequest, Redeemer } from '../../../machines/domain.ts';
 import { Gateway } from '../../../src/engine/gateway.ts';
 import type { GatewayOptions } from '../../../src/engine/gateway-options.ts';
@@ -63,8 +63,9 @@ describe('retiring session actors never loses money', () => {
     gate.addTraffic(A, 3_000);
     await settle(gateway.meterNow());
     gate.forget(A);
-    gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
-    await settle(gateway.meterNow(), 30_000);
+    gate.failNext('authorize', 'failed', 1_000);
+    await settle(gateway.meterNow(), DEFAULT_SESSION_POLICY.reopenForMs + 10_000);
+    gate.stopFailing('authorize');
     expect(gateway.sessionRef(A)?.getSnapshot().context.unspent).toBe(7_000);
 
     await vi.advanceTimersByTimeAsync(60 * MINUTE);
@@ -87,8 +88,9 @@ describe('retiring session actors never loses money', () => {
     const keeper = mac(1004);
     await settle(gateway.pay(keeper, testPayment(10_000)));
     gate.forget(keeper);
-    gate.failNext('authorize', 'failed', MAX_REOPEN_ATTEMPTS);
-    await settle(gateway.meterNow(), 30_000);
+    gate.failNext('authorize', 'failed', 1_000);
+    await settle(gateway.meterNow(), DEFAULT_SESSION_POLICY.reopenForMs + 10_000);
+    gate.stopFailing('authorize');
     expect(gateway.sessionRef(keeper)?.getSnapshot().context.unspent).toBe(10_000);
 
     await refusedFrom(gateway, 0, 200);

@@ -8,6 +8,7 @@ import {
   UnrestorableSnapshotError,
   wrapSession,
 } from '../../../src/engine/persistence/envelope.ts';
+import { sessionContextProblem } from '../../../src/engine/persistence/session-context-check.ts';
 
 const MAC = 'aa:bb:cc:00:00:01';
 const sessionMachine = createSessionMachine(() => Date.now());
@@ -45,7 +46,19 @@ describe('session snapshot envelope', () => {
     const back = rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 1 });
     expect(back.version).toBe(SESSION_MACHINE_VERSION);
     expect(back.snapshot.context.backstop).toBeNull();
+    expect(back.snapshot.context.failingSince).toBeNull();
     expect(() => rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 0 })).toThrow(/version 0/);
+  });
+
+  it('upgrades a version 2 snapshot: a re-opening it was retrying by count starts its time at its next failure', () => {
+    const snapshot = persistedIdleSession();
+    delete (snapshot.context as Record<string, unknown>).failingSince;
+    Object.assign(snapshot.context, { attempts: 3 });
+    const back = rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 2 });
+    expect(back.version).toBe(SESSION_MACHINE_VERSION);
+    expect(back.snapshot.context).toMatchObject({ attempts: 3, failingSince: null });
+    expect(sessionContextProblem(back.snapshot.context)).toBeNull();
+    expect(sessionContextProblem(snapshot.context)).toMatch(/failingSince is missing/);
   });
 
   it('refuses a snapshot of another machine, one filed under another MAC, and one that is not JSON', () => {
