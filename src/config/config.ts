@@ -1,4 +1,5 @@
 import type { Metric } from '../../machines/domain.ts';
+import type { SshTarget } from '../gate/ssh-transport.ts';
 import type { HttpLimits } from '../http/http-limits.ts';
 import { DEFAULT_LIGHTNING_LIMITS, type LightningLimits } from '../lightning/lightning-limits.ts';
 
@@ -31,21 +32,7 @@ export interface PayoutConfig {
 }
 
 /** How gate commands reach the gateway host: run here, or over one long-lived ssh session to the router. */
-export type GateTransportConfig =
-  | { kind: 'local' }
-  | {
-      kind: 'ssh';
-      host: string;
-      port: number;
-      user: string;
-      /** Private key tollkeeper logs in with. */
-      identityFile: string;
-      /** The router's host key (ssh-keyscan's line); no other key is accepted. */
-      knownHostsFile: string;
-      connectTimeoutMs: number;
-      /** Largest reply (stdout + stderr of one command) accepted; sized for `ndsctl json` with a few thousand clients. */
-      maxReplyBytes: number;
-    };
+export type GateTransportConfig = { kind: 'local' } | ({ kind: 'ssh' } & SshTarget);
 
 export type GateConfig =
   | {

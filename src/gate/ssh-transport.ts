@@ -13,7 +13,7 @@ export interface SshTarget {
   /** The router's host key, as `ssh-keyscan` prints it; no other key is accepted. */
   knownHostsFile: string;
   connectTimeoutMs: number;
-  /** The largest reply (stdout + stderr) accepted; a larger one ends the session. */
+  /** The largest reply (stdout + stderr of one command) accepted, sized for `ndsctl json` with a few thousand clients; a larger one ends the session. */
   maxReplyBytes: number;
 }
 
