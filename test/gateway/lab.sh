@@ -43,8 +43,9 @@
 # Settings: LAB_OPENNDS (9 or 10, default 9), LAB_DIR (state dir, default /run/tollkeeper-lab),
 # LAB_CLIENTS (default 2, at most 9), LAB_SHAPE (tbf rate on the LAN side, default 80mbit; "off" for
 # none), LAB_ENGINE_PORT (default 2121), LAB_OPENNDS10_ROOT, LAB_DEBIAN_MIRROR (for debootstrap,
-# default http://deb.debian.org/debian), LAB_OPENNDS9_CHECKINTERVAL (default 5; the 250-clients
-# overshoot bench raises it, docs/lab.md), LAB_OPENNDS10_CHECKINTERVAL (default 600) and
+# default http://deb.debian.org/debian), LAB_OPENNDS_MAXCLIENTS (unset: OpenNDS's own limit of 250
+# clients; the 250-clients overshoot bench needs more, docs/lab.md), LAB_OPENNDS9_CHECKINTERVAL
+# (default 5; the 250-clients overshoot bench raises it, docs/lab.md), LAB_OPENNDS10_CHECKINTERVAL (default 600) and
 # LAB_OPENNDS10_BINAUTH (default /bin/true): the two settings docs/operating.md asks for on
 # OpenNDS 10, and why, in docs/lab.md. LAB_FAS=1 sends unpaid clients to tollkeeper's portal (FAS
 # at level 1, the lines docs/operating.md gives operators: fasport LAB_ENGINE_PORT, faspath /portal,
@@ -59,6 +60,7 @@ LAB_ENGINE_PORT=${LAB_ENGINE_PORT:-2121}
 LAB_OPENNDS=${LAB_OPENNDS:-9}
 LAB_OPENNDS10_ROOT=${LAB_OPENNDS10_ROOT:-/var/cache/tollkeeper-lab/opennds10-root}
 LAB_DEBIAN_MIRROR=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+LAB_OPENNDS_MAXCLIENTS=${LAB_OPENNDS_MAXCLIENTS:-}
 LAB_OPENNDS9_CHECKINTERVAL=${LAB_OPENNDS9_CHECKINTERVAL:-5}
 LAB_OPENNDS10_CHECKINTERVAL=${LAB_OPENNDS10_CHECKINTERVAL:-600}
 LAB_OPENNDS10_BINAUTH=${LAB_OPENNDS10_BINAUTH:-/bin/true}
@@ -314,6 +316,9 @@ FirewallRuleSet users-to-router {
     FirewallRule allow tcp port $LAB_ENGINE_PORT
 }
 EOF
+  if [[ -n $LAB_OPENNDS_MAXCLIENTS ]]; then
+    printf 'MaxClients %s\n' "$LAB_OPENNDS_MAXCLIENTS" >>"$LAB_DIR/opennds.conf"
+  fi
   if [[ $LAB_FAS == 1 ]]; then
     printf 'fasport %s\nfaspath /portal\nfas_secure_enabled 1\nfaskey %s\n' "$LAB_ENGINE_PORT" "$LAB_FASKEY" >>"$LAB_DIR/opennds.conf"
   fi
@@ -340,6 +345,9 @@ config opennds 'setup'
 	list users_to_router 'allow udp port 67'
 	list users_to_router 'allow tcp port $LAB_ENGINE_PORT'
 EOF
+  if [[ -n $LAB_OPENNDS_MAXCLIENTS ]]; then
+    printf "\toption maxclients '%s'\n" "$LAB_OPENNDS_MAXCLIENTS" >>"$ROOT10/etc/config/opennds"
+  fi
   if [[ $LAB_FAS == 1 ]]; then
     printf "\toption fasport '%s'\n\toption faspath '/portal'\n\toption fas_secure_enabled '1'\n\toption faskey '%s'\n" "$LAB_ENGINE_PORT" "$LAB_FASKEY" >>"$ROOT10/etc/config/opennds"
   fi
@@ -476,6 +484,7 @@ captive_portal_check() {
 cmd_up() {
   need_root
   [[ $LAB_CLIENTS =~ ^[1-9]$ ]] || die "LAB_CLIENTS must be 1..9"
+  [[ -z $LAB_OPENNDS_MAXCLIENTS || $LAB_OPENNDS_MAXCLIENTS =~ ^[1-9][0-9]{0,4}$ ]] || die "LAB_OPENNDS_MAXCLIENTS must be a number of clients"
   if is_up; then
     log "already up"
     return 0
