@@ -67,13 +67,22 @@ export interface RestoredRoot {
   report: RestoreReport;
 }
 
+/**
+ * A session that was retrying its gate when tollkeeper stopped retries it for its whole time again
+ * from the first failure of this run: the time tollkeeper was down is not held against it.
+ */
+function withoutFailingSince(snapshot: SessionEnvelope['snapshot']): SessionEnvelope['snapshot'] {
+  if (snapshot.context.failingSince == null) return snapshot;
+  return { ...snapshot, context: { ...snapshot.context, failingSince: null } };
+}
+
 /** Loads the persisted sessions that this build can restore. */
 export function restoreRoot(repo: SnapshotsRepo, log: Logger, metric: string): RestoredRoot {
   const started = performance.now();
   const loaded = loadSessions(repo, log, metric);
   const usable = loaded.envelopes;
   return {
-    sessions: usable.map((envelope) => ({ mac: envelope.mac, snapshot: envelope.snapshot })),
+    sessions: usable.map((envelope) => ({ mac: envelope.mac, snapshot: withoutFailingSince(envelope.snapshot) })),
     macs: new Set(usable.map((envelope) => envelope.mac)),
     inFlight: loaded.inFlight,
     authorizing: loaded.authorizing,
