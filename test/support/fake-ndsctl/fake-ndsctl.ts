@@ -49,6 +49,8 @@ export interface FakeState {
   clients: Record<string, FakeClient>;
   faults: FakeFaults;
   nextHost?: number;
+  /** Every ndsctl call holds its lock this long before answering, as a slow OpenNDS would (default 0). */
+  holdLockMs?: number;
 }
 
 export interface FakeCall {
@@ -80,6 +82,7 @@ export class FakeNdsctl {
       preemptive: options.preemptive ?? true,
       clients: options.clients ?? {},
       faults: options.faults ?? {},
+      ...(options.holdLockMs ? { holdLockMs: options.holdLockMs } : {}),
     };
     await writeFile(fake.statePath, JSON.stringify(state, null, 2));
     return fake;

@@ -196,6 +196,7 @@ function ndsctl(argv) {
       return finish('ndsctl', argv, 1, '', `Unknown command: ${command}\n`);
     }
     writeState(state);
+    if (state.holdLockMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, state.holdLockMs);
     return finish('ndsctl', argv, exit, out);
   } finally {
     // A hanging ndsctl must not keep the lock: the caller's next attempt would only see "busy".
