@@ -7,9 +7,11 @@ import { AGENT_HELLO, shellWord } from './agent-protocol.ts';
  * - the command line is made the positional parameters by `eval "set -- …"`: every word in it is
  *   single-quoted, so nothing in an argument is expanded, and `"$NL"` is the agent's own newline;
  * - the command runs as `( exec "$@" )`: a program from PATH, never a shell builtin such as eval;
- * - its input is copied first to a file (`dd bs=1`, which reads exactly that many bytes from the
- *   session), so a command that stops reading early cannot leave request bytes in the stream, and
- *   a request without input gets an empty file, never the session itself;
+ * - its input is copied first to a file, so a command that stops reading early cannot leave
+ *   request bytes in the stream, and a request without input gets an empty file, never the session
+ *   itself. `dd bs=R count=1` makes one read of at most the R bytes still missing, so it never takes
+ *   a byte of the next frame; a pipe may hand over fewer, so it repeats until the file holds them
+ *   all (a read that brings nothing is the session's end);
  * - stdout and stderr go to files, whose sizes are sent before their bytes.
  * The temporary directory goes with the agent, which ends when the session's input ends.
  */
@@ -24,7 +26,14 @@ while read -r id len; do
   case $len in ''|*[!0-9]*) exit 65;; esac
   IFS= read -r line || exit 65
   eval "set -- $line"
-  if [ "$len" -gt 0 ]; then dd bs=1 count="$len" of="$d/i" 2>/dev/null; else : >"$d/i"; fi
+  : >"$d/i"
+  got=0
+  while [ "$got" -lt "$len" ]; do
+    dd bs=$((len - got)) count=1 2>/dev/null >>"$d/i"
+    was=$got
+    got=$(($(wc -c <"$d/i")))
+    [ "$got" -gt "$was" ] || exit 65
+  done
   ( exec "$@" ) <"$d/i" >"$d/o" 2>"$d/e"
   rc=$?
   set -- $(wc -c "$d/o" "$d/e")
