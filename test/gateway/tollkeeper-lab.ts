@@ -21,6 +21,8 @@ const NODE_TSX = ['node', '--import', 'tsx'];
 
 export const ENGINE_URL = `http://${LAB_GATEWAY.lanIp}:${LAB_GATEWAY.enginePort}`;
 export const MiB = 1_048_576;
+/** tollkeeper's log in its lab dir; a restart on the dir appends to it. */
+export const LOG_FILE = 'tollkeeper.log';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -131,7 +133,8 @@ export interface LabTollkeeper {
   /** The gateway's Nostr pubkey, from its advertisement. */
   pubkey: string;
   log(): string;
-  stop(): Promise<void>;
+  /** SIGTERM; removes the dir unless `keepDir` (a restart on it follows). */
+  stop(options?: { keepDir?: boolean }): Promise<void>;
   /** SIGKILL, as a crash or power cut would; keeps the dir for a restart with `{ dir }`. */
   kill(): Promise<void>;
 }
@@ -146,7 +149,7 @@ const LAB_ENFORCE = (process.env.LAB_ENFORCE ?? 'auto') as 'auto' | 'nft-quota' 
 export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise<LabTollkeeper> {
   const dir = settings.dir ?? mkdtempSync(join(tmpdir(), 'tk-lab-'));
   const configFile = join(dir, 'config.json');
-  const logFile = join(dir, 'tollkeeper.log');
+  const logFile = join(dir, LOG_FILE);
   writeFileSync(
     configFile,
     JSON.stringify({
@@ -194,9 +197,9 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
     dir,
     pubkey: (advertisement as NostrEvent | null)!.pubkey,
     log,
-    async stop() {
+    async stop(options = {}) {
       await stopProcess(child);
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
     },
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
