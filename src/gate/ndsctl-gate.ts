@@ -2,6 +2,7 @@ import { parseClientJson, type NdsClient, type NdsDialect } from './dialect.ts';
 import type { CounterSource } from './firewall-counters.ts';
 import { GateError, type ClientReading, type DeauthorizeOptions, type Enforcement, type Gate, type GateReading } from './gate.ts';
 import { GateCounters, outputError, toReading, type GateCountersOptions } from './gate-counters.ts';
+import { GateTransportError } from './gate-transport.ts';
 import { KernelQuota } from './kernel-quota.ts';
 import { parseMac, type Mac } from './mac.ts';
 import { classifyAuthReply, classifyDeauthReply } from './ndsctl-replies.ts';
@@ -21,9 +22,22 @@ export interface NdsctlGateOptions extends NdsctlRunnerOptions, GateCountersOpti
    * nft usable. Default `deauth`.
    */
   enforce?: EnforceMode;
+  /**
+   * How long `prepare()` waits for a gateway host it cannot reach (an ssh gate whose router is
+   * rebooting) before `auto` settles on `deauth` or `nft-quota` gives up. Default 60 s.
+   */
+  unreachableWaitMs?: number;
 }
 
+const DEFAULT_UNREACHABLE_WAIT_MS = 60_000;
+const UNREACHABLE_RETRY_MS = { first: 1_000, max: 10_000 };
+
 const CUSTOM_PATTERN = /^[A-Za-z0-9_.=-]{1,64}$/;
+
+/** The command never reached the gateway host, or its answer never came back; a refused host key is not waited out. */
+function unreachable(error: unknown): boolean {
+  return error instanceof GateTransportError && error.fault !== 'host-key' && error.fault !== 'closed';
+}
 
 function wholeNumber(value: number, name: string): string {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number >= 0, got ${value}`);
@@ -40,12 +54,16 @@ export class NdsctlGate implements Gate {
   private readonly enforce: EnforceMode;
   private readonly kernelQuota: KernelQuota;
   private enforcementInUse: Enforcement = 'deauth';
+  private readonly unreachableWaitMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   /** Why `auto` fell back to `deauth`, for the start-up log. */
   kernelQuotaUnavailable: string | undefined;
 
   constructor(options: NdsctlGateOptions = {}) {
     this.runner = new NdsctlRunner(options);
     this.enforce = options.enforce ?? 'deauth';
+    this.unreachableWaitMs = options.unreachableWaitMs ?? DEFAULT_UNREACHABLE_WAIT_MS;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.kernelQuota = new KernelQuota(this.runner);
     this.dialectKnown = options.dialect === 'auto' ? undefined : options.dialect;
     this.counters = new GateCounters(this.runner, (dialect) => (this.dialectKnown ??= dialect), options);
@@ -61,18 +79,30 @@ export class NdsctlGate implements Gate {
 
   /**
    * Chooses the enforcement: creates tollkeeper's nftables table (keeping the clients it holds) when
-   * the quota is wanted. `auto` falls back to `deauth` when nft is missing or not permitted.
+   * the quota is wanted. `auto` falls back to `deauth` when nft is missing or not permitted. A
+   * gateway host that cannot be reached is retried (1 s doubling to 10 s) for `unreachableWaitMs`.
    */
   async prepare(): Promise<Enforcement> {
     if (this.enforce === 'deauth') return (this.enforcementInUse = 'deauth');
-    try {
-      await this.kernelQuota.ensureTable();
-      this.kernelQuotaUnavailable = undefined;
-      return (this.enforcementInUse = 'nft-quota');
-    } catch (error) {
-      if (this.enforce === 'nft-quota') throw error;
-      this.kernelQuotaUnavailable = error instanceof Error ? error.message : String(error);
-      return (this.enforcementInUse = 'deauth');
+    let waited = 0;
+    for (let delay = UNREACHABLE_RETRY_MS.first; ; delay = Math.min(2 * delay, UNREACHABLE_RETRY_MS.max)) {
+      try {
+        await this.kernelQuota.ensureTable();
+        this.kernelQuotaUnavailable = undefined;
+        return (this.enforcementInUse = 'nft-quota');
+      } catch (error) {
+        // A host that did not answer says nothing of its nft: wait for it rather than settle on less.
+        if (unreachable(error) && waited < this.unreachableWaitMs) {
+          const wait = Math.min(delay, this.unreachableWaitMs - waited);
+          await this.sleep(wait);
+          waited += wait;
+          continue;
+        }
+        if (this.enforce === 'nft-quota') throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.kernelQuotaUnavailable = unreachable(error) ? `the gateway host did not answer for ${Math.round(waited / 1000)} s: ${reason}` : reason;
+        return (this.enforcementInUse = 'deauth');
+      }
     }
   }
 
