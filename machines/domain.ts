@@ -49,6 +49,8 @@ export type CloseReason =
 /** A session as the HTTP layer, CLI and logs see it. */
 export interface SessionSummary {
   mac: string;
+  /** The gate the session is on, where tollkeeper serves several; null: not known yet (or one gate). */
+  gate: string | null;
   sessionId: string | null;
   state: string;
   metric: Metric;

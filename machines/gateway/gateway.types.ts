@@ -4,6 +4,8 @@ export interface MeterClientReading {
   download: number;
   upload: number;
   authenticated: boolean;
+  /** This client's counter source, when it is not the reading's (a reading merged from several gates). */
+  source?: string;
 }
 
 /** One reading of the gate's counters, as plain data. */

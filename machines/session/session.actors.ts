@@ -13,6 +13,8 @@ export interface OpenGateInput {
 export interface GateOpened {
   outcome: AuthorizeOutcome;
   backstop: GateBackstop;
+  /** The gate the client is on, where tollkeeper serves several (absent: one gate). */
+  gate?: string | null;
 }
 
 export interface GateInput {

@@ -25,7 +25,7 @@ const NO_SESSION = {
 } as const satisfies Partial<SessionContext>;
 
 export function initialSessionContext(input: SessionInput): SessionContext {
-  return { ...NO_SESSION, credits: [], mac: input.mac, metric: input.metric, payments: [], unspent: 0 };
+  return { ...NO_SESSION, credits: [], mac: input.mac, metric: input.metric, gate: null, payments: [], unspent: 0 };
 }
 
 /** A new session for the payment at the head of the queue; credit never delivered carries over. */

@@ -18,7 +18,7 @@ import type { Clock, SessionPolicy } from './session.types.ts';
  * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
  * upgrade from it in src/engine/persistence/envelope.ts.
  */
-export const SESSION_MACHINE_VERSION = 3;
+export const SESSION_MACHINE_VERSION = 4;
 
 /** The session machine reading the time from `now` (ms since the epoch): the engine hands it the system clock. */
 export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT_SESSION_POLICY) {
@@ -63,7 +63,11 @@ export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT
               input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, now()), allowance: allowanceAtOpening(context) }),
               onDone: {
                 target: 'measuringBaseline',
-                actions: ['resetAttempts', { type: 'recordBackstop', params: ({ event }) => ({ opened: event.output }) }],
+                actions: [
+                  'resetAttempts',
+                  { type: 'recordBackstop', params: ({ event }) => ({ opened: event.output }) },
+                  { type: 'recordGate', params: ({ event }) => ({ opened: event.output }) },
+                ],
               },
               onError: retryOrGiveUp('waitingToAuthorize', 'failed', 'canRetryOpening'),
             },

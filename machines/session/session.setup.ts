@@ -79,6 +79,7 @@ export function sessionSetup(now: Clock, policy: SessionPolicy) {
       recordBackstop: assign((_, params: { opened: GateOpened }) =>
         params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : {},
       ),
+      recordGate: assign((_, params: { opened: GateOpened }) => (params.opened.gate === undefined ? {} : { gate: params.opened.gate })),
       recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) => recordedFinalReading(context, params.reading)),
       noteGateError: assign((_, params: { error: unknown }) => ({ lastError: describeError(params.error) })),
       carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),

@@ -28,6 +28,8 @@ export interface GateBackstop extends BackstopLimits {
 export interface SessionContext {
   mac: string;
   metric: Metric;
+  /** The gate this MAC's session was last opened on, where tollkeeper serves several; null: not known (one gate). */
+  gate: string | null;
   /** Id of the current session, derived from the payment that started it. */
   sessionId: string | null;
   /** Cumulative allotment of the current session, in the metric's unit. */

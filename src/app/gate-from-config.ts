@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
-import type { Config, GateConfig } from '../config/config.ts';
+import { type Config, type GateConfig, type GateEntry, gateEntriesOf } from '../config/config.ts';
 import type { Gate } from '../gate/gate.ts';
+import { GateSet } from '../gate/gate-set.ts';
+import type { Mac } from '../gate/mac.ts';
 import { NdsctlGate } from '../gate/ndsctl-gate.ts';
 import { SimulatedGate } from '../gate/simulated-gate.ts';
 import { SshTransport } from '../gate/ssh-transport.ts';
 import type { MacResolver } from '../http/deps.ts';
+import { lanRouting } from '../network/lan-routing.ts';
 import { createMacLookup } from '../network/mac-lookup.ts';
 import { readOnGateway, RemoteFile } from '../network/remote-file.ts';
 
@@ -30,14 +33,48 @@ function sshRunner(gate: Gate) {
 }
 
 /**
+ * The configured gates as one: `gates`, or the one `gate` named "default". `override` (the demo's
+ * simulated gate, tests) stands for the single gate; a GateSet given there is used as it is.
+ */
+export function gateSetFromConfig(config: Config, log: Logger, override?: Gate): GateSet {
+  const setLog = log.child({ component: 'gates' });
+  if (override instanceof GateSet) return override;
+  const entries = gateEntriesOf(config);
+  if (override) return new GateSet([{ name: entries[0]!.name, gate: override }], setLog);
+  return new GateSet(entries.map((entry) => ({ name: entry.name, gate: gateFromConfig(entry.gate, log.child({ gate: entry.name })) })), setLog);
+}
+
+/**
+ * Which gate and MAC a customer's request comes from. With `gates`: the gate whose LAN subnet holds
+ * the address, then the MAC in that gate's leases and neighbours. With the one `gate`: its lookup.
+ * Either way the set is told which gate the MAC asked on.
+ */
+export function gateRoutingFor(config: Config, gates: GateSet, log: Logger): MacResolver {
+  const entries = gateEntriesOf(config);
+  const lookupOf = (entry: GateEntry) => macLookupFor(entry, gates.member(entry.name)!, log.child({ gate: entry.name }));
+  const claim = (mac: Mac, name: string) => void gates.claim(mac, name);
+  if (config.gates.length === 0) {
+    const only = lookupOf(entries[0]!);
+    return {
+      async lookup(ip) {
+        const mac = await only.lookup(ip);
+        claim(mac, entries[0]!.name);
+        return mac;
+      },
+    };
+  }
+  return lanRouting(entries.map((entry) => ({ name: entry.name, lan: entry.lan, macs: lookupOf(entry) })), claim);
+}
+
+/**
  * MAC lookup from the DHCP leases and the neighbour table: the router's own, read through the gate's
  * ssh session on demand, when the gate is reached that way; otherwise the files on this machine.
  */
-export function macLookupFor(config: Config, gate: Gate, log: Logger): MacResolver {
+export function macLookupFor(files: { leaseFiles: string[]; arpFile: string }, gate: Gate, log: Logger): MacResolver {
   const remote = sshRunner(gate);
   return createMacLookup({
-    leaseFiles: config.leaseFiles,
-    arpFile: config.arpFile,
+    leaseFiles: files.leaseFiles,
+    arpFile: files.arpFile,
     log,
     ...(remote
       ? {
@@ -46,6 +83,11 @@ export function macLookupFor(config: Config, gate: Gate, log: Logger): MacResolv
         }
       : {}),
   });
+}
+
+/** Each gate of the set chooses how it cuts data sessions, and says so. */
+export async function prepareGates(gates: GateSet, log: Logger): Promise<void> {
+  for (const name of gates.names) await prepareGate(gates.member(name)!, gates.names.length > 1 ? log.child({ gate: name }) : log);
 }
 
 /** Chooses how the gate cuts data sessions (the kernel quota needs tollkeeper's nftables table) and says so. */

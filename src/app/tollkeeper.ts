@@ -1,12 +1,11 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Credit } from '../../machines/domain.ts';
 import type { Config } from '../config/config.ts';
 import { Gateway } from '../engine/gateway.ts';
 import type { Gate } from '../gate/gate.ts';
+import type { GateSet } from '../gate/gate-set.ts';
 import { checkLanIpv6 } from '../gate/lan-ipv6.ts';
-import { parseMac } from '../gate/mac.ts';
 import { NdsctlGate } from '../gate/ndsctl-gate.ts';
 import { buildApp } from '../http/app.ts';
 import type { MacResolver } from '../http/deps.ts';
@@ -23,22 +22,20 @@ import { createInspectionHub } from '../live/inspection-hub.ts';
 import type { LiveView } from '../live/live-view.ts';
 import { startMintHealth } from '../mint-health/mint-health.ts';
 import { startPayoutSchedule, type PayoutSchedule } from '../payout/payout-schedule.ts';
-import { creditOf } from '../store/ledger-repo.ts';
 import { openStore, type Store, storePathIn } from '../store/store.ts';
-import { gateFromConfig, macLookupFor, prepareGate } from './gate-from-config.ts';
+import { gateEntriesOf } from '../config/config.ts';
+import { gateRoutingFor, gateSetFromConfig, prepareGates } from './gate-from-config.ts';
 import { logLanIpv6 } from './lan-ipv6-warning.ts';
 import { lightningFromConfig, type LightningService, withLightning } from './lightning-from-config.ts';
+import { creditDelivery, startUpkeep } from './upkeep.ts';
 
+export { RETENTION_MS } from './upkeep.ts';
 export const TIPS = ['1', '2'] as const;
-const RESOLVE_PENDING_EVERY_MS = 30_000;
-/** Stored payment answers and finished swaps are kept this long (docs/operating.md, "Threats and limits"). */
-export const RETENTION_MS = 7 * 24 * 3_600_000;
-const PRUNE_EVERY_MS = 3_600_000;
 
 export interface TollkeeperOptions {
   config: Config;
   log: Logger;
-  /** Overrides the gate the config names (the demo's embedded simulated gate, tests). */
+  /** Overrides the gate the config names (the demo's embedded simulated gate, tests); a GateSet stands for `gates`. */
   gate?: Gate;
   /** Overrides the Cashu redeemer (the benchmarks' instant mint client). */
   redeemer?: MintRedeemer;
@@ -55,6 +52,8 @@ export interface TollkeeperOptions {
 export interface Tollkeeper {
   config: Config;
   gate: Gate;
+  /** The gates by name (one, "default", without `gates`); `gate` above is this set, measured. */
+  gates: GateSet;
   gateway: Gateway;
   store: Store;
   identity: LoadedIdentity;
@@ -115,12 +114,15 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     lockKey: identity,
   });
   const ops = createOps({ dataDir: config.dataDir, metric: config.metric, logger: log.child({ component: 'admin' }) });
+  const deliver = creditDelivery(() => gateway, log);
   const lightning = lightningFromConfig(config, store, log, (mac, credit) => deliver(mac, credit));
   const health = startMintHealth({ mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'mint-health' }), onInfo: (url, info) => lightning?.noteMintInfo(url, info) });
   ops.noteMintHealth(health.states);
-  const innerGate = options.gate ?? gateFromConfig(config.gate, log);
-  await prepareGate(innerGate, log);
-  const gate = ops.measure(innerGate);
+  const gates = gateSetFromConfig(config, log, options.gate);
+  await prepareGates(gates, log);
+  const gate = ops.measure(gates);
+  const entries = gateEntriesOf(config);
+  const reopenFor = entries.flatMap((entry) => (entry.gate.kind === 'ndsctl' ? [entry.gate.reopenForMs] : []));
   const inspectUrl = options.inspectUrl ?? config.inspectUrl;
   const hub = config.liveView.enabled || inspectUrl ? createInspectionHub() : null;
   // The inspector and the live view (Graphviz WASM) load only when switched on.
@@ -132,7 +134,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     metric: config.metric,
     log: log.child({ component: 'engine' }),
     tickPolicy: { minMs: config.poll.minMs, maxMs: config.poll.maxMs, linkRate: config.poll.linkRate },
-    ...(config.gate.kind === 'ndsctl' ? { reopenForMs: config.gate.reopenForMs } : {}),
+    ...(reopenFor.length > 0 ? { reopenForMs: Math.max(...reopenFor) } : {}),
     onTick: ops.onTick,
     ...(hub ? { inspect: hub.inspect } : {}),
     persistence: {
@@ -144,7 +146,11 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   // Until sessions are restored, reconciled with the gate and owed credits delivered, every
   // customer request is answered 503 `starting` (the app listens from the start, so clients see why).
   let starting = true;
-  const macs = options.macs ?? macLookupFor(config, innerGate, log.child({ component: 'mac-lookup' }));
+  gates.attachSessions({
+    gateOf: (mac) => gateway.sessionRef(mac)?.getSnapshot().context.gate ?? null,
+    holdsGate: (mac) => gateway.sessionRef(mac)?.getSnapshot().hasTag('holdsGate') ?? false,
+  });
+  const macs = options.macs ?? gateRoutingFor(config, gates, log.child({ component: 'mac-lookup' }));
   const app = buildApp(
     {
       gateway,
@@ -193,55 +199,24 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   // Sessions have taken in the gate's reading (and orphans are closed) before anyone is served.
   await gateway.startup;
 
-  const admin = ops.adminApp({ gateway, store, limits: httpLimitsOf(config) });
+  const admin = ops.adminApp({ gateway, store, limits: httpLimitsOf(config), gates: gates.names });
 
-  // A booked credit goes to its MAC's session as a precredited payment; the redeemer hands it over
-  // once (a retry of the same token may get there first), and the ledger row is marked delivered
-  // with the session snapshot that holds it.
-  const deliver = (mac: string, credit: Credit) => {
-    log.info({ mac, paymentId: credit.paymentId }, 'delivering a booked credit to its device');
-    try {
-      void gateway.pay(parseMac(mac), { id: credit.paymentId, token: '', precredited: credit });
-    } catch (err) {
-      log.error({ err, mac, paymentId: credit.paymentId }, 'a booked credit could not be delivered');
-    }
-  };
-  const recoveryPass = async () => {
-    for (const row of store.ledger.undelivered()) if (!deliveries.isClaimed(row.id)) deliver(row.mac, creditOf(row));
-    await redeemer.resolvePending((recovered) => deliver(recovered.mac, recovered.credit));
-    await lightning?.resolveMinting();
-    await redeemer.moveExpiringProofs();
-  };
+  const upkeep = startUpkeep({ gateway, store, deliveries, redeemer, lightning, log }, deliver);
   lightning?.start();
-  await recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
-  const prune = () => {
-    try {
-      const before = Date.now() - RETENTION_MS;
-      const answers = store.answers.prune(before);
-      const swaps = store.pendingSwaps.pruneFinished(before);
-      const quotes = lightning?.prune(before) ?? 0;
-      if (answers + swaps + quotes > 0) log.info({ answers, swaps, quotes }, 'pruned stored answers, finished swaps and Lightning quotes past retention');
-    } catch (err) {
-      log.error({ err }, 'pruning stored answers failed');
-    }
-  };
-  prune();
-  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
-  pruneTimer.unref();
-  const pendingTimer = setInterval(() => {
-    recoveryPass().catch((err) => log.error({ err }, 'resolving pending swaps failed'));
-  }, RESOLVE_PENDING_EVERY_MS);
-  pendingTimer.unref();
+  await upkeep.start();
   const payouts = startPayoutSchedule({ store, mints: config.mints, timeoutMs: config.paymentTimeoutMs, log: log.child({ component: 'payout' }) });
 
   await health.ready;
   starting = false;
   log.info({ url }, 'tollkeeper started');
-  if (config.gate.kind === 'ndsctl' && innerGate instanceof NdsctlGate && !options.gate) {
+  for (const entry of options.gate ? [] : entries) {
+    const member = gates.member(entry.name);
+    if (entry.gate.kind !== 'ndsctl' || !(member instanceof NdsctlGate)) continue;
+    const named = config.gates.length > 0 ? entry.name : undefined;
     // Through the gate's own runner (command prefix or ssh session), so an ssh gate is checked on the router; it never holds up the start.
-    void checkLanIpv6(innerGate.runner, config.gate.lanInterface).then((finding) => {
-      ops.noteLanIpv6(finding);
-      logLanIpv6(finding, log.child({ component: 'gate' }));
+    void checkLanIpv6(member.runner, entry.gate.lanInterface).then((finding) => {
+      ops.noteLanIpv6(finding, named);
+      logLanIpv6(finding, log.child({ component: 'gate', ...(named ? { gate: named } : {}) }));
     });
   }
   let adminUrl: string | null = null;
@@ -267,6 +242,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   return {
     config,
     gate,
+    gates,
     gateway,
     store,
     identity,
@@ -279,10 +255,9 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
     adminUrl,
     liveView,
     url,
-    recoveryPass,
+    recoveryPass: upkeep.recoveryPass,
     async close() {
-      clearInterval(pendingTimer);
-      clearInterval(pruneTimer);
+      upkeep.stop();
       await payouts.stop();
       lightning?.stop();
       health.stop();
@@ -292,7 +267,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
       await admin.close();
       // Gate and mint operations in flight finish and every session is written; gates stay open under their backstop limits.
       await gateway.shutdown();
-      if (!options.gate) await innerGate.close?.();
+      if (!options.gate) await gates.close();
       store.close();
     },
   };

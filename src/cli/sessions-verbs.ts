@@ -29,11 +29,11 @@ export async function sessionsVerb(args: string[], io: CliIo): Promise<number> {
   const sessions = (body as { sessions: SessionSummary[] }).sessions;
   if (values.json) return io.out(JSON.stringify(sessions, null, 2)), 0;
   if (sessions.length === 0) return io.out('no sessions'), 0;
-  io.out(`${pad('MAC', 18)} ${pad('STATE', 10)} ${pad('USED', 10)} ${pad('ALLOTMENT', 10)} ${pad('', 22)} STARTED`);
+  io.out(`${pad('MAC', 18)} ${pad('GATE', 12)} ${pad('STATE', 10)} ${pad('USED', 10)} ${pad('ALLOTMENT', 10)} ${pad('', 22)} STARTED`);
   for (const s of sessions) {
     const started = s.startedAt ? new Date(s.startedAt).toISOString().replace('T', ' ').slice(0, 19) : '-';
     io.out(
-      `${pad(s.mac, 18)} ${pad(s.state, 10)} ${pad(formatQuantity(s.used, s.metric), 10)} ${pad(formatQuantity(s.allotment, s.metric), 10)} ${progressBar(s.used, s.allotment)} ${started}`,
+      `${pad(s.mac, 18)} ${pad(s.gate ?? '-', 12)} ${pad(s.state, 10)} ${pad(formatQuantity(s.used, s.metric), 10)} ${pad(formatQuantity(s.allotment, s.metric), 10)} ${progressBar(s.used, s.allotment)} ${started}`,
     );
   }
   return 0;

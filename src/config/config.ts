@@ -51,10 +51,26 @@ export type GateConfig =
     }
   | { kind: 'simulated' };
 
+/** One of several gates (`gates`): its own gateway host, the LAN its customers come from, its leases and neighbour table. */
+export interface GateEntry {
+  name: string;
+  /** The subnets (CIDR) the requests of this gate's customers come from; no two gates' overlap. */
+  lan: string[];
+  leaseFiles: string[];
+  arpFile: string;
+  gate: GateConfig;
+}
+
+/** The single `gate`'s name, and its LAN: every address. */
+export const DEFAULT_GATE_NAME = 'default';
+export const EVERY_ADDRESS = ['0.0.0.0/0', '::/0'];
+
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
   gate: GateConfig;
+  /** Several gates, each with its name and LAN; empty: the one `gate` above, named "default". */
+  gates: GateEntry[];
   metric: Metric;
   /** Bytes or milliseconds one step buys. */
   stepSize: number;
@@ -99,6 +115,7 @@ export const DEFAULT_CONFIG: Config = {
   listen: { host: '0.0.0.0', port: 2121 },
   dataDir: './data',
   gate: { kind: 'ndsctl', command: ['ndsctl'], transport: { kind: 'local' }, counters: 'auto', enforce: 'auto', timeoutMs: 10_000, reopenForMs: 120_000, lanInterface: 'br-lan' },
+  gates: [],
   metric: 'bytes',
   stepSize: 1_048_576,
   mints: [],
@@ -125,3 +142,9 @@ export const DEFAULT_CONFIG: Config = {
   captivePortal: { userPortalUrl: null, venueInfoUrl: null },
   lightning: { enabled: true, ...DEFAULT_LIGHTNING_LIMITS },
 };
+
+/** The gates tollkeeper serves: `gates`, or the one `gate` with the top-level lease and neighbour files. */
+export function gateEntriesOf(config: Config): GateEntry[] {
+  if (config.gates.length > 0) return config.gates;
+  return [{ name: DEFAULT_GATE_NAME, lan: EVERY_ADDRESS, leaseFiles: config.leaseFiles, arpFile: config.arpFile, gate: config.gate }];
+}

@@ -8,21 +8,21 @@ const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 export const DEFAULT_SSH_TRANSPORT = { port: 22, user: 'root', connectTimeoutMs: 10_000, maxReplyBytes: 8 * 1024 * 1024 } as const;
 
 /** `gate.transport`: `{ kind: 'local' }` (the default) or `{ kind: 'ssh', host, identityFile, knownHostsFile, … }`. */
-export function readGateTransport(r: Reader, value: unknown, command: readonly string[]): GateTransportConfig {
+export function readGateTransport(r: Reader, value: unknown, command: readonly string[], at = 'gate'): GateTransportConfig {
   if (value === undefined) return { kind: 'local' };
   if (!isObject(value)) {
-    r.fail('gate.transport', `is ${describe(value)}`, '{ "kind": "local" } or { "kind": "ssh", "host", "identityFile", "knownHostsFile", … }');
+    r.fail(`${at}.transport`, `is ${describe(value)}`, '{ "kind": "local" } or { "kind": "ssh", "host", "identityFile", "knownHostsFile", … }');
     return { kind: 'local' };
   }
-  if (value.kind === undefined) r.fail('gate.transport.kind', 'is missing', '"local" or "ssh"');
-  const kind = r.oneOf('gate.transport.kind', value.kind, ['local', 'ssh'] as const, 'local');
-  r.knownKeys('gate.transport', value, kind === 'local' ? ['kind'] : SSH_KEYS);
+  if (value.kind === undefined) r.fail(`${at}.transport.kind`, 'is missing', '"local" or "ssh"');
+  const kind = r.oneOf(`${at}.transport.kind`, value.kind, ['local', 'ssh'] as const, 'local');
+  r.knownKeys(`${at}.transport`, value, kind === 'local' ? ['kind'] : SSH_KEYS);
   if (kind === 'local') return { kind };
   const text = (key: string, pattern: RegExp, expected: string, fallback?: string): string => {
     const raw = value[key];
     if (raw === undefined && fallback !== undefined) return fallback;
     if (typeof raw !== 'string' || !pattern.test(raw)) {
-      r.fail(`gate.transport.${key}`, raw === undefined ? 'is missing' : `is ${describe(raw)}`, expected);
+      r.fail(`${at}.transport.${key}`, raw === undefined ? 'is missing' : `is ${describe(raw)}`, expected);
       return fallback ?? '';
     }
     return raw;
@@ -31,17 +31,17 @@ export function readGateTransport(r: Reader, value: unknown, command: readonly s
   const absolutePath = (key: string, what: string) => text(key, /^\/[^\s%\0]*$/, `the absolute path of ${what} (no spaces or %)`);
   const program = command[0]?.split('/').pop();
   if (program === 'ssh') {
-    r.fail('gate.command', `starts with ${JSON.stringify(command[0])} while gate.transport is ssh`, 'the ndsctl argv on the router, e.g. ["ndsctl"] (the transport is the ssh)');
+    r.fail(`${at}.command`, `starts with ${JSON.stringify(command[0])} while ${at}.transport is ssh`, 'the ndsctl argv on the router, e.g. ["ndsctl"] (the transport is the ssh)');
   }
   const d = DEFAULT_SSH_TRANSPORT;
   return {
     kind,
     host: text('host', HOST, 'the router\'s host name or address (letters, digits, . : % _ -; not starting with -)'),
-    port: r.integer('gate.transport.port', value.port, d.port, 1, 65_535),
+    port: r.integer(`${at}.transport.port`, value.port, d.port, 1, 65_535),
     user: text('user', USER, 'a user name such as "root"', d.user),
     identityFile: absolutePath('identityFile', 'the private key tollkeeper logs in with'),
     knownHostsFile: absolutePath('knownHostsFile', 'a known_hosts file holding the router\'s host key (ssh-keyscan)'),
-    connectTimeoutMs: r.integer('gate.transport.connectTimeoutMs', value.connectTimeoutMs, d.connectTimeoutMs, 1_000, 120_000),
-    maxReplyBytes: r.integer('gate.transport.maxReplyBytes', value.maxReplyBytes, d.maxReplyBytes, 65_536, 256 * 1024 * 1024),
+    connectTimeoutMs: r.integer(`${at}.transport.connectTimeoutMs`, value.connectTimeoutMs, d.connectTimeoutMs, 1_000, 120_000),
+    maxReplyBytes: r.integer(`${at}.transport.maxReplyBytes`, value.maxReplyBytes, d.maxReplyBytes, 65_536, 256 * 1024 * 1024),
   };
 }

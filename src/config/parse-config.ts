@@ -1,9 +1,8 @@
-import { type Config, ConfigError, type ConfigProblem, DEFAULT_CONFIG, type GateConfig, type MintConfig } from './config.ts';
+import { type Config, ConfigError, type ConfigProblem, DEFAULT_CONFIG, type MintConfig } from './config.ts';
 import { describe, isObject, type Json, Reader } from './config-reader.ts';
-import { readGateTransport } from './gate-transport-config.ts';
+import { readGates } from './gates-config.ts';
 import { readLightning } from './lightning-config.ts';
 import { readPayout } from './payout-config.ts';
-import { isInterfaceName } from '../gate/lan-ipv6.ts';
 
 const TOP_LEVEL_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
 
@@ -16,6 +15,7 @@ export function parseConfig(input: unknown): Config {
     if (!TOP_LEVEL_KEYS.has(key)) fail(key, 'is not a known key', `one of ${[...TOP_LEVEL_KEYS].join(', ')}`);
   }
   const r = new Reader(input, fail);
+  const { gate, gates } = readGates(r, input);
   const listen = r.section('listen') ?? {};
   const config: Config = {
     listen: {
@@ -23,7 +23,8 @@ export function parseConfig(input: unknown): Config {
       port: r.integer('listen.port', listen.port, DEFAULT_CONFIG.listen.port, 0, 65_535),
     },
     dataDir: r.string('dataDir', input.dataDir, DEFAULT_CONFIG.dataDir),
-    gate: readGate(r, input.gate),
+    gate,
+    gates,
     metric: r.oneOf('metric', input.metric, ['bytes', 'milliseconds'] as const, DEFAULT_CONFIG.metric),
     stepSize: r.integer('stepSize', input.stepSize, DEFAULT_CONFIG.stepSize, 1),
     mints: readMints(r, input.mints),
@@ -137,34 +138,6 @@ function readAdmin(r: Reader): Config['admin'] {
   const host = r.string('admin.host', admin.host, DEFAULT_CONFIG.admin.host);
   if (!LOOPBACK_HOSTS.test(host)) r.fail('admin.host', `is ${JSON.stringify(host)}`, 'a loopback address (127.0.0.1, ::1 or localhost)');
   return { host, port: r.integer('admin.port', admin.port, DEFAULT_CONFIG.admin.port, 0, 65_535) };
-}
-
-function readGate(r: Reader, value: unknown): GateConfig {
-  if (value === undefined) return DEFAULT_CONFIG.gate;
-  const gate = r.object('gate');
-  if (!gate) return DEFAULT_CONFIG.gate;
-  const kind = r.oneOf('gate.kind', gate.kind, ['ndsctl', 'simulated'] as const, 'ndsctl');
-  r.knownKeys('gate', gate, kind === 'simulated' ? ['kind'] : Object.keys(DEFAULT_CONFIG.gate));
-  if (kind === 'simulated') return { kind };
-  const command = r.strings('gate.command', gate.command, ['ndsctl']);
-  if (command.length === 0) r.fail('gate.command', 'is empty', 'an argv prefix such as ["ndsctl"]');
-  return {
-    kind,
-    command,
-    transport: readGateTransport(r, gate.transport, command),
-    counters: r.oneOf('gate.counters', gate.counters, ['auto', 'iptables', 'nft', 'ndsctl-json'] as const, 'auto'),
-    enforce: r.oneOf('gate.enforce', gate.enforce, ['auto', 'nft-quota', 'deauth'] as const, 'auto'),
-    timeoutMs: r.integer('gate.timeoutMs', gate.timeoutMs, 10_000, 100),
-    reopenForMs: r.integer('gate.reopenForMs', gate.reopenForMs, 120_000, 1_000),
-    lanInterface: readLanInterface(r, gate.lanInterface),
-  };
-}
-
-/** Passed to `ip` and into a /proc path on the gateway host, maybe through ssh's remote shell: a plain interface name only. */
-function readLanInterface(r: Reader, value: unknown): string {
-  const name = r.string('gate.lanInterface', value, 'br-lan');
-  if (!isInterfaceName(name)) r.fail('gate.lanInterface', `is ${JSON.stringify(name)}`, 'a network interface name such as "br-lan" (letters, digits, _ . @ -; at most 15)');
-  return name;
 }
 
 const MINT_KEYS = ['url', 'unit', 'pricePerStep', 'minSteps', 'payout'];

@@ -17,7 +17,7 @@ export interface MeterDeps {
 export function toMeterReading(reading: GateReading): MeterReading {
   const clients: MeterReading['clients'] = {};
   for (const [mac, client] of reading.clients) {
-    clients[mac] = { download: client.download, upload: client.upload, authenticated: client.authenticated };
+    clients[mac] = { download: client.download, upload: client.upload, authenticated: client.authenticated, ...(client.source !== undefined ? { source: client.source } : {}) };
   }
   return { at: reading.at, source: reading.source, clients };
 }

@@ -32,29 +32,31 @@ export function sessionEffects({ gate, redeemer, readAll, restoredAuthorizing = 
     ),
     openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
       const since = Date.now();
-      if (gate.enforcement !== 'nft-quota') {
-        const mac = parseMac(input.mac);
+      const mac = parseMac(input.mac);
+      const on = gate.gateOf ? { gate: gate.gateOf(mac) } : {};
+      if ((gate.enforcementFor?.(mac) ?? gate.enforcement) !== 'nft-quota') {
         const outcome = await gate.authorize(mac, input.limits);
         if (restoredAuthorizing.delete(mac) && outcome === 'already-open') openedBefore.add(mac);
         else openedBefore.delete(mac);
-        return { outcome, backstop: { ...input.limits, since } };
+        return { outcome, backstop: { ...input.limits, since }, ...on };
       }
       // The kernel quota is the data session's backstop: OpenNDS's own quota would only force a
       // renewal (a deauth and an auth) at a top-up beyond it.
       const allowance = input.allowance ?? null;
       const limits = allowance === null ? input.limits : { ...input.limits, downloadQuotaKB: 0, uploadQuotaKB: 0 };
-      const outcome = await gate.authorize(parseMac(input.mac), limits, allowance);
-      return { outcome, backstop: { ...limits, since } };
+      const outcome = await gate.authorize(mac, limits, allowance);
+      return { outcome, backstop: { ...limits, since }, ...on };
     }),
     readBaseline: fromPromise<Baseline, GateInput>(async ({ input }) => {
       const mac = parseMac(input.mac);
       const reading = await readAll();
       const client = reading.clients.get(mac);
       if (!client?.authenticated) throw new GateError('not-found', `the gate does not list ${mac} as authorised yet`);
+      const source = client.source ?? reading.source;
       // The quota's counters were installed at 0 just before the gate opened: every byte since is this opening's.
-      if (reading.source === 'nft-quota') return { download: 0, upload: 0, source: reading.source };
-      if (openedBefore.delete(mac)) return { download: 0, upload: 0, source: reading.source };
-      return { download: client.download, upload: client.upload, source: reading.source };
+      if (source === 'nft-quota') return { download: 0, upload: 0, source };
+      if (openedBefore.delete(mac)) return { download: 0, upload: 0, source };
+      return { download: client.download, upload: client.upload, source };
     }),
     closeGate: fromPromise(({ input }: { input: GateInput }) => gate.deauthorize(parseMac(input.mac))),
     readAndCloseGate: fromPromise<FinalReading | null, GateInput>(async ({ input }) => {
@@ -63,7 +65,7 @@ export function sessionEffects({ gate, redeemer, readAll, restoredAuthorizing = 
       await gate.deauthorize(mac, { keepQuota: true });
       const client = reading.clients.get(mac);
       if (!client?.authenticated) return null;
-      return { download: client.download, upload: client.upload, at: reading.at, source: reading.source };
+      return { download: client.download, upload: client.upload, at: reading.at, source: client.source ?? reading.source };
     }),
   };
 }

@@ -15,6 +15,7 @@ export function topState(snapshot: SessionSnapshot): string {
 export function summarize(snapshot: SessionSnapshot, now = Date.now(), context = snapshot.context): SessionSummary {
   return {
     mac: context.mac,
+    gate: context.gate,
     sessionId: context.sessionId,
     state: topState(snapshot),
     metric: context.metric,

@@ -5,6 +5,8 @@ export interface ClientReading extends ClientCounters {
   mac: Mac;
   ip?: string;
   authenticated: boolean;
+  /** This client's counter source, when it is not the reading's (a reading merged from several gates). */
+  source?: string;
 }
 
 /** One reading of every client the gate knows, taken in a constant number of calls. */
@@ -22,6 +24,10 @@ export interface Gate {
   readonly kind: string;
   /** Absent: `deauth`. */
   readonly enforcement?: Enforcement;
+  /** Who cuts this MAC's data session, where it differs between clients (a set of gates); absent: `enforcement`. */
+  enforcementFor?(mac: Mac): Enforcement;
+  /** The name of the gate this MAC is on, where there are several; absent for a single gate. */
+  gateOf?(mac: Mac): string | null;
   /**
    * Opens the gate for a MAC. An already-authorised client is not an error: it answers `already-open`.
    * Under a kernel quota, `allowance` is the bytes the client may pass from now on (null: a time

@@ -37,8 +37,8 @@ export function livePage(options: { svg: string; nonce: string }): string {
 <main>
   <section><h2>Session statechart</h2><div id="chart">${options.svg}</div></section>
   <section><h2>Sessions</h2>
-    <table><thead><tr><th>MAC</th><th>State</th><th>Metric</th><th>Used</th><th>Time left</th></tr></thead>
-    <tbody id="sessions"><tr class="empty"><td colspan="5">no sessions</td></tr></tbody></table>
+    <table><thead><tr><th>MAC</th><th>Gate</th><th>State</th><th>Metric</th><th>Used</th><th>Time left</th></tr></thead>
+    <tbody id="sessions"><tr class="empty"><td colspan="6">no sessions</td></tr></tbody></table>
   </section>
   <section><h2>Events</h2><ul id="feed"></ul></section>
 </main>
@@ -58,7 +58,7 @@ export function livePage(options: { svg: string; nonce: string }): string {
     document.querySelectorAll('#chart .state.live').forEach((el) => el.classList.remove('live'));
     tbody.replaceChildren();
     if (rows.length === 0) {
-      const tr = document.createElement('tr'); tr.className = 'empty'; tr.append(cell('no sessions')); tr.firstChild.colSpan = 5; tbody.append(tr);
+      const tr = document.createElement('tr'); tr.className = 'empty'; tr.append(cell('no sessions')); tr.firstChild.colSpan = 6; tbody.append(tr);
     }
     for (const row of rows) {
       for (const id of row.stateIds) document.getElementById('state-' + id)?.classList.add('live');
@@ -76,7 +76,7 @@ export function livePage(options: { svg: string; nonce: string }): string {
       fill.style.width = (row.fraction * 100).toFixed(1) + '%';
       bar.append(fill);
       used.append(bar, document.createTextNode(amount(row.used, row.metric) + ' / ' + amount(row.allotment, row.metric)));
-      tr.append(cell(row.mac, 'mac'), cell(row.state, 'state'), cell(row.metric), used, cell(duration(row.timeLeftMs), 'left'));
+      tr.append(cell(row.mac, 'mac'), cell(row.gate ?? '—', 'gate'), cell(row.state, 'state'), cell(row.metric), used, cell(duration(row.timeLeftMs), 'left'));
       tbody.append(tr);
     }
   }

@@ -10,6 +10,8 @@ export type LiveGateway = Pick<Gateway, 'sessions' | 'sessionRef'>;
 /** One session as the live view shows it. */
 export interface LiveSessionRow {
   mac: string;
+  /** The gate the session is on; null when not known yet. */
+  gate: string | null;
   /** Dotted state path below the machine, e.g. `polling.metering`. */
   state: string;
   /** Full ids of every active state node, e.g. `session.polling`, `session.polling.metering`. */
@@ -43,6 +45,7 @@ export function sessionRows(gateway: LiveGateway, now = Date.now()): LiveSession
     else if (running && context.rate > 0) timeLeftMs = Math.round((remaining / context.rate) * 1000);
     rows.push({
       mac: summary.mac,
+      gate: summary.gate,
       state: stateIds.at(-1)?.slice(snapshot.machine.id.length + 1) ?? summary.state,
       stateIds,
       metric: summary.metric,

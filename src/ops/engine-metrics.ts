@@ -24,14 +24,17 @@ export class EngineMetrics {
   private readonly countedSessions = new Set<string>();
   private lastClients = 0;
   private sessions: () => SessionSummary[] = () => [];
+  /** The gates' names, so a gate with no session shows 0. */
+  private gates: readonly string[] = [];
 
   constructor(private readonly metric: Metric) {
     this.overshoot = new Histogram(OVERSHOOT_BOUNDS[metric]);
   }
 
   /** The engine is built after the gate and its onTick: it is attached once it exists. */
-  attach(sessions: () => SessionSummary[]): void {
+  attach(sessions: () => SessionSummary[], gates: readonly string[] = []): void {
     this.sessions = sessions;
+    this.gates = gates;
   }
 
   readonly onTick = (tick: TickReport): void => {
@@ -47,7 +50,15 @@ export class EngineMetrics {
     const byState = new Map<string, number>(SESSION_STATES.map((s) => [s, 0]));
     for (const s of sessions) byState.set(s.state, (byState.get(s.state) ?? 0) + 1);
     const unit = this.metric === 'bytes' ? 'bytes' : 'milliseconds';
+    const byGate = new Map<string, number>(this.gates.map((gate) => [gate, 0]));
+    for (const s of sessions) if (s.gate !== null && (s.state === 'open' || s.state === 'polling')) byGate.set(s.gate, (byGate.get(s.gate) ?? 0) + 1);
     return [
+      {
+        name: 'tollkeeper_gate_sessions',
+        help: 'Sessions holding a gate open (open or polling), by the gate they are on.',
+        type: 'gauge',
+        samples: [...byGate].map(([gate, value]) => ({ labels: { gate }, value })),
+      },
       {
         name: 'tollkeeper_sessions',
         help: 'Session actors held by the engine, by state.',

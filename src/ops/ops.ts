@@ -25,23 +25,24 @@ export interface Ops {
   measure(gate: Gate): MeasuredGate;
   onTick(tick: TickReport): void;
   /** Builds the admin app (not listening) once the engine and store exist. */
-  adminApp(deps: { gateway: Pick<GatewayApi, 'sessions' | 'close'>; store: Store; limits?: Partial<HttpLimits> }): FastifyInstance;
+  adminApp(deps: { gateway: Pick<GatewayApi, 'sessions' | 'close'>; store: Store; limits?: Partial<HttpLimits>; gates?: readonly string[] }): FastifyInstance;
   /** The Prometheus text /metrics serves (after adminApp). */
   metricsText(): string;
   /** Where /metrics reads each accepted mint's health. */
   noteMintHealth(states: () => ReadonlyArray<{ url: string; state: string }>): void;
-  /** What the start-up check found about IPv6 on the captive LAN. */
-  noteLanIpv6(finding: LanIpv6Finding): void;
+  /** What the start-up check found about IPv6 on the captive LAN (of `gate`, where there are several). */
+  noteLanIpv6(finding: LanIpv6Finding, gate?: string): void;
 }
 
 /** 1 when the LAN forwards IPv6 around the portal, 0 when it does not; absent when not checked or unknown. */
-function lanIpv6Metric(finding: LanIpv6Finding | null): MetricFamily[] {
-  if (finding === null || finding.status === 'unknown') return [];
+function lanIpv6Metric(findings: ReadonlyMap<string | undefined, LanIpv6Finding>): MetricFamily[] {
+  const known = [...findings].filter(([, finding]) => finding.status !== 'unknown');
+  if (known.length === 0) return [];
   return [{
     name: 'tollkeeper_lan_ipv6_forwarded',
     help: 'Whether the captive LAN forwards IPv6 around the portal (checked at start): such traffic is neither gated nor metered.',
     type: 'gauge',
-    samples: [{ labels: { interface: finding.lan }, value: finding.status === 'forwarded' ? 1 : 0 }],
+    samples: known.map(([gate, finding]) => ({ labels: { ...(gate === undefined ? {} : { gate }), interface: finding.lan }, value: finding.status === 'forwarded' ? 1 : 0 })),
   }];
 }
 
@@ -49,7 +50,7 @@ export function createOps(options: OpsOptions): Ops {
   const engine = new EngineMetrics(options.metric);
   let measured: MeasuredGate | null = null;
   let store: Store | null = null;
-  let lanIpv6: LanIpv6Finding | null = null;
+  const lanIpv6 = new Map<string | undefined, LanIpv6Finding>();
   let mintStates: () => ReadonlyArray<{ url: string; state: string }> = () => [];
   const metricsText = () =>
     renderMetrics([...engine.metrics(), ...(measured?.metrics() ?? []), ...(store ? [...ledgerMetrics(store), ...payoutMetrics(store)] : []), ...mintHealthMetric(mintStates()), ...lanIpv6Metric(lanIpv6)]);
@@ -61,7 +62,7 @@ export function createOps(options: OpsOptions): Ops {
     onTick: engine.onTick,
     adminApp(deps) {
       store = deps.store;
-      engine.attach((): SessionSummary[] => deps.gateway.sessions());
+      engine.attach((): SessionSummary[] => deps.gateway.sessions(), deps.gates);
       return buildAdminApp({
         gateway: deps.gateway,
         token: loadOrCreateAdminToken(options.dataDir),
@@ -74,8 +75,8 @@ export function createOps(options: OpsOptions): Ops {
     noteMintHealth(states) {
       mintStates = states;
     },
-    noteLanIpv6(finding) {
-      lanIpv6 = finding;
+    noteLanIpv6(finding, gate) {
+      lanIpv6.set(gate, finding);
     },
   };
 }

@@ -29,6 +29,7 @@ export class GatewayDouble implements GatewayApi {
     const previous = this.open.get(mac);
     const session: SessionSummary = {
       mac,
+      gate: null,
       sessionId: previous?.sessionId ?? `${mac}#1`,
       state: 'open',
       metric: this.metric,

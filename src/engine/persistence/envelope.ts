@@ -85,6 +85,9 @@ const UPGRADES: Record<number, Upgrade> = {
   // Version 3 gives re-opening a time (context.failingSince) instead of a count of attempts. A
   // version 2 snapshot retrying one starts that time at its next failure.
   2: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, failingSince: null } }),
+  // Version 4 records the gate a session is on (context.gate), for a tollkeeper with several. A
+  // version 3 snapshot was written with one gate: unknown, so the gate that lists the client serves it.
+  3: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, gate: null } }),
 };
 
 /** Brings a stored snapshot up to `toVersion`, one version at a time; null when no upgrade leads there. */

@@ -22,6 +22,7 @@ const customers = devices.map(
 );
 const session = (mac: string, state: string, used: number): SessionSummary => ({
   mac,
+  gate: null,
   sessionId: `s-${mac}`,
   state,
   metric: 'bytes',

@@ -61,6 +61,16 @@ describe('session snapshot envelope', () => {
     expect(sessionContextProblem(snapshot.context)).toMatch(/failingSince is missing/);
   });
 
+  it('upgrades a version 3 snapshot: written with one gate, its gate is not known (the gate that lists the client serves it)', () => {
+    const snapshot = persistedIdleSession();
+    delete (snapshot.context as Record<string, unknown>).gate;
+    expect(sessionContextProblem(snapshot.context)).toMatch(/gate is missing/);
+    const back = rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 3 });
+    expect(back.version).toBe(SESSION_MACHINE_VERSION);
+    expect(back.snapshot.context.gate).toBeNull();
+    expect(sessionContextProblem(back.snapshot.context)).toBeNull();
+  });
+
   it('refuses a snapshot of another machine, one filed under another MAC, and one that is not JSON', () => {
     const row = envelopeToRow(wrapSession(MAC, persistedIdleSession(), 1));
     expect(() => rowToEnvelope({ ...row, machine: 'gateway' })).toThrow(UnrestorableSnapshotError);
