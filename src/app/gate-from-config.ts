@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { type Config, type GateConfig, type GateEntry, gateEntriesOf } from '../config/config.ts';
 import type { Gate } from '../gate/gate.ts';
-import { GateSet } from '../gate/gate-set.ts';
+import { GateSet, type SessionGates } from '../gate/gate-set.ts';
 import type { Mac } from '../gate/mac.ts';
 import { NdsctlGate } from '../gate/ndsctl-gate.ts';
 import { SimulatedGate } from '../gate/simulated-gate.ts';
 import { SshTransport } from '../gate/ssh-transport.ts';
 import type { MacResolver } from '../http/deps.ts';
+import type { Gateway } from '../engine/gateway.ts';
 import { lanRouting } from '../network/lan-routing.ts';
 import { createMacLookup } from '../network/mac-lookup.ts';
 import { readOnGateway, RemoteFile } from '../network/remote-file.ts';
@@ -42,6 +43,14 @@ export function gateSetFromConfig(config: Config, log: Logger, override?: Gate):
   const entries = gateEntriesOf(config);
   if (override) return new GateSet([{ name: entries[0]!.name, gate: override }], setLog);
   return new GateSet(entries.map((entry) => ({ name: entry.name, gate: gateFromConfig(entry.gate, log.child({ gate: entry.name })) })), setLog);
+}
+
+/** What the gate set asks of the engine's sessions: the gate each was opened on (persisted), and whether it holds one. */
+export function sessionGates(gateway: Pick<Gateway, 'sessionRef'>): SessionGates {
+  return {
+    gateOf: (mac) => gateway.sessionRef(mac)?.getSnapshot().context.gate ?? null,
+    holdsGate: (mac) => gateway.sessionRef(mac)?.getSnapshot().hasTag('holdsGate') ?? false,
+  };
 }
 
 /**

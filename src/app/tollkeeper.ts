@@ -24,7 +24,7 @@ import { startMintHealth } from '../mint-health/mint-health.ts';
 import { startPayoutSchedule, type PayoutSchedule } from '../payout/payout-schedule.ts';
 import { openStore, type Store, storePathIn } from '../store/store.ts';
 import { gateEntriesOf } from '../config/config.ts';
-import { gateRoutingFor, gateSetFromConfig, prepareGates } from './gate-from-config.ts';
+import { gateRoutingFor, gateSetFromConfig, prepareGates, sessionGates } from './gate-from-config.ts';
 import { logLanIpv6 } from './lan-ipv6-warning.ts';
 import { lightningFromConfig, type LightningService, withLightning } from './lightning-from-config.ts';
 import { creditDelivery, startUpkeep } from './upkeep.ts';
@@ -146,10 +146,7 @@ export async function startTollkeeper(options: TollkeeperOptions): Promise<Tollk
   // Until sessions are restored, reconciled with the gate and owed credits delivered, every
   // customer request is answered 503 `starting` (the app listens from the start, so clients see why).
   let starting = true;
-  gates.attachSessions({
-    gateOf: (mac) => gateway.sessionRef(mac)?.getSnapshot().context.gate ?? null,
-    holdsGate: (mac) => gateway.sessionRef(mac)?.getSnapshot().hasTag('holdsGate') ?? false,
-  });
+  gates.attachSessions(sessionGates(gateway));
   const macs = options.macs ?? gateRoutingFor(config, gates, log.child({ component: 'mac-lookup' }));
   const app = buildApp(
     {

@@ -1,3 +1,4 @@
+import type { Mac } from '../gate/mac.ts';
 import type { Gate } from '../gate/gate.ts';
 import type { Redeemer } from '../../machines/domain.ts';
 
@@ -44,6 +45,8 @@ export function guardedGate(gate: Gate, guard: OperationGuard): Gate {
     get enforcement() {
       return gate.enforcement;
     },
+    ...(gate.enforcementFor ? { enforcementFor: (mac: Mac) => gate.enforcementFor!(mac) } : {}),
+    ...(gate.gateOf ? { gateOf: (mac: Mac) => gate.gateOf!(mac) } : {}),
     authorize: (mac, limits, allowance) => guard.run(() => gate.authorize(mac, limits, allowance)),
     setAllowance: (mac, allowance) => guard.run(async () => gate.setAllowance?.(mac, allowance)),
     setDeadline: (mac, endsAtMs) => guard.run(async () => gate.setDeadline?.(mac, endsAtMs)),

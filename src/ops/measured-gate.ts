@@ -27,6 +27,14 @@ export class MeasuredGate implements Gate {
     return this.inner.enforcement ?? 'deauth';
   }
 
+  enforcementFor(mac: Mac): Enforcement {
+    return this.inner.enforcementFor?.(mac) ?? this.enforcement;
+  }
+
+  gateOf(mac: Mac): string | null {
+    return this.inner.gateOf?.(mac) ?? null;
+  }
+
   authorize(mac: Mac, limits: BackstopLimits, allowance?: number | null) {
     return this.measure('authorize', () => this.inner.authorize(mac, limits, allowance));
   }
