@@ -68,6 +68,7 @@ export const EVERY_ADDRESS = ['0.0.0.0/0', '::/0'];
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
+  /** The one gate; with `gates`, the first of them (use gateEntriesOf). */
   gate: GateConfig;
   /** Several gates, each with its name and LAN; empty: the one `gate` above, named "default". */
   gates: GateEntry[];

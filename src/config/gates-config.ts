@@ -9,12 +9,15 @@ const ENTRY_KEYS = ['name', 'lan', 'leaseFiles', 'arpFile'];
 /** Enough for any venue one box serves (docs/operating.md, "How far one box goes"). */
 const MAX_GATES = 64;
 
-/** `gate` (one gate, every address its LAN) or `gates` (several, each with its name and LAN); not both. */
+/**
+ * `gate` (one gate, every address its LAN) or `gates` (several, each with its name and LAN); not
+ * both. An empty `gates` is the default, as a written-out config holds it: the one `gate`.
+ */
 export function readGates(r: Reader, input: Record<string, unknown>): { gate: GateConfig; gates: GateEntry[] } {
-  if (input.gates === undefined) return { gate: readGate(r, input.gate, 'gate'), gates: [] };
-  if (input.gate !== undefined) r.fail('gate', 'is given beside gates', 'either gate (one gate) or gates (several), not both');
   const value = input.gates;
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_GATES) {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return { gate: readGate(r, input.gate, 'gate'), gates: [] };
+  if (input.gate !== undefined) r.fail('gate', 'is given beside gates', 'either gate (one gate) or gates (several), not both');
+  if (!Array.isArray(value) || value.length > MAX_GATES) {
     r.fail('gates', Array.isArray(value) ? `has ${value.length} entries` : `is ${describe(value)}`, `an array of 1 to ${MAX_GATES} gates { name, lan, … }`);
     return { gate: DEFAULT_CONFIG.gate, gates: [] };
   }

@@ -213,8 +213,9 @@ export class Gateway implements GatewayApi {
     await readNow(this.root, timeoutMs);
   }
 
-  /** The session actor of a MAC, for tests and the live view. */
+  /** The session actor of a MAC, for tests, the live view and the gate set (none before start()). */
   sessionRef(mac: string): SessionRef | undefined {
+    if (!this.root) return undefined;
     return this.root.system.get(sessionSystemId(mac)) as SessionRef | undefined;
   }
 

@@ -109,11 +109,11 @@ export class GateSet implements Gate {
     if (gate.enforcement === 'nft-quota') await gate.setDeadline?.(mac, endsAtMs);
   }
 
-  /** Each member keeps the quotas of the MACs that are on it; a MAC on no known gate keeps its quotas everywhere. */
+  /** Each member that keeps kernel quotas keeps those of the MACs on it; a MAC on no known gate keeps its quotas everywhere. */
   async pruneQuotas(keep: ReadonlySet<Mac>): Promise<Mac[]> {
     const removed: Mac[] = [];
     for (const [name, gate] of this.members) {
-      if (!gate.pruneQuotas) continue;
+      if (!gate.pruneQuotas || gate.enforcement !== 'nft-quota') continue;
       const own = new Set([...keep].filter((mac) => {
         const on = this.gateOf(mac);
         return on === null || on === name;

@@ -87,9 +87,10 @@ describe('tollkeeper sessions, close and wallet against a running gateway', () =
   it('sessions lists the open session, as a table and as JSON', async () => {
     const table = await run('sessions', '--config', g.configFile);
     expect(table.code).toBe(0);
-    expect(table.out).toMatch(new RegExp(`${DEVICE.mac}\\s+polling\\s+0 B\\s+19\\.5 kB`));
+    expect(table.out).toMatch(/^MAC\s+GATE\s+STATE/);
+    expect(table.out).toMatch(new RegExp(`${DEVICE.mac}\\s+default\\s+polling\\s+0 B\\s+19\\.5 kB`));
     const json = await run('sessions', '--json', '--config', g.configFile);
-    expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ mac: DEVICE.mac, state: 'polling', allotment: 20_000, used: 0 })]);
+    expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ mac: DEVICE.mac, gate: 'default', state: 'polling', allotment: 20_000, used: 0 })]);
   });
 
   it('sessions fails plainly without the token, and when nothing listens', async () => {

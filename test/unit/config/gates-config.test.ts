@@ -82,7 +82,11 @@ describe('gates in the config', () => {
       gates: [{ name: 'a', lan: '10.1.0.0/16', transport: { ...SSH, host: '-oProxyCommand=x' }, colour: 'red', enforce: 'sometimes' }],
     });
     expect(problems.map((p) => p.key).sort()).toEqual(['gate', 'gates[0].colour', 'gates[0].enforce', 'gates[0].transport.host']);
-    expect(problemsOf({ mints: [MINT], gates: [] })).toEqual([{ key: 'gates', problem: 'has 0 entries', expected: expect.stringContaining('1 to 64') }]);
+    expect(problemsOf({ mints: [MINT], gates: Array.from({ length: 65 }, (_, i) => ({ name: `g${i}`, lan: `10.${i}.0.0/16` })) })).toEqual([
+      { key: 'gates', problem: 'has 65 entries', expected: expect.stringContaining('1 to 64') },
+    ]);
+    // Empty, as a written-out config holds it: the one `gate`.
+    expect(parseConfig({ mints: [MINT], gate: { kind: 'simulated' }, gates: [] })).toMatchObject({ gate: { kind: 'simulated' }, gates: [] });
     expect(problemsOf({ mints: [MINT], gates: { name: 'a' } })[0]).toMatchObject({ key: 'gates', problem: 'is an object' });
   });
 });

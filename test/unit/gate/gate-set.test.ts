@@ -130,13 +130,14 @@ describe('a set of gates', () => {
     expect(lobby.isOpen(A)).toBe(false);
   });
 
-  it('prunes each gate\'s kernel quotas keeping only the MACs on it (and those on no known gate)', async () => {
+  it('prunes each gate\'s kernel quotas keeping only the MACs on it (and those on no known gate); a gate cutting by deauth keeps none', async () => {
     const lobby = new Router('nft-quota', 'nft-quota');
     const terrace = new Router('nft-quota', 'nft-quota');
-    const set = new GateSet([{ name: 'lobby', gate: lobby }, { name: 'terrace', gate: terrace }]);
+    const patio = new Router('iptables', 'deauth');
+    const set = new GateSet([{ name: 'lobby', gate: lobby }, { name: 'terrace', gate: terrace }, { name: 'patio', gate: patio }]);
     set.claim(A, 'lobby');
     set.claim(B, 'terrace');
     expect(await set.pruneQuotas(new Set([A, B, C]))).toEqual([]);
-    expect([lobby.quotaCalls, terrace.quotaCalls]).toEqual([[`prune keeping ${A},${C}`], [`prune keeping ${B},${C}`]]);
+    expect([lobby.quotaCalls, terrace.quotaCalls, patio.quotaCalls]).toEqual([[`prune keeping ${A},${C}`], [`prune keeping ${B},${C}`], []]);
   });
 });
