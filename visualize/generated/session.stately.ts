@@ -75,6 +75,7 @@ export const sessionMachine = createMachine({
               actions: [
                 'resetAttempts',
                 'recordBackstop',
+                'recordGate',
               ],
             },
             onError: [
