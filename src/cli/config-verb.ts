@@ -1,3 +1,4 @@
+import type { GateConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { type CliIo, UsageError } from './io.ts';
 
@@ -14,10 +15,15 @@ export function configVerb(args: string[], io: CliIo): number {
   if (action !== 'check') throw new UsageError(action === undefined ? 'config needs an action' : `unknown config action ${JSON.stringify(action)}`);
   if (file === undefined || extra.length > 0) throw new UsageError('config check takes exactly one FILE');
   const config = loadConfig(file);
-  const transport = config.gate.kind === 'ndsctl' && config.gate.transport.kind === 'ssh' ? ` over ssh ${config.gate.transport.user}@${config.gate.transport.host}:${config.gate.transport.port}` : '';
+  const gates = config.gates.length === 0 ? `gate ${describeGate(config.gate)}` : `gates ${config.gates.map((g) => `${g.name} ${describeGate(g.gate)} on ${g.lan.join(' ')}`).join(', ')}`;
   io.out(
-    `${file}: ok (${config.mints.length} mint(s), metric ${config.metric}, gate ${config.gate.kind}${transport}, ` +
+    `${file}: ok (${config.mints.length} mint(s), metric ${config.metric}, ${gates}, ` +
       `listen ${config.listen.host}:${config.listen.port}, admin ${config.admin.host}:${config.admin.port}, data ${config.dataDir})`,
   );
   return 0;
+}
+
+function describeGate(gate: GateConfig): string {
+  const transport = gate.kind === 'ndsctl' && gate.transport.kind === 'ssh' ? ` over ssh ${gate.transport.user}@${gate.transport.host}:${gate.transport.port}` : '';
+  return `${gate.kind}${transport}`;
 }

@@ -59,6 +59,10 @@ describe('tollkeeper config check', () => {
     const result = await run('config', 'check', file);
     expect(result.code).toBe(0);
     expect(result.out).toContain('ok (1 mint(s), metric bytes, gate ndsctl, listen 0.0.0.0:2121, admin 127.0.0.1:2122, data /srv/tollkeeper)');
+    const gates = join(dir, 'gates.json');
+    const ssh = { kind: 'ssh', host: '192.168.20.1', identityFile: '/etc/tk/id', knownHostsFile: '/etc/tk/known_hosts' };
+    writeFileSync(gates, JSON.stringify({ mints: [{ url: 'https://mint.example' }], gates: [{ name: 'lobby', lan: '192.168.10.0/24' }, { name: 'terrace', lan: '192.168.20.0/24', transport: ssh }] }));
+    expect((await run('config', 'check', gates)).out).toContain('gates lobby ndsctl on 192.168.10.0/24, terrace ndsctl over ssh root@192.168.20.1:22 on 192.168.20.0/24, listen');
   });
 
   it('runs as the installed binary with the same exit codes', async () => {
