@@ -136,9 +136,12 @@ export class GateSet implements Gate {
   /**
    * Every member read at once. A member that cannot be read repeats its last good reading (its
    * clients' counters stand still, so their sessions neither lose nor gain), and the others are
-   * metered as usual; only when none can be read does the reading fail.
+   * metered as usual; only when none can be read does the reading fail. Each client carries its
+   * own gate's counter source.
    */
   async readAll(): Promise<GateReading> {
+    // One gate: its reading as it is, as before there were sets.
+    if (this.members.size === 1) return this.members.values().next().value!.readAll();
     const entries = [...this.members];
     const results = await Promise.allSettled(entries.map(([, gate]) => gate.readAll()));
     const readings: Array<{ name: string; reading: GateReading }> = [];
