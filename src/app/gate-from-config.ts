@@ -94,9 +94,9 @@ export function macLookupFor(files: { leaseFiles: string[]; arpFile: string }, g
   });
 }
 
-/** Each gate of the set chooses how it cuts data sessions, and says so. */
+/** Each gate of the set chooses how it cuts data sessions, and says so; all at once, so routers still rebooting wait together. */
 export async function prepareGates(gates: GateSet, log: Logger): Promise<void> {
-  for (const name of gates.names) await prepareGate(gates.member(name)!, gates.names.length > 1 ? log.child({ gate: name }) : log);
+  await Promise.all(gates.names.map((name) => prepareGate(gates.member(name)!, gates.names.length > 1 ? log.child({ gate: name }) : log)));
 }
 
 /** Chooses how the gate cuts data sessions (the kernel quota needs tollkeeper's nftables table) and says so. */
