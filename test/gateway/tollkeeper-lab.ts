@@ -40,7 +40,7 @@ export async function waitFor(what: string, predicate: () => Promise<boolean>, t
   }
 }
 
-async function stopProcess(child: ResultPromise, graceMs = 5_000): Promise<void> {
+export async function stopProcess(child: ResultPromise, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -60,11 +60,13 @@ export interface LabMint {
 export interface LabMintOptions {
   /** bolt11 mint quotes stay UNPAID until `payLabMintQuote`, as a customer's wallet would pay them. */
   unpaidMintQuotes?: boolean;
+  /** The namespace holding 198.19.0.2: tk-up, or the two-router lab's tkr-up. */
+  ns?: string;
 }
 
 /** Starts the test mint on 198.19.0.2:3338 inside tk-up; resolves once it printed its URL. */
 export async function startLabMint(options: LabMintOptions = {}): Promise<LabMint> {
-  const child = inNamespace(LAB_UPSTREAM.ns, [
+  const child = inNamespace(options.ns ?? LAB_UPSTREAM.ns, [
     ...NODE_TSX, 'test/support/test-mint/main.ts', '--host', LAB_UPSTREAM.ip, '--port', String(LAB_UPSTREAM.mintPort), '--faults-on-stdin',
     ...(options.unpaidMintQuotes ? ['--unpaid-mint-quotes'] : []),
   ], 'pipe');
@@ -97,9 +99,9 @@ export async function payLabMintQuote(quote: string): Promise<void> {
   if (result.exitCode !== 0) throw new Error(`paying quote ${quote} at the lab mint failed (curl exit ${result.exitCode}): ${String(result.stdout)}`);
 }
 
-/** Fresh tokens from the lab mint, minted inside tk-up. `spent`: already redeemed by another wallet. */
-export async function mintTokens(amounts: readonly number[], options: { spent?: boolean } = {}): Promise<string[]> {
-  const result = await inNamespace(LAB_UPSTREAM.ns, [
+/** Fresh tokens from the lab mint, minted inside tk-up (or `ns`). `spent`: already redeemed by another wallet. */
+export async function mintTokens(amounts: readonly number[], options: { spent?: boolean; ns?: string } = {}): Promise<string[]> {
+  const result = await inNamespace(options.ns ?? LAB_UPSTREAM.ns, [
     ...NODE_TSX, 'test/gateway/mint-tokens.ts', ...(options.spent ? ['--spent'] : []), LAB_MINT_URL, ...amounts.map(String),
   ]);
   const tokens = String(result.stdout).split('\n').filter((line) => line.startsWith('cashu'));
