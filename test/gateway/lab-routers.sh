@@ -361,6 +361,7 @@ phone_at() { cat "$LAB_DIR/phone-at" 2>/dev/null || echo none; }
 join_phone() {
   local gw=$1 other
   other=$([[ $gw == a ]] && echo b || echo a)
+  if [[ $(phone_at) == "$gw" ]]; then return 0; fi
   ip -n $PHONE addr flush dev "w$other"
   ip -n $PHONE link set "w$other" down
   write_leases "$gw" "$PHONE_MAC" "$(phone_ip "$gw")" tkr-phone
@@ -454,7 +455,9 @@ cmd_restart_opennds() {
   if [[ $(flavour) == 10 ]]; then
     in_gw "$gw" rm -f "$ROOT10/tmp/ndsctl.sock" "$ROOT10/tmp/ndsctl.lock"
   else
-    in_gw "$gw" sh "$HERE/../../deploy/opennds-cleanup.sh"
+    # In a PID namespace of its own: the script waits while any OpenNDS runs, and on this host the
+    # other router's does (on a router it sees only its own).
+    in_gw "$gw" unshare --pid --fork --mount-proc sh "$HERE/../../deploy/opennds-cleanup.sh"
     in_gw "$gw" rm -f /tmp/ndsctl.sock /tmp/ndsctl.lock
   fi
   launch_opennds "$gw"
