@@ -46,8 +46,11 @@ export const CONTROLLER_KEYS = {
 
 /** What tollkeeper runs on a router for ndsctl (the argv there): in OpenNDS 10's root for the 10 flavour. */
 export const ROUTER_GATE_COMMAND: readonly string[] = LAB_OPENNDS === '10' ? ['chroot', OPENNDS10_ROOT, 'ndsctl'] : ['ndsctl'];
-/** A router's DHCP leases, as a path on the router. */
-export const ROUTER_LEASES_FILE = LAB_OPENNDS === '10' ? `${OPENNDS10_ROOT}/tmp/dhcp.leases` : '/tmp/dhcp.leases';
+/**
+ * A router's DHCP leases, as tollkeeper reads them over ssh: through gate.command's prefix, so for
+ * the 10 flavour inside OpenNDS 10's root (`chroot ROOT cat /tmp/dhcp.leases`), where they are too.
+ */
+export const ROUTER_LEASES_FILE = '/tmp/dhcp.leases';
 
 async function routersLab(args: readonly string[], options: Options = {}): Promise<Result> {
   return execa('bash', [LAB_ROUTERS_SH, ...args], { stdin: 'ignore', ...options });
