@@ -456,8 +456,10 @@ cmd_restart_opennds() {
     in_gw "$gw" rm -f "$ROOT10/tmp/ndsctl.sock" "$ROOT10/tmp/ndsctl.lock"
   else
     # In a PID namespace of its own: the script waits while any OpenNDS runs, and on this host the
-    # other router's does (on a router it sees only its own).
-    in_gw "$gw" unshare --pid --fork --mount-proc sh "$HERE/../../deploy/opennds-cleanup.sh"
+    # other router's does (on a router it sees only its own). Run from a copy in the router's dir:
+    # a checkout under /tmp is not there in the router's mount namespace, whose /tmp is its own.
+    cp "$HERE/../../deploy/opennds-cleanup.sh" "$dir/opennds-cleanup.sh"
+    in_gw "$gw" unshare --pid --fork --mount-proc sh "$dir/opennds-cleanup.sh"
     in_gw "$gw" rm -f /tmp/ndsctl.sock /tmp/ndsctl.lock
   fi
   launch_opennds "$gw"
