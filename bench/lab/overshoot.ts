@@ -5,6 +5,7 @@
 //
 //   npm run bench -- lab-overshoot          (as root; brings the lab up and down when it is down)
 //   BENCH_LAB_REPEATS=3                     runs per policy (default 3), the policies alternating
+//                                           (with other customers, those of one enforcement mode)
 //   BENCH_OVERSHOOT_MB=10                   the purchase, in MB of 1,000,000 bytes (default 50)
 //   BENCH_LAB_SHAPE=off                     the LAN's tbf rate: 80mbit (default), 500mbit, or off
 //   BENCH_OVERSHOOT_OTHERS=250              other customers at the gate meanwhile, each paid for 1 MB
