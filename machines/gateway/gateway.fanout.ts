@@ -10,9 +10,9 @@ function reportOf(client: MeterClientReading, at: number): UsageReport {
   return { download: client.download, upload: client.upload, at };
 }
 
-/** Counters from `source` cannot be compared with the data session's baseline. */
-function sourceDiffers(context: SessionContext, source: string): boolean {
-  return context.metric === 'bytes' && !sameCounterSource(context, source);
+/** The client's counters (from its own source, else the reading's) cannot be compared with the data session's baseline. */
+function sourceDiffers(context: SessionContext, client: MeterClientReading | undefined, readingSource: string): boolean {
+  return context.metric === 'bytes' && !sameCounterSource(context, client?.source ?? readingSource);
 }
 
 function restartedFor(context: SessionContext, client: MeterClientReading): boolean {
@@ -34,7 +34,7 @@ export function usedWith(context: SessionContext, client: MeterClientReading): n
  * the reading is not older than the gate's last (re)opening, and it comes from the baseline's source.
  */
 function countsFor(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): client is MeterClientReading {
-  return client?.authenticated === true && context.openedAt !== null && at >= context.openedAt && !sourceDiffers(context, client?.source ?? source);
+  return client?.authenticated === true && context.openedAt !== null && at >= context.openedAt && !sourceDiffers(context, client, source);
 }
 
 /** A data session's usage per the latest reading (its own record when the reading does not count for it). */
@@ -54,7 +54,7 @@ function isNewTo(context: SessionContext, client: MeterClientReading): boolean {
 export function wakeFor(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string, refreshMs: number): Wake {
   // A reading older than the gate's last (re)opening is the session's to ignore (a rare straggler).
   if (context.openedAt === null || at < context.openedAt) return 'must';
-  if (!client?.authenticated || sourceDiffers(context, client?.source ?? source)) return 'must';
+  if (!client?.authenticated || sourceDiffers(context, client, source)) return 'must';
   if (context.metric === 'bytes') {
     if (restartedFor(context, client)) return 'must';
     if (usedWith(context, client) >= context.allotment) return 'must';
@@ -66,7 +66,7 @@ export function wakeFor(context: SessionContext, client: MeterClientReading | un
 
 /** The event carrying a reading's counters to a session, or word that the gate no longer lists it. */
 export function readingEvent(context: SessionContext, client: MeterClientReading | undefined, at: number, source: string): SessionEvent {
-  if (!client?.authenticated || sourceDiffers(context, client?.source ?? source)) return { type: 'client.missing', at };
+  if (!client?.authenticated || sourceDiffers(context, client, source)) return { type: 'client.missing', at };
   return { type: 'usage.reported', report: reportOf(client, at) };
 }
 

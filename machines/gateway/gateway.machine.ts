@@ -130,6 +130,14 @@ export const gatewayMachine = setup({
       if (catchUp) enqueue.sendTo(ref, catchUp);
       enqueue.sendTo(ref, { type: 'session.close', reason: event.reason });
     }),
+    forwardMove: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'session.move');
+      const ref = context.sessions.get(event.mac);
+      if (!ref?.getSnapshot().matches({ polling: 'metering' })) return;
+      const catchUp = catchUpFor(context, event.mac, ref);
+      if (catchUp) enqueue.sendTo(ref, catchUp);
+      enqueue.sendTo(ref, { type: 'session.move', to: event.to });
+    }),
     /**
      * A reading goes into the counter table; sessions get it only when it must change them (see
      * gateway.fanout.ts). Sessions waiting out a backoff to open their gate retry now, the gate
@@ -252,6 +260,7 @@ export const gatewayMachine = setup({
   on: {
     'session.pay': { actions: ['makeRoomForSession', 'ensureSession', 'forwardPayment'] },
     'session.close': { actions: 'forwardClose' },
+    'session.move': { actions: 'forwardMove' },
     'meter.reading': { actions: ['distributeReading', 'recordReading'] },
     'sessions.refresh': { actions: 'refreshSessions' },
     'meter.failed': { actions: 'countMeterFailure' },

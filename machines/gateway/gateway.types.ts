@@ -68,6 +68,8 @@ export interface GatewayInput {
 export type GatewayEvent =
   | { type: 'session.pay'; mac: string; payment: PaymentRequest }
   | { type: 'session.close'; mac: string; reason: CloseReason }
+  /** The MAC's customer turned up at gate `to`. */
+  | { type: 'session.move'; mac: string; to: string }
   | { type: 'meter.reading'; reading: MeterReading }
   | { type: 'meter.failed'; error: string; at: number }
   | { type: 'sessions.sweep'; now: number }

@@ -7,6 +7,8 @@ export interface OpenGateInput {
   limits: BackstopLimits;
   /** Bytes the client may pass from this opening on (a data session), or null (a time session); for a gate that enforces a kernel quota. */
   allowance?: number | null;
+  /** The gate to open on, where tollkeeper serves several and the session is moving there; absent: the MAC's gate. */
+  gate?: string;
 }
 
 /** How the gate answered an authorisation, and the limits it was asked to enforce from then on. */
@@ -19,6 +21,11 @@ export interface GateOpened {
 
 export interface GateInput {
   mac: string;
+}
+
+/** A moving session leaves the gate it was opened on (null: the MAC's gate). */
+export interface LeaveGateInput extends GateInput {
+  gate: string | null;
 }
 
 function notProvided(name: string): never {
@@ -36,4 +43,6 @@ export const sessionActors = {
   closeGate: fromPromise<DeauthorizeOutcome, GateInput>(async () => notProvided('closeGate')),
   /** Reads the client's counters, then closes the gate for it; null when the reading did not list the client. */
   readAndCloseGate: fromPromise<FinalReading | null, GateInput>(async () => notProvided('readAndCloseGate')),
+  /** Reads the client's counters at the gate it is leaving, then closes that gate for it and drops its quota there. */
+  leaveGate: fromPromise<FinalReading | null, LeaveGateInput>(async () => notProvided('leaveGate')),
 };

@@ -22,6 +22,7 @@ const NO_SESSION = {
   failingSince: null,
   lastError: null,
   settledAt: null,
+  movingTo: null,
 } as const satisfies Partial<SessionContext>;
 
 export function initialSessionContext(input: SessionInput): SessionContext {

@@ -66,6 +66,12 @@ export function sessionGuards(now: Clock, policy: SessionPolicy) {
     /** The top-up's outcome came in while the gate was being closed for it. */
     topUpOutcomeKnown: stateIn({ polling: { toppingUp: { suspending: 'outcomeKnown' } } }),
 
+    /** The customer turned up where the session already is. */
+    alreadyOnGate: ({ context, event }: GuardArgs) => {
+      assertEvent(event, 'session.move');
+      return event.to === context.gate;
+    },
+
     neverOpened: ({ context }: GuardArgs) => context.startedAt === null,
 
     closeRequested: ({ context }: GuardArgs) => context.closeReason !== null,

@@ -18,7 +18,7 @@ import type { Clock, SessionPolicy } from './session.types.ts';
  * Bump when a change makes persisted snapshots of the previous version restore wrongly, and add an
  * upgrade from it in src/engine/persistence/envelope.ts.
  */
-export const SESSION_MACHINE_VERSION = 4;
+export const SESSION_MACHINE_VERSION = 5;
 
 /** The session machine reading the time from `now` (ms since the epoch): the engine hands it the system clock. */
 export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT_SESSION_POLICY) {
@@ -60,7 +60,12 @@ export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT
             invoke: {
               id: 'openGate',
               src: 'openGate',
-              input: ({ context }) => ({ mac: context.mac, limits: backstopFor(context, now()), allowance: allowanceAtOpening(context) }),
+              input: ({ context }) => ({
+                mac: context.mac,
+                limits: backstopFor(context, now()),
+                allowance: allowanceAtOpening(context),
+                ...(context.movingTo === null ? {} : { gate: context.movingTo }),
+              }),
               onDone: {
                 target: 'measuringBaseline',
                 actions: [
@@ -117,6 +122,7 @@ export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT
               'client.missing': [{ guard: 'readingIsStale' }, { target: '#session.open', actions: 'carryUsageAcrossReopen' }],
               /** Re-arms the deadline timer a restored snapshot lacks, and checks the deadline now. */
               'session.resume': { target: 'metering', reenter: true },
+              'session.move': [{ guard: 'alreadyOnGate' }, { target: 'moving', actions: 'recordMoveTarget' }],
               'session.close': {
                 target: '#session.closed',
                 actions: { type: 'markClosing', params: ({ event }) => ({ reason: event.reason }) },
@@ -129,6 +135,37 @@ export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT
             },
           },
           toppingUp: toppingUpState,
+          /**
+           * The customer walked to another router of this tollkeeper: read the counters at the gate
+           * they left and close it there, then open the gate they are at with what is left, usage
+           * carried (a time session keeps its deadline). The bytes between that reading and the
+           * close go uncounted, as at a renewal.
+           */
+          moving: {
+            invoke: {
+              id: 'leaveGate',
+              src: 'leaveGate',
+              input: ({ context }) => ({ mac: context.mac, gate: context.gate }),
+              onDone: [
+                {
+                  guard: 'closeRequested',
+                  target: '#session.closed',
+                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'clearMove'],
+                },
+                {
+                  guard: { type: 'finalReadingUsesUpAllotment', params: finalReadingOf },
+                  target: '#session.exhausted',
+                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'clearMove'],
+                },
+                {
+                  target: '#session.open',
+                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'carryUsageAcrossReopen'],
+                },
+              ],
+              // The old gate did not answer: the session stays there, and the customer's next request from the new one tries again.
+              onError: { target: 'metering', actions: [noteGateErrorFromEvent, 'clearMove'] },
+            },
+          },
           /**
            * The gate cannot change a client's limits, and the ones it was given would cut the customer
            * off before the top-up is used: read the counters, close the gate and open it again with

@@ -79,7 +79,12 @@ export function sessionSetup(now: Clock, policy: SessionPolicy) {
       recordBackstop: assign((_, params: { opened: GateOpened }) =>
         params.opened.outcome === 'authorized' ? { backstop: params.opened.backstop } : {},
       ),
-      recordGate: assign((_, params: { opened: GateOpened }) => (params.opened.gate === undefined ? {} : { gate: params.opened.gate })),
+      recordGate: assign((_, params: { opened: GateOpened }) => (params.opened.gate === undefined ? { movingTo: null } : { gate: params.opened.gate, movingTo: null })),
+      recordMoveTarget: assign(({ event }) => {
+        assertEvent(event, 'session.move');
+        return { movingTo: event.to };
+      }),
+      clearMove: assign({ movingTo: null }),
       recordFinalReading: assign(({ context }, params: { reading: FinalReading | null }) => recordedFinalReading(context, params.reading)),
       noteGateError: assign((_, params: { error: unknown }) => ({ lastError: describeError(params.error) })),
       carryUsageAcrossReopen: assign(({ context }) => ({ carriedUsage: context.used, baseline: null, lastReport: null, rate: 0 })),

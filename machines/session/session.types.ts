@@ -30,6 +30,8 @@ export interface SessionContext {
   metric: Metric;
   /** The gate this MAC's session was last opened on, where tollkeeper serves several; null: not known (one gate). */
   gate: string | null;
+  /** The gate a moving session (the customer walked to another router) opens on next; null when it is not moving. */
+  movingTo: string | null;
   /** Id of the current session, derived from the payment that started it. */
   sessionId: string | null;
   /** Cumulative allotment of the current session, in the metric's unit. */
@@ -80,6 +82,8 @@ export type SessionEvent =
   | { type: 'usage.reported'; report: UsageReport }
   | { type: 'client.missing'; at: number }
   | { type: 'session.close'; reason: CloseReason }
+  /** The customer turned up at gate `to` (a request from its LAN): the session moves there with what is left. */
+  | { type: 'session.move'; to: string }
   /** After a restore: XState does not re-arm `after` timers, so waiting states re-enter from here. */
   | { type: 'session.resume' };
 

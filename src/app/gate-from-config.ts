@@ -45,11 +45,12 @@ export function gateSetFromConfig(config: Config, log: Logger, override?: Gate):
   return new GateSet(entries.map((entry) => ({ name: entry.name, gate: gateFromConfig(entry.gate, log.child({ gate: entry.name })) })), setLog);
 }
 
-/** What the gate set asks of the engine's sessions: the gate each was opened on (persisted), and whether it holds one. */
-export function sessionGates(gateway: Pick<Gateway, 'sessionRef'>): SessionGates {
+/** What the gate set asks of the engine's sessions: the gate each was opened on (persisted), whether it holds one, and moves. */
+export function sessionGates(gateway: Pick<Gateway, 'sessionRef' | 'move'>): SessionGates {
   return {
     gateOf: (mac) => gateway.sessionRef(mac)?.getSnapshot().context.gate ?? null,
     holdsGate: (mac) => gateway.sessionRef(mac)?.getSnapshot().hasTag('holdsGate') ?? false,
+    move: (mac, to) => gateway.move(mac, to),
   };
 }
 

@@ -1,10 +1,10 @@
-import { type Actor, type ActorRefFrom, createActor, waitFor } from 'xstate';
+import { type Actor, createActor, waitFor } from 'xstate';
 import type { Logger } from 'pino';
 import type { CloseReason, Metric, PaymentRequest, SessionSummary } from '../../machines/domain.ts';
 import { sessionSystemId } from '../../machines/gateway/gateway.ids.ts';
 import type { gatewayMachine } from '../../machines/gateway/gateway.machine.ts';
+import type { SessionRef } from '../../machines/gateway/gateway.sessions.ts';
 import type { GatewayInput } from '../../machines/gateway/gateway.types.ts';
-import type { sessionMachine } from '../../machines/session/session.machine.ts';
 import type { GateReading } from '../gate/gate.ts';
 import type { Mac } from '../gate/mac.ts';
 import type { CustomerSession, GatewayApi, PayOutcome } from './gateway-api.ts';
@@ -26,8 +26,6 @@ import { SessionWatch } from './session-watch.ts';
 import { indexScheduledEvents } from './scheduler-index.ts';
 import { isSettled, summarize } from './summary.ts';
 import { DEFAULT_TICK_POLICY, type TickPolicy } from './tick-policy.ts';
-
-type SessionRef = ActorRefFrom<typeof sessionMachine>;
 
 /**
  * The engine: a root actor with one session actor per MAC, and the API the HTTP layer and CLI use.
@@ -176,8 +174,7 @@ export class Gateway implements GatewayApi {
     const ref = this.sessionRef(mac);
     if (!ref) throw new Error(`no session actor for ${mac}`);
     if (!this.stopped) this.watch.add(mac, ref, false);
-    const timeoutMs = this.options.payTimeoutMs ?? 60_000;
-    return payOutcome(ref, payment.id, timeoutMs, () => this.log.warn({ mac, paymentId: payment.id }, 'payment outcome not known in time'));
+    return payOutcome(ref, payment.id, this.options.payTimeoutMs ?? 60_000, () => this.log.warn({ mac, paymentId: payment.id }, 'payment outcome not known in time'));
   }
 
   usage(mac: Mac): SessionUsage | null {
@@ -203,6 +200,11 @@ export class Gateway implements GatewayApi {
     return summarize(await waitFor(ref, isSettled, { timeout: timeoutMs }));
   }
 
+  /** The MAC's customer turned up at gate `to`: a session metered on another gate moves there (others ignore it). */
+  move(mac: Mac, to: string): void {
+    if (!this.stopped) this.root.send({ type: 'session.move', mac, to });
+  }
+
   sessions(): SessionSummary[] {
     const now = Date.now();
     return this.snapshots().map((snapshot) => summarize(snapshot, now, this.plan.latestContext(snapshot)));
@@ -215,8 +217,7 @@ export class Gateway implements GatewayApi {
 
   /** The session actor of a MAC, for tests, the live view and the gate set (none before start()). */
   sessionRef(mac: string): SessionRef | undefined {
-    if (!this.root) return undefined;
-    return this.root.system.get(sessionSystemId(mac)) as SessionRef | undefined;
+    return this.root ? (this.root.system.get(sessionSystemId(mac)) as SessionRef | undefined) : undefined;
   }
 
   sessionRefs(): SessionRef[] {

@@ -47,6 +47,7 @@ export function guardedGate(gate: Gate, guard: OperationGuard): Gate {
     },
     ...(gate.enforcementFor ? { enforcementFor: (mac: Mac) => gate.enforcementFor!(mac) } : {}),
     ...(gate.gateOf ? { gateOf: (mac: Mac) => gate.gateOf!(mac) } : {}),
+    ...(gate.moveTo ? { moveTo: (mac: Mac, name: string) => gate.moveTo!(mac, name) } : {}),
     authorize: (mac, limits, allowance) => guard.run(() => gate.authorize(mac, limits, allowance)),
     setAllowance: (mac, allowance) => guard.run(async () => gate.setAllowance?.(mac, allowance)),
     setDeadline: (mac, endsAtMs) => guard.run(async () => gate.setDeadline?.(mac, endsAtMs)),

@@ -1,8 +1,8 @@
 import { fromPromise } from 'xstate';
-import type { GateInput, GateOpened, OpenGateInput } from '../../machines/session/session.actors.ts';
+import type { GateInput, GateOpened, LeaveGateInput, OpenGateInput } from '../../machines/session/session.actors.ts';
 import type { Baseline, FinalReading } from '../../machines/session/session.types.ts';
 import { type Gate, GateError, type GateReading } from '../gate/gate.ts';
-import { parseMac } from '../gate/mac.ts';
+import { type Mac, parseMac } from '../gate/mac.ts';
 import type { Credit, Redeemer, RedeemInput } from '../../machines/domain.ts';
 
 export interface SessionEffectDeps {
@@ -33,6 +33,7 @@ export function sessionEffects({ gate, redeemer, readAll, restoredAuthorizing = 
     openGate: fromPromise<GateOpened, OpenGateInput>(async ({ input }) => {
       const since = Date.now();
       const mac = parseMac(input.mac);
+      if (input.gate !== undefined) pinTo(mac, input.gate);
       const on = gate.gateOf ? { gate: gate.gateOf(mac) } : {};
       if ((gate.enforcementFor?.(mac) ?? gate.enforcement) !== 'nft-quota') {
         const outcome = await gate.authorize(mac, input.limits);
@@ -63,11 +64,28 @@ export function sessionEffects({ gate, redeemer, readAll, restoredAuthorizing = 
       const mac = parseMac(input.mac);
       const reading = await readAll();
       await gate.deauthorize(mac, { keepQuota: true });
-      const client = reading.clients.get(mac);
-      if (!client?.authenticated) return null;
-      return { download: client.download, upload: client.upload, at: reading.at, source: client.source ?? reading.source };
+      return finalReadingOf(reading, mac);
+    }),
+    // The gate left keeps no quota for the client: the session opens elsewhere, with one of its own.
+    leaveGate: fromPromise<FinalReading | null, LeaveGateInput>(async ({ input }) => {
+      const mac = parseMac(input.mac);
+      if (input.gate !== null) pinTo(mac, input.gate);
+      const reading = await readAll();
+      await gate.deauthorize(mac);
+      return finalReadingOf(reading, mac);
     }),
   };
+
+  function pinTo(mac: Mac, name: string): void {
+    if (!gate.moveTo) throw new GateError('failed', `no gate named ${name}: this tollkeeper serves one gate`);
+    gate.moveTo(mac, name);
+  }
+}
+
+function finalReadingOf(reading: GateReading, mac: Mac): FinalReading | null {
+  const client = reading.clients.get(mac);
+  if (!client?.authenticated) return null;
+  return { download: client.download, upload: client.upload, at: reading.at, source: client.source ?? reading.source };
 }
 
 /**

@@ -8,10 +8,14 @@ export interface GateMember {
   gate: Gate;
 }
 
-/** What the set asks of the engine's sessions: which gate a MAC's session was opened on, and whether it holds one now. */
+/**
+ * What the set asks of the engine's sessions: which gate a MAC's session was opened on, whether it
+ * holds one now, and to move it to the gate its customer turned up at.
+ */
 export interface SessionGates {
   gateOf(mac: Mac): string | null;
   holdsGate(mac: Mac): boolean;
+  move(mac: Mac, to: string): void;
 }
 
 export interface GateSetLog {
@@ -27,8 +31,9 @@ const MAX_ASSIGNED = 65_536;
  * serial queue, meter reading and kernel quota table; the engine above sees one gate.
  *
  * A MAC is on the gate its latest request came from (`claim`, from the LAN subnet), unless its
- * session holds another gate open: moving it (roaming) is the session's to do, not a routing change.
- * Without a claim it is on the gate its session was last opened on, else the gate that lists it.
+ * session holds another gate open: then the session is asked to move (roaming), and it closes the
+ * old gate before it sends the MAC's calls to the new one (`moveTo`). Without a claim a MAC is on
+ * the gate its session was last opened on, else the gate that lists it.
  */
 export class GateSet implements Gate {
   readonly kind: string;
@@ -39,7 +44,7 @@ export class GateSet implements Gate {
   private readonly lastReadings = new Map<string, GateReading>();
   /** Members whose last read failed: told once when they start failing and once when they answer again. */
   private readonly failing = new Set<string>();
-  private sessions: SessionGates = { gateOf: () => null, holdsGate: () => false };
+  private sessions: SessionGates = { gateOf: () => null, holdsGate: () => false, move: () => undefined };
 
   constructor(
     members: readonly GateMember[],
@@ -64,13 +69,24 @@ export class GateSet implements Gate {
     this.sessions = sessions;
   }
 
-  /** A request from `mac` came from gate `name`'s LAN; returns the gate the MAC is on after it. */
+  /**
+   * A request from `mac` came from gate `name`'s LAN; returns the gate the MAC is on after it. A
+   * session holding another gate for it is asked to move, and the MAC stays there until it has.
+   */
   claim(mac: Mac, name: string): string {
     if (!this.members.has(name)) throw new Error(`no gate named ${name}`);
     const current = this.gateOf(mac);
-    if (current !== null && current !== name && this.sessions.holdsGate(mac)) return current;
+    if (current !== null && current !== name && this.sessions.holdsGate(mac)) {
+      this.sessions.move(mac, name);
+      return current;
+    }
     this.assign(mac, name);
     return name;
+  }
+
+  moveTo(mac: Mac, name: string): void {
+    if (!this.members.has(name)) throw new GateError('failed', `no gate named ${name} (the config no longer has it)`);
+    this.assign(mac, name);
   }
 
   gateOf(mac: Mac): string | null {
@@ -87,8 +103,7 @@ export class GateSet implements Gate {
   }
 
   enforcementFor(mac: Mac): Enforcement {
-    const name = this.gateOf(mac);
-    const gate = name === null ? undefined : this.members.get(name);
+    const gate = this.memberOf(mac)?.gate;
     return gate ? (gate.enforcementFor?.(mac) ?? gate.enforcement ?? 'deauth') : this.enforcement;
   }
 
@@ -128,8 +143,7 @@ export class GateSet implements Gate {
   }
 
   async readClient(mac: Mac): Promise<ClientReading | null> {
-    const name = this.gateOf(mac);
-    const gate = name === null ? undefined : this.members.get(name);
+    const gate = this.memberOf(mac)?.gate;
     return gate ? gate.readClient(mac) : null;
   }
 
@@ -189,11 +203,16 @@ export class GateSet implements Gate {
     return { at, clients, source: sources.join('+') };
   }
 
-  private route(mac: Mac): { name: string; gate: Gate } {
+  private memberOf(mac: Mac): { name: string; gate: Gate } | null {
     const name = this.gateOf(mac);
     const gate = name === null ? undefined : this.members.get(name);
-    if (name === null || !gate) throw new GateError('failed', `no gate is known for ${mac}: it made no request from any gate's LAN`);
-    return { name, gate };
+    return name !== null && gate ? { name, gate } : null;
+  }
+
+  private route(mac: Mac): { name: string; gate: Gate } {
+    const member = this.memberOf(mac);
+    if (!member) throw new GateError('failed', `no gate is known for ${mac}: it made no request from any gate's LAN`);
+    return member;
   }
 
   private assign(mac: Mac, name: string): void {

@@ -28,6 +28,8 @@ export interface Gate {
   enforcementFor?(mac: Mac): Enforcement;
   /** The name of the gate this MAC is on, where there are several; absent for a single gate. */
   gateOf?(mac: Mac): string | null;
+  /** Where there are several: this MAC's calls go to the named gate from now on (a session moving, or leaving the gate it is on). */
+  moveTo?(mac: Mac, gate: string): void;
   /**
    * Opens the gate for a MAC. An already-authorised client is not an error: it answers `already-open`.
    * Under a kernel quota, `allowance` is the bytes the client may pass from now on (null: a time

@@ -35,6 +35,11 @@ export class MeasuredGate implements Gate {
     return this.inner.gateOf?.(mac) ?? null;
   }
 
+  moveTo(mac: Mac, gate: string): void {
+    if (!this.inner.moveTo) throw new GateError('failed', `no gate named ${gate}: this tollkeeper serves one gate`);
+    this.inner.moveTo(mac, gate);
+  }
+
   authorize(mac: Mac, limits: BackstopLimits, allowance?: number | null) {
     return this.measure('authorize', () => this.inner.authorize(mac, limits, allowance));
   }

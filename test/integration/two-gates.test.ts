@@ -38,7 +38,7 @@ function routerCommand(fake: FakeNdsctl): string[] {
   return ['env', `PATH=${FAKE_BIN_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`, `FAKE_NDSCTL_STATE=${fake.statePath}`, 'FAKE_NDSCTL_DIALECT=opennds', `FAKE_NDSCTL_LOG=${fake.logPath}`, 'ndsctl'];
 }
 
-async function start() {
+async function start(settings: { metric: 'bytes' | 'milliseconds'; stepSize: number } = { metric: 'bytes', stepSize: 1000 }) {
   dir = await mkdtemp(join(tmpdir(), 'tk-two-gates-'));
   mint = await startTestMint({});
   const lobby = await FakeNdsctl.create();
@@ -62,16 +62,22 @@ async function start() {
   const config = parseConfig({
     dataDir: join(dir, 'data'),
     listen: { host: '127.0.0.1', port: 0 },
-    metric: 'bytes',
-    stepSize: 1000,
+    ...settings,
     mints: [{ url: mint.url, unit: 'sat', pricePerStep: 1, minSteps: 1 }],
     gates: [gate('lobby', '198.18.1.0/24', lobby, lobbyLeases), gate('terrace', '198.18.2.0/24', terrace, terraceLeases)],
     rateLimit: { burst: 1_000, perSecond: 1_000 },
     paymentTimeoutMs: 5_000,
   });
   tk = await startTollkeeper({ config, log: silentLog, listen: false, admin: true });
-  return { lobby, terrace, tk };
+  return { lobby, terrace, tk, lobbyLeases, terraceLeases };
 }
+
+async function authenticated(fake: FakeNdsctl): Promise<string[]> {
+  return Object.entries((await fake.state()).clients).filter(([, c]) => c.state === 'Authenticated').map(([mac]) => mac);
+}
+
+/** Alice, leased an address on the terrace's LAN: she walked over from the lobby. */
+const ALICE_ON_TERRACE = { ip: '198.18.2.11', mac: ALICE.mac };
 
 async function post(body: string, ip: string): Promise<Reply> {
   const r = await tk!.app.inject({ method: 'POST', url: '/', payload: body, headers: { 'x-real-ip': ip, 'content-type': 'text/plain' } });
@@ -89,7 +95,6 @@ describe('two gates in one tollkeeper', () => {
     expect(tk!.gates.names).toEqual(['lobby', 'terrace']);
     expect(expectSession(await post(await mint!.mintToken(4), ALICE.ip), tk!.identity.pubkey, ALICE.mac, 'bytes').allotment).toBe(4000);
     expect(expectSession(await post(await mint!.mintToken(3), BOB.ip), tk!.identity.pubkey, BOB.mac, 'bytes').allotment).toBe(3000);
-    const authenticated = async (fake: FakeNdsctl) => Object.entries((await fake.state()).clients).filter(([, c]) => c.state === 'Authenticated').map(([mac]) => mac);
     expect([await authenticated(lobby), await authenticated(terrace)]).toEqual([[ALICE.mac], [BOB.mac]]);
 
     // One wallet and one ledger: both payments, nothing else.
@@ -119,6 +124,52 @@ describe('two gates in one tollkeeper', () => {
     const metrics = (await tk!.admin.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
     expect(metrics).toMatch(/^tollkeeper_gate_sessions\{gate="lobby"\} 1$/m);
     expect(metrics).toMatch(/^tollkeeper_gate_sessions\{gate="terrace"\} 0$/m);
+  }, 60_000);
+
+  it('moves a data session to the router its customer walks to: closed at the old one after a last reading, opened at the new one with the rest, usage carried, one payment', async () => {
+    const { lobby, terrace, terraceLeases } = await start();
+    expect(expectSession(await post(await mint!.mintToken(4), ALICE.ip), tk!.identity.pubkey, ALICE.mac, 'bytes').allotment).toBe(4000);
+    await lobby.addTraffic(ALICE.mac, 1_500, 100);
+    await tk!.gateway.meterNow();
+    expect(await usage(ALICE.ip)).toBe('1600/4000');
+    // More traffic at the lobby that no reading has seen yet: the move's last reading there counts it.
+    await lobby.addTraffic(ALICE.mac, 300);
+
+    await writeFile(terraceLeases, `0 ${BOB.mac} ${BOB.ip} bob *\n0 ${ALICE.mac} ${ALICE_ON_TERRACE.ip} alice *\n`);
+    await usage(ALICE_ON_TERRACE.ip);
+    await expect.poll(async () => authenticated(terrace), { timeout: 10_000 }).toEqual([ALICE.mac]);
+    expect(await authenticated(lobby)).toEqual([]);
+    await expect.poll(() => tk!.gateway.sessions().map((s) => [s.mac, s.gate, s.state]), { timeout: 10_000 }).toEqual([[ALICE.mac, 'terrace', 'polling']]);
+    expect(await usage(ALICE_ON_TERRACE.ip)).toBe('1900/4000');
+
+    // Metered at the terrace from its new baseline, until the terrace cuts her off at the allotment.
+    await terrace.addTraffic(ALICE.mac, 1_000, 100);
+    await tk!.gateway.meterNow();
+    expect(await usage(ALICE_ON_TERRACE.ip)).toBe('3000/4000');
+    await terrace.addTraffic(ALICE.mac, 1_000);
+    await tk!.gateway.meterNow();
+    await expect.poll(async () => authenticated(terrace), { timeout: 10_000 }).toEqual([]);
+    expect(tk!.gateway.sessions().map((s) => [s.mac, s.gate, s.state])).toEqual([[ALICE.mac, 'terrace', 'exhausted']]);
+    // One payment for the venue.
+    expect(tk!.store.ledger.all().map((row) => [row.mac, row.amount])).toEqual([[ALICE.mac, 4]]);
+  }, 60_000);
+
+  it('a time session keeps its deadline when it moves; a request from where the session already is moves nothing', async () => {
+    const { lobby, terrace, terraceLeases } = await start({ metric: 'milliseconds', stepSize: 60_000 });
+    expectSession(await post(await mint!.mintToken(5), ALICE.ip), tk!.identity.pubkey, ALICE.mac, 'milliseconds');
+    const before = tk!.gateway.sessions()[0]!;
+    expect(before).toMatchObject({ gate: 'lobby', state: 'polling' });
+    await usage(ALICE.ip);
+    expect((await lobby.calls()).filter((call) => call.argv[0] === 'deauth')).toEqual([]);
+
+    await writeFile(terraceLeases, `0 ${ALICE.mac} ${ALICE_ON_TERRACE.ip} alice *\n`);
+    await usage(ALICE_ON_TERRACE.ip);
+    await expect.poll(() => tk!.gateway.sessions().map((s) => [s.gate, s.state]), { timeout: 10_000 }).toEqual([['terrace', 'polling']]);
+    expect([await authenticated(lobby), await authenticated(terrace)]).toEqual([[], [ALICE.mac]]);
+    const after = tk!.gateway.sessions()[0]!;
+    expect(after.endsAt).toBe(before.endsAt);
+    expect(after.sessionId).toBe(before.sessionId);
+    expect(tk!.store.ledger.all()).toHaveLength(1);
   }, 60_000);
 
   it('refuses a request from an address on no gate\'s LAN, and one whose MAC its own gate does not lease', async () => {

@@ -4,6 +4,7 @@ import { sessionMachine } from '../../machines/session/session.machine.ts';
 import { MAX_TIMER_MS } from '../../machines/session/session.logic.ts';
 import { Gateway } from '../../src/engine/gateway.ts';
 import type { Mac } from '../../src/gate/mac.ts';
+import { GateSet } from '../../src/gate/gate-set.ts';
 import { SimulatedGate } from '../../src/gate/simulated-gate.ts';
 import { DeferredGate } from '../support/deferred-gate.ts';
 import { DeferredRedeemer } from '../support/deferred-redeemer.ts';
@@ -11,6 +12,7 @@ import { silentLog } from '../support/silent-log.ts';
 import type { Metric, PaymentRequest } from '../../machines/domain.ts';
 import {
   BIG_TOP_UP,
+  GATES,
   MAC,
   MODEL_EPOCH,
   MODEL_REOPEN_FOR_MS,
@@ -29,10 +31,14 @@ const coverage = new CoverageRecorder('session');
 const METRICS: Metric[] = ['bytes', 'milliseconds'];
 const pathsByMetric = METRICS.map((metric) => [metric, sessionModelPaths(metric)] as const);
 
-/** One run of the real engine (Gateway, session effects, meter) over a simulated gate held step by step. */
+/**
+ * One run of the real engine (Gateway, session effects, meter) over two simulated routers as one
+ * gate set, held step by step. The customer starts at the first.
+ */
 class Harness {
-  readonly sim = new SimulatedGate();
-  readonly gate = new DeferredGate(this.sim);
+  readonly sims: Record<string, SimulatedGate> = Object.fromEntries(GATES.map((name) => [name, new SimulatedGate()]));
+  readonly set = new GateSet(GATES.map((name) => ({ name, gate: this.sims[name]! })));
+  readonly gate = new DeferredGate(this.set);
   readonly redeemer = new DeferredRedeemer();
   readonly gateway: Gateway;
 
@@ -50,6 +56,12 @@ class Harness {
       reopenForMs: MODEL_REOPEN_FOR_MS,
       inspect: coverage.inspect,
     }).start();
+    this.set.claim(MAC as Mac, GATES[0]);
+  }
+
+  /** The router the customer's gate calls go to now. */
+  get sim(): SimulatedGate {
+    return this.sims[this.set.gateOf(MAC as Mac)!]!;
   }
 
   /** The client's download counter at the gate, as the test has driven it. */
@@ -113,6 +125,9 @@ const STEPS: Record<string, Step> = {
     h.gate.release('deauthorize');
   },
   'xstate.error.actor.closeGateToRenew': (h) => h.gate.release('readAll', { fail: 'timeout' }),
+  'xstate.done.actor.leaveGate': (h, event, advance) => STEPS['xstate.done.actor.closeGateToRenew']!(h, event, advance),
+  'xstate.error.actor.leaveGate': (h) => h.gate.release('readAll', { fail: 'timeout' }),
+  'session.move': (h, event) => h.gateway.move(MAC as Mac, (event as { to: string }).to),
   'xstate.done.actor.suspendForTopUp': (h, event, advance) => STEPS['xstate.done.actor.closeGateToRenew']!(h, event, advance),
   'xstate.error.actor.suspendForTopUp': (h) => h.gate.release('readAll', { fail: 'timeout' }),
   'usage.reported': (h, event) => {
@@ -147,9 +162,13 @@ function expectAgrees(h: Harness, expected: Expected, state: Snapshot): void {
   }).toEqual(waitingCalls(to));
   expect(h.gate.authorizedLimits).toEqual(expected.authorizations);
   const open = gateOpenIn(to);
-  if (open !== null) expect(h.sim.isOpen(MAC)).toBe(open);
+  expect(h.set.gateOf(MAC as Mac)).toBe(expected.routedTo);
+  if (open !== null) expect(h.sims[expected.routedTo]!.isOpen(MAC)).toBe(open);
+  // However the customer walks, the gate is never open for them at two routers.
+  expect(GATES.filter((name) => h.sims[name]!.isOpen(MAC)).length).toBeLessThanOrEqual(1);
   if (!real) return;
   const context = real.context;
+  expect(context.gate).toBe(expected.gate);
   expect(context.payments.length).toBe(expected.queue);
   expect({ attempts: context.attempts, failingSince: context.failingSince }).toEqual({ attempts: expected.attempts, failingSince: expected.failingSince });
   expect(context.allotment).toBe(expected.allotment);

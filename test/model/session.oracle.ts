@@ -1,5 +1,5 @@
 import type { BackstopLimits, Metric } from '../../machines/domain.ts';
-import { BIG_TOP_UP, type ModelEvent, MODEL_REOPEN_FOR_MS, SOME_TRAFFIC, TRAFFIC_BEFORE_BASELINE } from './session.paths.ts';
+import { BIG_TOP_UP, GATES, type ModelEvent, MODEL_REOPEN_FOR_MS, SOME_TRAFFIC, TRAFFIC_BEFORE_BASELINE } from './session.paths.ts';
 
 /**
  * What a session must show after each event, worked out from the events alone with none of the
@@ -32,6 +32,12 @@ export interface Expected {
   /** The limits of every authorisation asked of the gate, in order, and when the last was asked. */
   authorizations: BackstopLimits[];
   authorizedAt: number;
+  /** The router whose gate was last opened for the customer (null before the first opening). */
+  gate: string | null;
+  /** The router the customer's gate calls go to. */
+  routedTo: string;
+  /** The router the customer walked to, while the session has not left the one it is on. */
+  walkedTo: string | null;
   /** The limits the gate holds since the last authorisation it granted. */
   backstop: { limits: BackstopLimits; since: number } | null;
 }
@@ -65,6 +71,9 @@ export function initialExpected(metric: Metric, now: number): Expected {
     opened: false,
     authorizations: [],
     authorizedAt: now,
+    gate: null,
+    routedTo: GATES[0],
+    walkedTo: null,
     backstop: null,
   };
 }
@@ -113,7 +122,7 @@ function elapsed(e: Expected, event: ModelEvent): number {
   if (event.variant === 'late') return Math.max(0, (e.endsAt ?? e.now) - e.now);
   if (event.type.startsWith('xstate.after.topUpGrace')) return TOP_UP_GRACE_MS;
   // The gate is read, then closed a millisecond later, for a renewal or a suspension.
-  if (event.type === 'xstate.done.actor.closeGateToRenew' || event.type === 'xstate.done.actor.suspendForTopUp') return 1;
+  if (event.type === 'xstate.done.actor.closeGateToRenew' || event.type === 'xstate.done.actor.suspendForTopUp' || event.type === 'xstate.done.actor.leaveGate') return 1;
   return 0;
 }
 
@@ -176,7 +185,20 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
     case 'xstate.error.actor.redeemTopUp':
       e.queue -= 1;
       break;
+    case 'session.move':
+      // Only a session metering at another router moves; it first closes the gate it leaves.
+      if (event.variant === 'away' && from === 'polling.metering') {
+        e.walkedTo = (event as { to: string }).to;
+        if (to !== 'polling.moving') problems.push(`a walk to another router from ${from} went to ${to}`);
+      } else if (from !== to) problems.push(`a request where the session is went from ${from} to ${to}`);
+      break;
+    case 'xstate.error.actor.leaveGate':
+      // The router left did not answer: the session stays there, the customer's next request tries again.
+      e.walkedTo = null;
+      if (top(to) === 'open' || to === 'polling.moving') problems.push(`a move whose old gate failed went to ${to}`);
+      break;
     case 'xstate.done.actor.openGate':
+      e.gate = e.routedTo;
       resetAttempts();
       e.backstop = { limits: e.authorizations.at(-1)!, since: e.authorizedAt };
       break;
@@ -197,6 +219,7 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
       retriesWhile(CLOSE_ATTEMPTS, `${top(from)}.waitingToRetry`);
       break;
     case 'usage.reported':
+    case 'xstate.done.actor.leaveGate':
     case 'xstate.done.actor.closeGateToRenew':
     case 'xstate.done.actor.suspendForTopUp':
       if (event.variant === 'some') count(e.counted + SOME_TRAFFIC);
@@ -214,6 +237,12 @@ export function expectAfter(before: Expected, event: ModelEvent, from: Place, to
   // A renewal that leaves allotment re-opens the gate, carrying the usage; a suspension carries it too.
   if (event.type === 'xstate.done.actor.closeGateToRenew' && top(to) === 'open') e.carried = e.used;
   if (event.type === 'xstate.done.actor.suspendForTopUp') e.carried = e.used;
+  // A walk to another router carries the usage into the gate opened there; a time session keeps its deadline.
+  if (event.type === 'xstate.done.actor.leaveGate' && top(to) === 'open') {
+    e.carried = e.used;
+    e.routedTo = e.walkedTo!;
+  }
+  if (event.type === 'xstate.done.actor.leaveGate') e.walkedTo = null;
   problems.push(...topUpGraceProblems(e, event, from, to));
   if (ended(to) && top(from) !== top(to)) {
     resetAttempts();
@@ -283,7 +312,7 @@ function timeTopUpGraceProblems(e: Expected, event: ModelEvent, from: Place, to:
 export function waitingCalls(to: Place): { authorize: number; readAll: number; deauthorize: number; readClient: number; redeem: number } {
   return {
     authorize: to === 'open.authorizing' ? 1 : 0,
-    readAll: to === 'open.measuringBaseline' || to === 'polling.renewingBackstop' || to.startsWith('polling.toppingUp.suspending') ? 1 : 0,
+    readAll: to === 'open.measuringBaseline' || to === 'polling.renewingBackstop' || to === 'polling.moving' || to.startsWith('polling.toppingUp.suspending') ? 1 : 0,
     deauthorize: to.endsWith('.closingGate') ? 1 : 0,
     readClient: 0,
     redeem: to === 'paying' || (to.startsWith('polling.toppingUp') && !to.endsWith('.outcomeKnown')) ? 1 : 0,

@@ -6,6 +6,8 @@ import type { SessionEvent, SessionPolicy } from '../../machines/session/session
 import type { Metric } from '../../machines/domain.ts';
 
 export const MAC = 'aa:bb:cc:00:00:01';
+/** The model's two routers: a session opens on the first, and its customer may walk once to the second. */
+export const GATES = ['A', 'B'] as const;
 /** What one credited payment buys in the model: 1000 bytes, or a minute. */
 export const STEP_ALLOTMENT: Record<Metric, number> = { bytes: 1_000, milliseconds: 60_000 };
 /** Model time and the real engine's fake time both start here. */
@@ -34,7 +36,7 @@ export function clockAdvance(snapshot: Snapshot, event: ModelEvent, now: number)
   if (event.variant === 'late' && snapshot.context.endsAt !== null) return Math.max(0, snapshot.context.endsAt - now);
   if (event.type.startsWith('xstate.after.topUpGrace')) return TOP_UP_GRACE_MS;
   // Closing the gate takes time: readings taken before it are older than the gate's re-opening.
-  if (event.type === 'xstate.done.actor.closeGateToRenew' || event.type === 'xstate.done.actor.suspendForTopUp') return 1;
+  if (event.type === 'xstate.done.actor.closeGateToRenew' || event.type === 'xstate.done.actor.suspendForTopUp' || event.type === 'xstate.done.actor.leaveGate') return 1;
   return 0;
 }
 
@@ -56,7 +58,10 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
     // More than the gate's backstop was sized for at authorisation: the gate must be given new limits.
     { type: 'xstate.done.actor.redeemTopUp', variant: 'big', output: { ...credit, allotment: BIG_TOP_UP * credit.allotment } },
     { type: 'xstate.error.actor.redeemTopUp', error: refusal },
-    { type: 'xstate.done.actor.openGate', output: { outcome: 'authorized', backstop: { ...backstopFor(context, now), since: now } } },
+    {
+      type: 'xstate.done.actor.openGate',
+      output: { outcome: 'authorized', backstop: { ...backstopFor(context, now), since: now }, gate: context.movingTo ?? context.gate ?? GATES[0] },
+    },
     { type: 'xstate.error.actor.openGate', error: new Error('gate failed') },
     { type: 'xstate.done.actor.readBaseline', output: { download: TRAFFIC_BEFORE_BASELINE, upload: 0 } },
     { type: 'xstate.error.actor.readBaseline', error: new Error('gate failed') },
@@ -69,6 +74,16 @@ function candidateEvents(snapshot: Snapshot, metric: Metric, now: number): Model
       output: { ...finalReading, download: baseline.download + context.allotment - context.carriedUsage },
     },
     { type: 'xstate.error.actor.closeGateToRenew', error: new Error('gate failed') },
+    { type: 'xstate.done.actor.leaveGate', variant: 'some', output: { ...finalReading, download: lastDownload + SOME_TRAFFIC } },
+    {
+      type: 'xstate.done.actor.leaveGate',
+      variant: 'all',
+      output: { ...finalReading, download: baseline.download + context.allotment - context.carriedUsage },
+    },
+    { type: 'xstate.error.actor.leaveGate', error: new Error('gate failed') },
+    // The customer walks to the other router, or asks again where the session already is.
+    { type: 'session.move', variant: 'away', to: GATES[1] },
+    { type: 'session.move', variant: 'same', to: GATES[0] },
     { type: 'xstate.done.actor.suspendForTopUp', variant: 'some', output: { ...finalReading, download: lastDownload + SOME_TRAFFIC } },
     { type: 'xstate.done.actor.suspendForTopUp', output: finalReading },
     { type: 'xstate.error.actor.suspendForTopUp', error: new Error('gate failed') },
@@ -124,6 +139,16 @@ function withinBounds(snapshot: Snapshot, event: ModelEvent): boolean {
   // The top-up's redemption has answered already: it answers once.
   if (event.type.includes('.actor.redeemTopUp')) return !snapshot.matches({ polling: { toppingUp: { suspending: 'outcomeKnown' } } });
   if (event.type === 'client.missing' && event.variant === 'fresh') return context.carriedUsage === 0;
+  // One walk to the other router per path, in a session's first opening with nothing else going on.
+  if (event.type === 'session.move') {
+    return context.gate === GATES[0] && context.credits.length === 1 && context.payments.length === 0 && context.carriedUsage === 0;
+  }
+  // After it, the session opens at the new router and runs out or is closed there: a payment, a lost
+  // client or a run of failures there is what it is at any re-opened gate, explored without the walk.
+  const walked = context.gate === GATES[1] || context.movingTo !== null;
+  if (walked && (event.type === 'payment.received' || event.type === 'client.missing')) return false;
+  // Opening at the new router fails once at most: retrying is what it is at any gate.
+  if (walked && /^xstate\.error\.actor\.(openGate|readBaseline|closeGate)$/.test(event.type)) return context.attempts === 0;
   // A data session's deadline timer during a top-up never comes due, and a resume there changes nothing.
   const inWithinAllotment = snapshot.matches({ polling: { toppingUp: 'withinAllotment' } });
   if (inWithinAllotment && (event.type.startsWith('xstate.after.untilDeadline') || event.type === 'session.resume')) return context.metric === 'milliseconds';
@@ -150,6 +175,8 @@ function serialize(snapshot: Snapshot, event: ModelEvent | undefined, previous: 
     // A re-opening gives up on time, so how long it has failed tells states apart; other retries count.
     snapshot.hasTag('opening') && c.startedAt !== null && c.failingSince !== null ? modelTime(snapshot) - c.failingSince : null,
     c.closeReason !== null,
+    c.gate,
+    c.movingTo,
     ...figures,
     event ? `${event.type}:${event.variant ?? ''}` : 'init',
     previous?.value ?? null,

@@ -1,6 +1,6 @@
 import { GateError, type GateErrorKind, type Gate, type GateReading } from '../../src/gate/gate.ts';
 import type { Mac } from '../../src/gate/mac.ts';
-import type { GateOperation, SimulatedGate } from '../../src/gate/simulated-gate.ts';
+import type { GateOperation } from '../../src/gate/simulated-gate.ts';
 import type { BackstopLimits } from '../../machines/domain.ts';
 
 export interface ReleaseOptions {
@@ -17,8 +17,10 @@ interface HeldCall {
 }
 
 /**
- * A gate whose every call waits until the test lets it through (or fails it), over a simulated
- * gate that does the real work. Lets a test decide the order in which effects finish.
+ * A gate whose every call waits until the test lets it through (or fails it), over a gate that
+ * does the real work (a simulated gate, or a set of them). Lets a test decide the order in which
+ * effects finish. Where the MAC's calls go (`gateOf`, `moveTo`) is not a call to the gate: it is
+ * answered at once.
  */
 export class DeferredGate implements Gate {
   readonly kind = 'deferred';
@@ -26,7 +28,16 @@ export class DeferredGate implements Gate {
   /** The limits of every authorisation asked for, in order. */
   readonly authorizedLimits: BackstopLimits[] = [];
 
-  constructor(readonly inner: SimulatedGate) {}
+  constructor(readonly inner: Gate) {}
+
+  gateOf(mac: Mac): string | null {
+    return this.inner.gateOf?.(mac) ?? null;
+  }
+
+  moveTo(mac: Mac, gate: string): void {
+    if (!this.inner.moveTo) throw new Error('the gate behind serves one gate');
+    this.inner.moveTo(mac, gate);
+  }
 
   authorize(mac: Mac, limits: BackstopLimits) {
     this.authorizedLimits.push({ ...limits });

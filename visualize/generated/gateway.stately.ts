@@ -16,6 +16,9 @@ export const gatewayMachine = createMachine({
     'session.close': {
       actions: 'forwardClose',
     },
+    'session.move': {
+      actions: 'forwardMove',
+    },
     'meter.reading': {
       actions: [
         'distributeReading',

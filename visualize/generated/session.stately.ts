@@ -200,6 +200,15 @@ export const sessionMachine = createMachine({
               target: 'metering',
               reenter: true,
             },
+            'session.move': [
+              {
+                guard: 'alreadyOnGate',
+              },
+              {
+                target: 'moving',
+                actions: 'recordMoveTarget',
+              },
+            ],
             'session.close': {
               target: '#session.closed',
               actions: 'markClosing',
@@ -416,6 +425,44 @@ export const sessionMachine = createMachine({
                 {
                   target: '#session.open',
                 },
+              ],
+            },
+          },
+        },
+        moving: {
+          invoke: {
+            id: 'leaveGate',
+            src: 'leaveGate',
+            onDone: [
+              {
+                target: '#session.closed',
+                guard: 'closeRequested',
+                actions: [
+                  'recordFinalReading',
+                  'clearMove',
+                ],
+              },
+              {
+                target: '#session.exhausted',
+                guard: 'finalReadingUsesUpAllotment',
+                actions: [
+                  'recordFinalReading',
+                  'clearMove',
+                ],
+              },
+              {
+                target: '#session.open',
+                actions: [
+                  'recordFinalReading',
+                  'carryUsageAcrossReopen',
+                ],
+              },
+            ],
+            onError: {
+              target: 'metering',
+              actions: [
+                'noteGateError',
+                'clearMove',
               ],
             },
           },

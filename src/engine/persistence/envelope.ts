@@ -88,6 +88,9 @@ const UPGRADES: Record<number, Upgrade> = {
   // Version 4 records the gate a session is on (context.gate), for a tollkeeper with several. A
   // version 3 snapshot was written with one gate: unknown, so the gate that lists the client serves it.
   3: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, gate: null } }),
+  // Version 5 moves a session to the gate its customer walked to (context.movingTo, state
+  // polling.moving). A version 4 snapshot was never moving.
+  4: (snapshot) => ({ ...snapshot, context: { ...snapshot.context, movingTo: null } }),
 };
 
 /** Brings a stored snapshot up to `toVersion`, one version at a time; null when no upgrade leads there. */

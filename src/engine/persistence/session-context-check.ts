@@ -13,7 +13,7 @@ export function sessionContextProblem(context: unknown): string | null {
   expect('metric', (v) => v === 'bytes' || v === 'milliseconds', '"bytes" or "milliseconds"');
   for (const field of ['allotment', 'used', 'carriedUsage', 'rate', 'unspent', 'attempts']) expect(field, isCount, 'a number ≥ 0');
   for (const field of ['startedAt', 'openedAt', 'endsAt', 'settledAt', 'failingSince']) expect(field, nullOr(isCount), 'null or a number ≥ 0');
-  for (const field of ['sessionId', 'awaitingGate', 'lastError', 'closeReason', 'gate']) expect(field, nullOr(isString), 'null or a string');
+  for (const field of ['sessionId', 'awaitingGate', 'lastError', 'closeReason', 'gate', 'movingTo']) expect(field, nullOr(isString), 'null or a string');
   expect('baseline', nullOr(isCounters), 'null or counters');
   expect('lastReport', nullOr((v) => isCounters(v) && isCount(v.at)), 'null or counters with a time');
   expect('backstop', nullOr((v) => isRecord(v) && ['sessionMinutes', 'downloadQuotaKB', 'uploadQuotaKB', 'since'].every((k) => isCount(v[k]))), 'null or gate limits');

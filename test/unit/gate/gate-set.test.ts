@@ -106,21 +106,30 @@ describe('a set of gates', () => {
     expect(warnings.at(-1)).toBe('the gate answers again');
   });
 
-  it('keeps a MAC on the gate its session holds open; otherwise it is on the gate it last asked on, its session\'s, or where it is seen', async () => {
+  it('keeps a MAC on the gate its session holds open and asks the session to move; otherwise it is on the gate it last asked on, its session\'s, or where it is seen', async () => {
     const { lobby, terrace, set } = twoRouters();
     const holding = new Set<Mac>();
     const sessionGate = new Map<Mac, string>();
-    set.attachSessions({ gateOf: (mac) => sessionGate.get(mac) ?? null, holdsGate: (mac) => holding.has(mac) });
+    const moves: string[] = [];
+    set.attachSessions({ gateOf: (mac) => sessionGate.get(mac) ?? null, holdsGate: (mac) => holding.has(mac), move: (mac, to) => moves.push(`${mac}>${to}`) });
     set.claim(A, 'lobby');
     await set.authorize(A, LIMITS);
     holding.add(A);
+    expect(set.claim(A, 'lobby')).toBe('lobby');
+    expect(moves).toEqual([]);
     expect(set.claim(A, 'terrace')).toBe('lobby');
     expect(set.gateOf(A)).toBe('lobby');
+    expect(moves).toEqual([`${A}>terrace`]);
+    // The session closes the lobby's gate, then sends the MAC's calls to the terrace.
+    set.moveTo(A, 'terrace');
+    expect(set.gateOf(A)).toBe('terrace');
+    expect(() => set.moveTo(A, 'patio')).toThrow(GateError);
+    set.moveTo(A, 'lobby');
     holding.delete(A);
     expect(set.claim(A, 'terrace')).toBe('terrace');
     // After a restart nothing was claimed yet: the session's recorded gate, then the gate listing the MAC.
     const restarted = new GateSet([{ name: 'lobby', gate: lobby }, { name: 'terrace', gate: terrace }]);
-    restarted.attachSessions({ gateOf: (mac) => sessionGate.get(mac) ?? null, holdsGate: () => true });
+    restarted.attachSessions({ gateOf: (mac) => sessionGate.get(mac) ?? null, holdsGate: () => true, move: () => undefined });
     sessionGate.set(B, 'terrace');
     sessionGate.set(C, 'patio');
     expect([restarted.gateOf(A), restarted.gateOf(B), restarted.gateOf(C)]).toEqual([null, 'terrace', null]);

@@ -22,12 +22,12 @@ const EXPECTED: Record<SessionTag, string[]> = {
   holdsGate: [
     'paying',
     'open.authorizing', 'open.waitingToAuthorize', 'open.measuringBaseline', 'open.waitingToMeasure', 'open.failed',
-    'polling.metering', 'polling.toppingUp', 'polling.renewingBackstop',
+    'polling.metering', 'polling.toppingUp', 'polling.renewingBackstop', 'polling.moving',
     'exhausted.closingGate', 'exhausted.waitingToRetry', 'exhausted.closeFailed',
     'closed.closingGate', 'closed.waitingToRetry', 'closed.closeFailed',
   ],
   redeeming: ['paying', 'polling.toppingUp'],
-  metered: ['polling.metering', 'polling.toppingUp', 'polling.renewingBackstop'],
+  metered: ['polling.metering', 'polling.toppingUp', 'polling.renewingBackstop', 'polling.moving'],
   opening: ['open.authorizing', 'open.waitingToAuthorize', 'open.measuringBaseline', 'open.waitingToMeasure', 'open.failed'],
   waitingToOpen: ['open.waitingToAuthorize', 'open.waitingToMeasure'],
 };

@@ -71,6 +71,16 @@ describe('session snapshot envelope', () => {
     expect(sessionContextProblem(back.snapshot.context)).toBeNull();
   });
 
+  it('upgrades a version 4 snapshot: it was never moving between gates', () => {
+    const snapshot = persistedIdleSession();
+    delete (snapshot.context as Record<string, unknown>).movingTo;
+    expect(sessionContextProblem(snapshot.context)).toMatch(/movingTo is missing/);
+    const back = rowToEnvelope({ ...envelopeToRow(wrapSession(MAC, snapshot, 1)), version: 4 });
+    expect(back.version).toBe(SESSION_MACHINE_VERSION);
+    expect(back.snapshot.context.movingTo).toBeNull();
+    expect(sessionContextProblem(back.snapshot.context)).toBeNull();
+  });
+
   it('refuses a snapshot of another machine, one filed under another MAC, and one that is not JSON', () => {
     const row = envelopeToRow(wrapSession(MAC, persistedIdleSession(), 1));
     expect(() => rowToEnvelope({ ...row, machine: 'gateway' })).toThrow(UnrestorableSnapshotError);
