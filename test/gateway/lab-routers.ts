@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMac, type Mac } from '../../src/gate/mac.ts';
 import { bytesUrl, LAB_OPENNDS, LAB_UPSTREAM, OPENNDS10_ROOT, type DownloadResult } from './lab.ts';
-import { sleep, stopProcess, waitFor, type HttpAnswer, type Usage } from './tollkeeper-lab.ts';
+import type { NostrEvent } from 'nostr-tools/pure';
+import { mintTokens, sleep, tagOf, type HttpAnswer, type Usage } from './tollkeeper-lab.ts';
 
 export const LAB_ROUTERS_SH = fileURLToPath(new URL('./lab-routers.sh', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const LAB_DIR = process.env.LAB_ROUTERS_DIR || '/run/tollkeeper-lab-routers';
 
 export type RouterName = 'a' | 'b';
@@ -24,13 +24,15 @@ export interface Router {
   lanIp: string;
   /** Its address on the venue network, where its sshd listens (port 22). */
   wanIp: string;
+  /** Its LAN subnet, where its customers' requests come from. */
+  lan: string;
   /** Where the phone is when it is on this router's LAN. */
   phoneIp: string;
 }
 
 export const ROUTERS: Record<RouterName, Router> = {
-  a: { name: 'a', ns: 'tkr-a', lanIp: '198.18.1.1', wanIp: '198.19.0.11', phoneIp: '198.18.1.11' },
-  b: { name: 'b', ns: 'tkr-b', lanIp: '198.18.2.1', wanIp: '198.19.0.12', phoneIp: '198.18.2.11' },
+  a: { name: 'a', ns: 'tkr-a', lanIp: '198.18.1.1', wanIp: '198.19.0.11', lan: '198.18.1.0/24', phoneIp: '198.18.1.11' },
+  b: { name: 'b', ns: 'tkr-b', lanIp: '198.18.2.1', wanIp: '198.19.0.12', lan: '198.18.2.0/24', phoneIp: '198.18.2.11' },
 };
 
 export const ROUTERS_UPSTREAM_NS = 'tkr-up';
@@ -117,7 +119,8 @@ export async function inPhone(argv: readonly string[], options: Options = {}): P
 
 const STATUS_MARK = '\n@@status=';
 
-async function phoneHttp(curlArgs: readonly string[]): Promise<HttpAnswer> {
+/** curl from the phone with `curlArgs`: the status and body. */
+export async function phoneHttp(curlArgs: readonly string[]): Promise<HttpAnswer> {
   const result = await inPhone(['curl', '-s', '-w', `${STATUS_MARK}%{http_code}`, ...curlArgs]);
   const out = String(result.stdout);
   const at = out.lastIndexOf(STATUS_MARK);
@@ -143,6 +146,14 @@ export async function phonePays(token: string): Promise<HttpAnswer> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The phone buys `steps` with a fresh token from the lab mint in tkr-up; the allotment its session event names. */
+export async function phoneBuys(steps: number): Promise<number> {
+  const [token] = await mintTokens([steps], { ns: ROUTERS_UPSTREAM_NS });
+  const answer = await phonePays(token!);
+  if (answer.status !== 200) throw new Error(`the phone's payment was answered ${answer.status}: ${answer.body}`);
+  return Number(tagOf(JSON.parse(answer.body) as NostrEvent, 'allotment'));
 }
 
 /** GET /usage from the phone: null for `-1/-1` (no session). */
@@ -183,83 +194,6 @@ export async function settledPhoneUsage(quietMs = 2_500, slackBytes = 16_384, ti
     }
   }
   return phoneUsage();
-}
-
-export interface RoutersTollkeeperConfig {
-  metric: 'bytes' | 'milliseconds';
-  stepSize: number;
-  /** The router tollkeeper reaches over ssh. */
-  router: RouterName;
-  enforce?: 'auto' | 'nft-quota' | 'deauth';
-  counters?: 'auto' | 'iptables' | 'nft' | 'ndsctl-json';
-}
-
-export interface RoutersTollkeeper {
-  dir: string;
-  log(): string;
-  stop(): Promise<void>;
-}
-
-/** `bin/tollkeeper.js serve` in tkr-ctl with its gate on one router over ssh; resolves once the phone can read GET /. */
-export async function startRoutersTollkeeper(settings: RoutersTollkeeperConfig): Promise<RoutersTollkeeper> {
-  const dir = mkdtempSync(join(tmpdir(), 'tkr-lab-'));
-  const configFile = join(dir, 'config.json');
-  const logFile = join(dir, 'tollkeeper.log');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      listen: { host: CONTROLLER.ip, port: CONTROLLER.port },
-      dataDir: join(dir, 'data'),
-      gate: {
-        kind: 'ndsctl',
-        command: [...ROUTER_GATE_COMMAND],
-        transport: { kind: 'ssh', host: ROUTERS[settings.router].wanIp, user: 'root', ...CONTROLLER_KEYS },
-        counters: settings.counters ?? 'auto',
-        enforce: settings.enforce ?? process.env.LAB_ENFORCE ?? 'auto',
-        lanInterface: 'br-lan',
-      },
-      metric: settings.metric,
-      stepSize: settings.stepSize,
-      mints: [{ url: `http://${LAB_UPSTREAM.ip}:${LAB_UPSTREAM.mintPort}`, unit: 'sat', pricePerStep: 1, minSteps: 1 }],
-      leaseFiles: [ROUTER_LEASES_FILE],
-      rateLimit: { burst: 50, perSecond: 10 },
-      log: { level: 'info' },
-    }),
-  );
-  const child = execa(
-    'bash',
-    ['-c', `exec ip netns exec ${CONTROLLER.ns} node bin/tollkeeper.js serve --config "$1" >>"$2" 2>&1`, 'tollkeeper', configFile, logFile],
-    { cwd: REPO, reject: false, stdin: 'ignore' },
-  );
-  const log = () => {
-    try {
-      return readFileSync(logFile, 'utf8');
-    } catch {
-      return '(no log yet)';
-    }
-  };
-  try {
-    await waitFor('tollkeeper to answer GET / from the phone', async () => {
-      if (child.exitCode !== null) throw new Error(`tollkeeper exited ${child.exitCode}:\n${log()}`);
-      return (await phoneHttp(['--max-time', '1', `${ROUTERS_ENGINE_URL}/`])).status === 200;
-    }, 15_000, 150);
-  } catch (error) {
-    await stopProcess(child);
-    throw error;
-  }
-  return {
-    dir,
-    log,
-    async stop() {
-      await stopProcess(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Times tollkeeper's log says its ssh session to the router came up. */
-export function sshSessionsOpened(tollkeeper: RoutersTollkeeper): number {
-  return tollkeeper.log().split('\n').filter((line) => line.includes('gate transport: ssh session to the router is up')).length;
 }
 
 /**

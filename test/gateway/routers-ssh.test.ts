@@ -3,7 +3,6 @@
 // firewall counters, cut at the allotment; a dropped ssh connection; an OpenNDS restart on the router.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bytesUrl, LAB_OPENNDS_VERSION, labInstall, labSkipReason } from './lab.ts';
-import type { NostrEvent } from 'nostr-tools/pure';
 import {
   downloadPhone,
   downloadPhoneUntilCut,
@@ -11,7 +10,7 @@ import {
   onRouter,
   movePhone,
   PHONE,
-  phonePays,
+  phoneBuys,
   phonePortalCheck,
   phoneUsage,
   restartRouterOpenNds,
@@ -23,12 +22,10 @@ import {
   routersOpenNdsDeath,
   routersUp,
   settledPhoneUsage,
-  sshSessionsOpened,
-  startRoutersTollkeeper,
   watchPhoneForwarded,
-  type RoutersTollkeeper,
 } from './lab-routers.ts';
-import { MiB, mintTokens, startLabMint, tagOf, waitFor, type LabMint, type Usage } from './tollkeeper-lab.ts';
+import { sshSessionsOpened, startRoutersTollkeeper, type RoutersTollkeeper } from './lab-routers-tollkeeper.ts';
+import { MiB, startLabMint, waitFor, type LabMint, type Usage } from './tollkeeper-lab.ts';
 
 const skipReason = labSkipReason();
 if (skipReason) console.warn(`two-router lab tests skipped: ${skipReason}`);
@@ -37,13 +34,6 @@ if (skipReason) console.warn(`two-router lab tests skipped: ${skipReason}`);
 const QUOTA_MARGIN = 256_000;
 /** ... and short of it: the one packet it dropped, at most a 64 KiB GRO aggregate on the forward path. */
 const QUOTA_SHORT = 65_536;
-
-async function buyAtPhone(steps: number): Promise<number> {
-  const [token] = await mintTokens([steps], { ns: ROUTERS_UPSTREAM_NS });
-  const answer = await phonePays(token!);
-  expect(answer.status, answer.body).toBe(200);
-  return Number(tagOf(JSON.parse(answer.body) as NostrEvent, 'allotment'));
-}
 
 async function expectPhoneCutOff(): Promise<void> {
   await waitFor('router A to close the phone', async () => (await routerClient('a', PHONE.mac))?.state !== 'Authenticated', 5_000);
@@ -82,7 +72,7 @@ describe.skipIf(skipReason !== null)(`tollkeeper over ssh to router A (real sshd
   it('the phone pays at A; metering reads A\'s firewall counters over the ssh session, and the kernel quota cuts at the allotment', async () => {
     const ssh = await start();
     const commandsBefore = routerCommands('a').length;
-    const allotment = await buyAtPhone(8);
+    const allotment = await phoneBuys(8);
     expect(allotment).toBe(8 * MiB);
     expect((await routerClient('a', PHONE.mac))?.state).toBe('Authenticated');
     const forwarded = await watchPhoneForwarded('a');
@@ -117,7 +107,7 @@ describe.skipIf(skipReason !== null)(`tollkeeper over ssh to router A (real sshd
 
   it('the ssh connection killed mid-download (the router\'s sshd child): tollkeeper reconnects, metering resumes, nothing is lost', async () => {
     const ssh = await start();
-    const allotment = await buyAtPhone(32);
+    const allotment = await phoneBuys(32);
     const forwarded = await watchPhoneForwarded('a');
     try {
       // 1 MB/s, paced by the server: ~12 s, so the kill lands mid-download and readings follow it.
@@ -153,7 +143,7 @@ describe.skipIf(skipReason !== null)(`tollkeeper over ssh to router A (real sshd
 
   it('OpenNDS restarted on router A: tollkeeper re-authorises the phone over ssh, and metering carries on to the allotment', async () => {
     await start();
-    const allotment = await buyAtPhone(16);
+    const allotment = await phoneBuys(16);
     const before = 4_000_000;
     const firstPart = await downloadPhone(bytesUrl(before), 20);
     expect(firstPart.bytes).toBe(before);
