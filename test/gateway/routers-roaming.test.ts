@@ -12,12 +12,14 @@ import {
   onRouter,
   PHONE,
   phoneBuys,
+  phoneHttp,
   phoneUsage,
   routerClient,
   routerCommands,
   routersDown,
   routersOpenNdsDeath,
   routersUp,
+  ROUTERS_ENGINE_URL,
   ROUTERS_UPSTREAM_NS,
   settledPhoneUsage,
   watchPhoneForwarded,
@@ -70,11 +72,23 @@ describe.skipIf(skipReason !== null)(`roaming between two routers over ssh (real
     return mine[0]!;
   }
 
+  /** The phone's session once its move is done: metered again, at B (B lists the client before the new baseline is taken). */
+  async function movedSession(): Promise<SessionSummary> {
+    let session: SessionSummary | undefined;
+    await waitFor('the session to be metered at B', async () => {
+      session = await phoneSession();
+      return session.gate === 'b' && session.state === 'polling';
+    }, 10_000, 200);
+    return session!;
+  }
+
   /** The phone walks to B and asks tollkeeper for its usage from B's LAN: ms from that request until B lists it Authenticated. */
   async function walkToB(): Promise<number> {
     await movePhone('b');
     const askedAt = Date.now();
-    await phoneUsage();
+    // Given time for a hand-over made before the answer (phoneUsage allows 3 s).
+    const asked = await phoneHttp(['--max-time', '20', `${ROUTERS_ENGINE_URL}/usage`]);
+    expect(asked.status, asked.body).toBe(200);
     await waitFor('router B to authorise the phone after its request from B\'s LAN', () => authenticatedAt('b'), HAND_OVER_TIMEOUT_MS, 50);
     return Date.now() - askedAt;
   }
@@ -97,7 +111,7 @@ describe.skipIf(skipReason !== null)(`roaming between two routers over ssh (real
 
       const handOverMs = await walkToB();
       expect(await authenticatedAt('a')).toBe(false);
-      const after = await phoneSession();
+      const after = await movedSession();
       expect(after).toMatchObject({ gate: 'b', state: 'polling', allotment, sessionId: before.sessionId });
       // Usage carried: what A counted is still spent.
       expect(after.used).toBeGreaterThanOrEqual(atA!.used);
@@ -152,7 +166,7 @@ describe.skipIf(skipReason !== null)(`roaming between two routers over ssh (real
 
     const handOverMs = await walkToB();
     expect(await authenticatedAt('a')).toBe(false);
-    const after = await phoneSession();
+    const after = await movedSession();
     expect(after).toMatchObject({ gate: 'b', state: 'polling', sessionId: before.sessionId, endsAt: before.endsAt });
     const online = await downloadPhone(bytesUrl(1_000_000));
     expect(online.bytes).toBe(1_000_000);
