@@ -7,6 +7,7 @@
 // npm run bench -- lightning   a Lightning purchase from invoice paid to gate open, against the raw mint call
 // npm run bench -- ssh-tick    a metering tick over one ssh session vs local vs a per-call ssh prefix (a real sshd on loopback)
 // npm run bench -- lab          the OpenNDS lab benches (root; lab-metering, lab-overshoot, lab-gate-open, lab-portal, lab-lightning), only when named
+// npm run bench -- lab-roam     a roaming hand-over between the two-router lab's routers over ssh, beside the session's first opening (root)
 // Prints figures only; nothing here asserts a time.
 import { actorsBench, actorsPersistedBench } from './actors/actors.bench.ts';
 import { footprintBench } from './footprint/footprint.bench.ts';
@@ -19,6 +20,7 @@ import { labMeteringBench } from './lab/metering-cost.ts';
 import { labOvershootBench } from './lab/overshoot.ts';
 import { labLightningBench } from './lab/lightning-open.ts';
 import { labPortalBench } from './lab/portal-paint.ts';
+import { labRoamBench } from './lab/roam-hand-over.ts';
 import { lightningBench } from './lightning/paid-to-credit.bench.ts';
 import { paymentsBench } from './payments/payments.bench.ts';
 import { persistenceBench } from './persistence/persistence.bench.ts';
@@ -26,7 +28,7 @@ import { portalBench } from './portal/portal.bench.ts';
 import { routesBench } from './routes/customer-routes.bench.ts';
 import { sshTickBench } from './ssh/ssh-tick.bench.ts';
 
-const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, sshTickBench, labMeteringBench, labOvershootBench, labGateOpenBench, labPortalBench, labLightningBench];
+const BENCHES: readonly Bench[] = [paymentsBench, actorsBench, actorsPersistedBench, persistenceBench, footprintBench, hostileBench, routesBench, portalBench, lightningBench, sshTickBench, labMeteringBench, labOvershootBench, labGateOpenBench, labPortalBench, labLightningBench, labRoamBench];
 /** Names that stand for several benches. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = { lab: [labMeteringBench.name, labOvershootBench.name, labGateOpenBench.name, labPortalBench.name, labLightningBench.name] };
 
