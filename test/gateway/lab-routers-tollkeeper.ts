@@ -3,15 +3,32 @@
  * with one router as its `gate`, or with both as a venue's `gates` (one wallet, one ledger, roaming).
  */
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionSummary } from '../../machines/domain.ts';
 import type { ExportRow } from '../../src/ledger/ledger-export.ts';
-import { LAB_UPSTREAM } from './lab.ts';
-import { CONTROLLER, CONTROLLER_KEYS, phoneHttp, ROUTER_GATE_COMMAND, ROUTER_LEASES_FILE, ROUTERS, ROUTERS_ENGINE_URL, type RouterName } from './lab-routers.ts';
-import { stopProcess, waitFor } from './tollkeeper-lab.ts';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { LAB_UPSTREAM, labInstall } from './lab.ts';
+import {
+  CONTROLLER,
+  CONTROLLER_KEYS,
+  movePhone,
+  onRouter,
+  PHONE,
+  phoneHttp,
+  ROUTER_GATE_COMMAND,
+  ROUTER_LEASES_FILE,
+  ROUTERS,
+  ROUTERS_ENGINE_URL,
+  ROUTERS_UPSTREAM_NS,
+  routersDown,
+  routersOpenNdsDeath,
+  routersUp,
+  type RouterName,
+} from './lab-routers.ts';
+import { type LabMint, serveInNamespace, startLabMint, stopProcess } from './tollkeeper-lab.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -77,27 +94,9 @@ async function launch(settings: Settings, gateSection: Record<string, unknown>):
       log: { level: 'info' },
     }),
   );
-  const child = execa(
-    'bash',
-    ['-c', `exec ip netns exec ${CONTROLLER.ns} node bin/tollkeeper.js serve --config "$1" >>"$2" 2>&1`, 'tollkeeper', configFile, logFile],
-    { cwd: REPO, reject: false, stdin: 'ignore' },
+  const { child, log } = await serveInNamespace(CONTROLLER.ns, configFile, logFile, 'tollkeeper to answer GET / from the phone', async () =>
+    (await phoneHttp(['--max-time', '1', `${ROUTERS_ENGINE_URL}/`])).status === 200,
   );
-  const log = () => {
-    try {
-      return readFileSync(logFile, 'utf8');
-    } catch {
-      return '(no log yet)';
-    }
-  };
-  try {
-    await waitFor('tollkeeper to answer GET / from the phone', async () => {
-      if (child.exitCode !== null) throw new Error(`tollkeeper exited ${child.exitCode}:\n${log()}`);
-      return (await phoneHttp(['--max-time', '1', `${ROUTERS_ENGINE_URL}/`])).status === 200;
-    }, 15_000, 150);
-  } catch (error) {
-    await stopProcess(child);
-    throw error;
-  }
   return {
     dir,
     configFile,
@@ -107,6 +106,35 @@ async function launch(settings: Settings, gateSection: Record<string, unknown>):
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The two-router lab for a test file: up, with the mint, before its tests and down after them. After
+ * each test the file's tollkeeper (`current`) stops, its log printed when the test failed, and is
+ * forgotten; both routers' OpenNDS must still be running; the phone is back at A, and blocked at
+ * both routers for the next test.
+ */
+export function useRoutersLab(current: () => RoutersTollkeeper | undefined, forget: () => void): void {
+  let mint: LabMint | undefined;
+  beforeAll(async () => {
+    await labInstall();
+    await routersUp();
+    mint = await startLabMint({ ns: ROUTERS_UPSTREAM_NS });
+  });
+  afterAll(async () => {
+    await mint?.stop();
+    await routersDown();
+  });
+  afterEach(async (context) => {
+    const tollkeeper = current();
+    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
+    await tollkeeper?.stop();
+    forget();
+    const death = await routersOpenNdsDeath();
+    if (death !== null) throw new Error(death);
+    await movePhone('a');
+    for (const router of ['a', 'b'] as const) await onRouter(router, ['ndsctl', 'deauth', PHONE.mac]);
+  });
 }
 
 /** Times tollkeeper's log says an ssh session to a router came up. */

@@ -2,31 +2,26 @@
 // both routers as its `gates`, each over one ssh session to the router's real sshd, each with real
 // OpenNDS. The phone pays at A, walks to B's Wi-Fi and asks tollkeeper something from there: its
 // session moves to B (deauth at A, auth at B with what remains), paid for once.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SessionSummary } from '../../machines/domain.ts';
-import { bytesUrl, LAB_OPENNDS_VERSION, labInstall, labSkipReason } from './lab.ts';
+import { bytesUrl, LAB_OPENNDS_VERSION, labSkipReason } from './lab.ts';
 import {
   downloadPhone,
   downloadPhoneUntilCut,
   movePhone,
-  onRouter,
   PHONE,
   phoneBuys,
   phoneHttp,
   phoneUsage,
   routerClient,
   routerCommands,
-  routersDown,
-  routersOpenNdsDeath,
-  routersUp,
   ROUTERS_ENGINE_URL,
-  ROUTERS_UPSTREAM_NS,
   settledPhoneUsage,
   watchPhoneForwarded,
   type RouterName,
 } from './lab-routers.ts';
-import { ledgerPayments, sshSessionsOpened, startVenueTollkeeper, venueSessions, type RoutersTollkeeper } from './lab-routers-tollkeeper.ts';
-import { MiB, sleep, startLabMint, waitFor, type LabMint } from './tollkeeper-lab.ts';
+import { ledgerPayments, sshSessionsOpened, startVenueTollkeeper, useRoutersLab, venueSessions, type RoutersTollkeeper } from './lab-routers-tollkeeper.ts';
+import { MiB, sleep, waitFor } from './tollkeeper-lab.ts';
 
 const skipReason = labSkipReason();
 if (skipReason) console.warn(`two-router roaming tests skipped: ${skipReason}`);
@@ -43,26 +38,9 @@ const DEADLINE_SLACK_MS = 5_000;
 const authenticatedAt = async (router: RouterName) => (await routerClient(router, PHONE.mac))?.state === 'Authenticated';
 
 describe.skipIf(skipReason !== null)(`roaming between two routers over ssh (real sshd, real OpenNDS ${LAB_OPENNDS_VERSION})`, () => {
-  let mint: LabMint | undefined;
   let tollkeeper: RoutersTollkeeper | undefined;
-
-  beforeAll(async () => {
-    await labInstall();
-    await routersUp();
-    mint = await startLabMint({ ns: ROUTERS_UPSTREAM_NS });
-  });
-  afterAll(async () => {
-    await mint?.stop();
-    await routersDown();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
-    await tollkeeper?.stop();
+  useRoutersLab(() => tollkeeper, () => {
     tollkeeper = undefined;
-    const death = await routersOpenNdsDeath();
-    if (death !== null) throw new Error(death);
-    await movePhone('a');
-    for (const router of ['a', 'b'] as const) await onRouter(router, ['ndsctl', 'deauth', PHONE.mac]);
   });
 
   /** The phone's one session, as `tollkeeper sessions` lists it. */

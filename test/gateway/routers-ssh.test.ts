@@ -1,13 +1,12 @@
 // tollkeeper in a controller namespace driving router A's real OpenNDS over one ssh session to the
 // router's real sshd (the two-router lab, test/gateway/lab-routers.sh): pay, meter from the router's
 // firewall counters, cut at the allotment; a dropped ssh connection; an OpenNDS restart on the router.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesUrl, LAB_OPENNDS_VERSION, labInstall, labSkipReason } from './lab.ts';
+import { describe, expect, it } from 'vitest';
+import { bytesUrl, LAB_OPENNDS_VERSION, labSkipReason } from './lab.ts';
 import {
   downloadPhone,
   downloadPhoneUntilCut,
   killRouterSshSessions,
-  onRouter,
   movePhone,
   PHONE,
   phoneBuys,
@@ -15,17 +14,13 @@ import {
   phoneUsage,
   restartRouterOpenNds,
   ROUTERS,
-  ROUTERS_UPSTREAM_NS,
   routerClient,
   routerCommands,
-  routersDown,
-  routersOpenNdsDeath,
-  routersUp,
   settledPhoneUsage,
   watchPhoneForwarded,
 } from './lab-routers.ts';
-import { sshSessionsOpened, startRoutersTollkeeper, type RoutersTollkeeper } from './lab-routers-tollkeeper.ts';
-import { MiB, startLabMint, waitFor, type LabMint, type Usage } from './tollkeeper-lab.ts';
+import { sshSessionsOpened, startRoutersTollkeeper, type RoutersTollkeeper, useRoutersLab } from './lab-routers-tollkeeper.ts';
+import { MiB, waitFor, type Usage } from './tollkeeper-lab.ts';
 
 const skipReason = labSkipReason();
 if (skipReason) console.warn(`two-router lab tests skipped: ${skipReason}`);
@@ -41,27 +36,9 @@ async function expectPhoneCutOff(): Promise<void> {
 }
 
 describe.skipIf(skipReason !== null)(`tollkeeper over ssh to router A (real sshd, real OpenNDS ${LAB_OPENNDS_VERSION})`, () => {
-  let mint: LabMint | undefined;
   let tollkeeper: RoutersTollkeeper | undefined;
-
-  beforeAll(async () => {
-    await labInstall();
-    await routersUp();
-    mint = await startLabMint({ ns: ROUTERS_UPSTREAM_NS });
-  });
-  afterAll(async () => {
-    await mint?.stop();
-    await routersDown();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') console.log(`tollkeeper log:\n${tollkeeper?.log()}`);
-    await tollkeeper?.stop();
+  useRoutersLab(() => tollkeeper, () => {
     tollkeeper = undefined;
-    const death = await routersOpenNdsDeath();
-    if (death !== null) throw new Error(death);
-    await movePhone('a');
-    // The next test starts from a blocked phone.
-    for (const router of ['a', 'b'] as const) await onRouter(router, ['ndsctl', 'deauth', PHONE.mac]);
   });
 
   async function start(): Promise<RoutersTollkeeper> {

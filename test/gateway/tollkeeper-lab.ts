@@ -169,32 +169,13 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
       log: { level: 'info' },
     }),
   );
-  // `exec` all the way down: the child's pid is node's, so SIGTERM reaches tollkeeper itself.
-  const child = execa(
-    'bash',
-    ['-c', `exec ip netns exec ${LAB_GATEWAY.ns} node bin/tollkeeper.js serve --config "$1" >>"$2" 2>&1`, 'tollkeeper', configFile, logFile],
-    { cwd: REPO, reject: false, stdin: 'ignore' },
-  );
-  const log = () => {
-    try {
-      return readFileSync(logFile, 'utf8');
-    } catch {
-      return '(no log yet)';
-    }
-  };
   let advertisement: NostrEvent | null = null;
-  try {
-    await waitFor('tollkeeper to answer GET /', async () => {
-      if (child.exitCode !== null) throw new Error(`tollkeeper exited ${child.exitCode}:\n${log()}`);
-      const answer = await clientHttp(1, ['--max-time', '1', `${ENGINE_URL}/`]);
-      if (answer.status !== 200) return false;
-      advertisement = JSON.parse(answer.body) as NostrEvent;
-      return true;
-    }, 15_000, 150);
-  } catch (error) {
-    await stopProcess(child);
-    throw error;
-  }
+  const { child, log } = await serveInNamespace(LAB_GATEWAY.ns, configFile, logFile, 'tollkeeper to answer GET /', async () => {
+    const answer = await clientHttp(1, ['--max-time', '1', `${ENGINE_URL}/`]);
+    if (answer.status !== 200) return false;
+    advertisement = JSON.parse(answer.body) as NostrEvent;
+    return true;
+  });
   return {
     dir,
     pubkey: (advertisement as NostrEvent | null)!.pubkey,
@@ -209,6 +190,43 @@ export async function startLabTollkeeper(settings: LabTollkeeperConfig): Promise
       await child;
     },
   };
+}
+
+/** A tollkeeper process, and what it has written to its log file so far. */
+export interface ServedTollkeeper {
+  child: ResultPromise;
+  log(): string;
+}
+
+/**
+ * Runs `bin/tollkeeper.js serve --config configFile` in namespace `ns`, its output appended to
+ * `logFile`, and resolves once `ready` holds; a process that exits or is not ready within 15 s is
+ * stopped and the error carries its log.
+ */
+export async function serveInNamespace(ns: string, configFile: string, logFile: string, what: string, ready: () => Promise<boolean>): Promise<ServedTollkeeper> {
+  // `exec` all the way down: the child's pid is node's, so SIGTERM reaches tollkeeper itself.
+  const child = execa('bash', ['-c', `exec ip netns exec ${ns} node bin/tollkeeper.js serve --config "$1" >>"$2" 2>&1`, 'tollkeeper', configFile, logFile], {
+    cwd: REPO,
+    reject: false,
+    stdin: 'ignore',
+  });
+  const log = () => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '(no log yet)';
+    }
+  };
+  try {
+    await waitFor(what, async () => {
+      if (child.exitCode !== null) throw new Error(`tollkeeper exited ${child.exitCode}:\n${log()}`);
+      return ready();
+    }, 15_000, 150);
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+  return { child, log };
 }
 
 /** `tollkeeper wallet audit` over a lab tollkeeper's store, run in tk-gw (it asks the mint): its exit code and report. */
