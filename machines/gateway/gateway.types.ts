@@ -13,6 +13,8 @@ export interface MeterReading {
   at: number;
   source: string;
   clients: Record<string, MeterClientReading>;
+  /** The meter's reads: when this one began (performance.now()), so that who asked for a read can tell it from one already under way. */
+  startedAt?: number;
 }
 
 /**

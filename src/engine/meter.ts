@@ -65,7 +65,7 @@ export function meterActor(deps: MeterDeps) {
       try {
         const reading = await deps.readAll();
         if (stopped) return;
-        sendBack({ type: 'meter.reading', reading: toMeterReading(reading) });
+        sendBack({ type: 'meter.reading', reading: { ...toMeterReading(reading), startedAt: started } });
         deps.onTick?.({ durationMs: performance.now() - started, clients: reading.clients.size, source: reading.source });
       } catch (error) {
         if (stopped) return;
@@ -92,10 +92,16 @@ export function meterActor(deps: MeterDeps) {
   });
 }
 
-/** Asks the root's meter to read the gate now; resolves once that reading has reached the sessions. */
+/**
+ * Asks the root's meter to read the gate now; resolves once a reading begun after the asking has
+ * reached the sessions. A read already under way when asked does not count: it may have listed the
+ * counters before whatever the caller did just before asking.
+ */
 export async function readNow(root: Actor<typeof gatewayMachine>, timeoutMs: number): Promise<void> {
-  const { readings, meterFailures } = root.getSnapshot().context;
+  const { meterFailures } = root.getSnapshot().context;
+  const askedAt = performance.now();
   root.send({ type: 'meter.tick' });
-  const after = await waitFor(root, (s) => s.context.readings > readings || s.context.meterFailures > meterFailures, { timeout: timeoutMs });
-  if (after.context.readings === readings) throw new Error('reading the gate failed');
+  const fresh = (reading: MeterReading | null) => reading !== null && (reading.startedAt ?? -Infinity) >= askedAt;
+  const after = await waitFor(root, (s) => fresh(s.context.reading) || s.context.meterFailures > meterFailures, { timeout: timeoutMs });
+  if (!fresh(after.context.reading)) throw new Error('reading the gate failed');
 }
