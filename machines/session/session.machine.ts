@@ -4,8 +4,8 @@ import { allowanceAtOpening, backstopFor } from './session.logic.ts';
 import { sessionSetup } from './session.setup.ts';
 import { toppingUpState } from './session.top-up.ts';
 import {
+  afterFinalReading,
   enqueueFromEvent,
-  finalReadingOf,
   noteGateErrorFromEvent,
   redeemInput,
   retryOrGiveUp,
@@ -146,22 +146,7 @@ export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT
               id: 'leaveGate',
               src: 'leaveGate',
               input: ({ context }) => ({ mac: context.mac, gate: context.gate }),
-              onDone: [
-                {
-                  guard: 'closeRequested',
-                  target: '#session.closed',
-                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'clearMove'],
-                },
-                {
-                  guard: { type: 'finalReadingUsesUpAllotment', params: finalReadingOf },
-                  target: '#session.exhausted',
-                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'clearMove'],
-                },
-                {
-                  target: '#session.open',
-                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'carryUsageAcrossReopen'],
-                },
-              ],
+              onDone: afterFinalReading(['clearMove']),
               // The old gate did not answer: the session stays there, and the customer's next request from the new one tries again.
               onError: { target: 'metering', actions: [noteGateErrorFromEvent, 'clearMove'] },
             },
@@ -176,22 +161,7 @@ export function createSessionMachine(now: Clock, policy: SessionPolicy = DEFAULT
               id: 'closeGateToRenew',
               src: 'readAndCloseGate',
               input: ({ context }) => ({ mac: context.mac }),
-              onDone: [
-                {
-                  guard: 'closeRequested',
-                  target: '#session.closed',
-                  actions: { type: 'recordFinalReading', params: finalReadingOf },
-                },
-                {
-                  guard: { type: 'finalReadingUsesUpAllotment', params: finalReadingOf },
-                  target: '#session.exhausted',
-                  actions: { type: 'recordFinalReading', params: finalReadingOf },
-                },
-                {
-                  target: '#session.open',
-                  actions: [{ type: 'recordFinalReading', params: finalReadingOf }, 'carryUsageAcrossReopen'],
-                },
-              ],
+              onDone: afterFinalReading(),
               // The gate keeps its old limits: it cuts the customer off there, and the lost client is re-opened.
               onError: { target: 'metering', actions: noteGateErrorFromEvent },
             },

@@ -13,6 +13,25 @@ export function finalReadingOf({ event }: { event: { output: FinalReading | null
   return { reading: event.output };
 }
 
+const recordFinalReading = { type: 'recordFinalReading' as const, params: finalReadingOf };
+
+/**
+ * Where the counters read as the gate closed take a session that meant to open it again (a backstop
+ * renewal, a move to another gate): closed when a close was asked meanwhile, exhausted when they use
+ * up the allotment, else open again with the usage carried. `onEnd`: what else ending there does.
+ */
+export function afterFinalReading(onEnd: ReadonlyArray<'clearMove'> = []) {
+  return [
+    { guard: 'closeRequested' as const, target: '#session.closed', actions: [recordFinalReading, ...onEnd] },
+    {
+      guard: { type: 'finalReadingUsesUpAllotment' as const, params: finalReadingOf },
+      target: '#session.exhausted',
+      actions: [recordFinalReading, ...onEnd],
+    },
+    { target: '#session.open', actions: [recordFinalReading, 'carryUsageAcrossReopen' as const] },
+  ];
+}
+
 function paymentOf(event: SessionEvent): PaymentRequest {
   assertEvent(event, 'payment.received');
   return event.payment;
