@@ -46,6 +46,8 @@ LAB_OPENNDS9_CHECKINTERVAL=${LAB_OPENNDS9_CHECKINTERVAL:-5}
 LAB_OPENNDS10_CHECKINTERVAL=${LAB_OPENNDS10_CHECKINTERVAL:-600}
 LAB_OPENNDS10_BINAUTH=${LAB_OPENNDS10_BINAUTH:-/bin/true}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lab-opennds.sh
+source "$HERE/lab-opennds.sh"
 
 ENGINE_PORT=2121
 UP=tkr-up
@@ -57,7 +59,6 @@ CTL_IP=198.19.0.3
 PHONE_MAC=02:74:6b:00:01:01
 GATEWAYS=(a b)
 LEASES=/tmp/dhcp.leases
-OPENNDS10_FIRST_PASS_S=10
 
 log() { printf 'lab-routers: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -96,7 +97,9 @@ gw_tool() {
   shift
   if [[ $(flavour) == 10 ]]; then in_gw "$gw" chroot "$ROOT10" "$@"; else in_gw "$gw" "$@"; fi
 }
-nds_json() { gw_tool "$1" ndsctl json "${@:2}" 2>/dev/null; }
+nds_json() { retry_while_busy gw_tool "$1" ndsctl json "${@:2}"; }
+# For lab-opennds.sh.
+on_gateway() { in_gw "$@"; }
 
 # ---- down ---------------------------------------------------------------------------------------
 cmd_down() {
@@ -255,6 +258,8 @@ launch_opennds() {
   h=$(holder "$gw")
   # nsenter, setsid, unshare and chroot each exec the next: the pid recorded is the daemon's own.
   if [[ $(flavour) == 10 ]]; then
+    # OpenNDS empties it too, as it starts; leave_first_pass_marker watches it being written anew.
+    in_gw "$gw" rm -rf "$ROOT10/tmp/ndscids"
     nsenter -t "$h" -m -n -- setsid unshare --mount --propagation private bash -c '
       root=$1
       mount -t proc proc "$root/proc" && mount --rbind /sys "$root/sys" && mount --rbind /dev "$root/dev" || exit 1
@@ -263,6 +268,7 @@ launch_opennds() {
     nsenter -t "$h" -m -n -- env PATH="$LAB_DIR/shims:$PATH" setsid opennds -f -c "$dir/opennds.conf" >>"$dir/opennds.log" 2>&1 </dev/null &
   fi
   echo $! >"$dir/opennds.pid"
+  if [[ $(flavour) == 10 ]]; then leave_first_pass_marker "$gw" "$(resident_mac "$gw")"; fi
 }
 
 # What each sshd session finds first on PATH: the real tool, after a line in commands.log.
@@ -321,21 +327,23 @@ wait_until() {
   die "timed out waiting for $what"
 }
 
-opennds_answers() {
+opennds_alive() {
   pid_alive "$(gw_dir "$1")/opennds.pid" || die "gateway $1's opennds exited; its log ends: $(tail -5 "$(gw_dir "$1")/opennds.log")"
+}
+opennds_answers() {
+  opennds_alive "$1"
   nds_json "$1" | grep -c client_list_length >/dev/null
 }
 sshd_listens() { grep -q 'Server listening' "$(gw_dir "$1")/sshd.log"; }
 upstream_answers() { ip netns exec $CTL curl -s --max-time 1 -o /dev/null "http://$UP_IP/"; }
-# Each gateway's resident client passes: OpenNDS 10 refuses `ndsctl auth` until its start-up scripts are done.
+# Each gateway's resident client authorised, by the first pass (await_first_pass) or by an auth now,
+# then deauthorised: OpenNDS 10 refuses `ndsctl auth` until its start-up scripts are done.
 opennds10_authorises() {
   local mac
   mac=$(resident_mac "$1")
-  if gw_tool "$1" ndsctl auth "$mac" 0 0 0 0 0 labprobe 2>/dev/null | grep -c authenticated >/dev/null; then
-    gw_tool "$1" ndsctl deauth "$mac" >/dev/null 2>&1
-    return 0
-  fi
-  return 1
+  nds_json "$1" "$mac" | grep -c '"state":"Authenticated"' >/dev/null ||
+    retry_while_busy gw_tool "$1" ndsctl auth "$mac" 0 0 0 0 0 labprobe | grep -c authenticated >/dev/null || return 1
+  retry_while_busy gw_tool "$1" ndsctl deauth "$mac" >/dev/null || true
 }
 # A client's captive-portal check (lab.sh's captive_portal_check): it puts the client in OpenNDS's list.
 portal_check() { # portal_check NS MAC GW
@@ -343,13 +351,16 @@ portal_check() { # portal_check NS MAC GW
   nds_json "$3" "$2" | grep -c '"state"' >/dev/null
 }
 
-# After OpenNDS (re)starts on gateway $1: neighbour entries, OpenNDS 10's first pass, the clients' portal checks.
+# After OpenNDS (re)starts on gateway $1: neighbour entries; for 10, its first pass over (the ndsctl
+# lock a restart holds let go after it), OpenNDS answering and a client authorised.
 settle_gateway() {
   local gw=$1
   ip netns exec "$(resident_ns "$gw")" ping -c 1 -W 1 "$(gw_lan_ip "$gw")" >/dev/null 2>&1 || true
   if [[ $(phone_at) == "$gw" ]]; then ip netns exec $PHONE ping -c 1 -W 1 "$(gw_lan_ip "$gw")" >/dev/null 2>&1 || true; fi
   if [[ $(flavour) == 10 ]]; then
-    sleep "$OPENNDS10_FIRST_PASS_S"
+    await_first_pass "$gw"
+    release_ndsctl_lock "$gw" "$(gw_dir "$gw")"
+    wait_until "gateway $gw's opennds to answer ndsctl json" 300 opennds_answers "$gw"
     wait_until "gateway $gw's opennds 10 to authorise a client" 100 opennds10_authorises "$gw"
   fi
 }
@@ -454,6 +465,7 @@ cmd_restart_opennds() {
   running "$pid" && die "opennds (pid $pid) did not die of SIGKILL"
   if [[ $(flavour) == 10 ]]; then
     in_gw "$gw" rm -f "$ROOT10/tmp/ndsctl.sock" "$ROOT10/tmp/ndsctl.lock"
+    hold_ndsctl_lock "$gw" "$dir"
   else
     # In a PID namespace of its own: the script waits while any OpenNDS runs, and on this host the
     # other router's does (on a router it sees only its own). Run from a copy in the router's dir:
@@ -463,7 +475,7 @@ cmd_restart_opennds() {
     in_gw "$gw" rm -f /tmp/ndsctl.sock /tmp/ndsctl.lock
   fi
   launch_opennds "$gw"
-  wait_until "gateway $gw's opennds to answer ndsctl json" 300 opennds_answers "$gw"
+  if [[ $(flavour) == 9 ]]; then wait_until "gateway $gw's opennds to answer ndsctl json" 300 opennds_answers "$gw"; fi
   settle_gateway "$gw"
   log "gateway $gw's opennds restarted (pid $(cat "$dir/opennds.pid"))"
 }

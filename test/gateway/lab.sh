@@ -67,6 +67,8 @@ LAB_OPENNDS10_BINAUTH=${LAB_OPENNDS10_BINAUTH:-/bin/true}
 LAB_FAS=${LAB_FAS:-0}
 LAB_FASKEY=${LAB_FASKEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lab-opennds.sh
+source "$HERE/lab-opennds.sh"
 ROOT10=$LAB_OPENNDS10_ROOT
 # What the trixie root holds besides minbase; a root built with another list is rebuilt.
 ROOT10_PACKAGES=opennds,nftables,procps,iproute2,libmicrohttpd12t64
@@ -193,7 +195,7 @@ gw_tool() {
     ip netns exec "$GW" "$@"
   fi
 }
-nds_json() { gw_tool ndsctl json "$@" 2>/dev/null; }
+nds_json() { retry_while_busy gw_tool ndsctl json "$@"; }
 # Checks read all of nds_json with `grep -c`, not `grep -q`: with many clients ndsctl is still
 # writing when `grep -q` exits, dies of SIGPIPE, and pipefail would call the lab down.
 
@@ -406,6 +408,8 @@ write_shims() {
 # Every process here execs the next, so the pid recorded is the daemon's own.
 launch_opennds() {
   if [[ $ACTIVE == 10 ]]; then
+    # OpenNDS empties it too, as it starts; leave_first_pass_marker watches it being written anew.
+    rm -rf "$ROOT10/tmp/ndscids"
     ip netns exec "$GW" setsid unshare --mount --propagation private bash -c '
       root=$1
       mount -t proc proc "$root/proc" && mount --rbind /sys "$root/sys" && mount --rbind /dev "$root/dev" || exit 1
@@ -416,6 +420,7 @@ launch_opennds() {
       >>"$LAB_DIR/opennds.log" 2>&1 </dev/null &
   fi
   echo $! >"$LAB_DIR/opennds.pid"
+  if [[ $ACTIVE == 10 ]]; then leave_first_pass_marker "" "$(client_mac "$LAB_CLIENTS")"; fi
 }
 
 start_opennds() {
@@ -442,30 +447,30 @@ wait_until() {
 
 upstream_answers() { ip netns exec "$GW" curl -s --max-time 1 -o /dev/null "http://$UP_IP/"; }
 
+# For lab-opennds.sh, which serves lab-routers.sh's two gateways too: this lab has one.
+opennds_alive() {
+  pid_alive "$LAB_DIR/opennds.pid" || die "opennds exited; $LAB_DIR/opennds.log ends: $(tail -5 "$LAB_DIR/opennds.log")"
+}
+on_gateway() { "${@:2}"; }
+
 opennds_answers() {
-  if ! pid_alive "$LAB_DIR/opennds.pid"; then
-    die "opennds exited; $LAB_DIR/opennds.log ends: $(tail -5 "$LAB_DIR/opennds.log")"
-  fi
+  opennds_alive
   nds_json | grep -c client_list_length >/dev/null
 }
 
 # OpenNDS 10 answers `ndsctl json` while its start-up scripts still run, and refuses `ndsctl auth`
-# until they are done (measured: the first auth after `up` failed, the next one passed).
-# OpenNDS 10's checker makes its first pass as it starts (then one each checkinterval): a helper
-# script (mhdcheck), its clock, another (gatewayroute) and nft, then the client list. An auth stamped
-# in the second after that clock, before the pass takes the list, is its division by zero
-# (docs/lab.md); one lab `up` died of it at its first auth. The pass takes a few seconds even at
-# load 10, so the first auth waits this long after OpenNDS answers.
-OPENNDS10_FIRST_PASS_S=10
-
+# until they are done (measured: the first auth after `up` failed, the next one passed). Its
+# checker makes its first pass as it starts (then one each checkinterval), and an auth stamped
+# between that pass reading its clock and taking the client list can be its division by zero
+# (docs/lab.md); one lab `up` died of it at its first auth. So the lab waits for that pass to end
+# (lab-opennds.sh, await_first_pass), then for the probe client authorised: by the first pass, which
+# await_first_pass asks to, or by an auth now. Then it deauthorises it.
 opennds10_authorises() {
   local mac
-  mac=$(client_mac "${1:-1}")
-  if gw_tool ndsctl auth "$mac" 0 0 0 0 0 labprobe 2>/dev/null | grep -c authenticated >/dev/null; then
-    gw_tool ndsctl deauth "$mac" >/dev/null 2>&1
-    return 0
-  fi
-  return 1
+  mac=$(client_mac "$1")
+  nds_json "$mac" | grep -c '"state":"Authenticated"' >/dev/null ||
+    retry_while_busy gw_tool ndsctl auth "$mac" 0 0 0 0 0 labprobe | grep -c authenticated >/dev/null || return 1
+  retry_while_busy gw_tool ndsctl deauth "$mac" >/dev/null || true
 }
 
 # What a phone does when it joins the Wi-Fi: an HTTP request that OpenNDS redirects to its splash
@@ -479,6 +484,29 @@ captive_portal_check() {
   mac=$(client_mac "$1")
   ip netns exec "$(client_ns "$1")" curl -s -o /dev/null --max-time 5 "http://$UP_IP/" || true
   nds_json "$mac" | grep -c '"state"' >/dev/null
+}
+
+# Preemptive authentication (an auth for a client OpenNDS has not seen) needs the gateway to have a
+# neighbour entry for the client.
+ping_gateway_from_clients() {
+  local i
+  for ((i = 1; i <= LAB_CLIENTS; i++)); do
+    ip netns exec "$(client_ns "$i")" ping -c 1 -W 1 "$GW_LAN_IP" >/dev/null 2>&1 || true
+  done
+}
+
+# After launch_opennds: OpenNDS answering ndsctl and, for 10, its first client check over (with the
+# ndsctl lock a restart holds let go after it) and a client authorised. The probe uses the last
+# client, which the restart test leaves unpaid.
+await_opennds_ready() {
+  if [[ $ACTIVE == 10 ]]; then
+    await_first_pass ""
+    release_ndsctl_lock "" "$LAB_DIR"
+  fi
+  wait_until "opennds to answer ndsctl json" 150 opennds_answers
+  if [[ $ACTIVE == 10 ]]; then
+    wait_until "opennds 10 to authorise a client" 100 opennds10_authorises "$LAB_CLIENTS"
+  fi
 }
 
 cmd_up() {
@@ -503,17 +531,10 @@ cmd_up() {
   write_opennds_conf
   start_upstream
   wait_until "the upstream web server" 100 upstream_answers
+  ping_gateway_from_clients
   start_opennds
-  wait_until "opennds to answer ndsctl json" 150 opennds_answers
-  # Preemptive authentication needs the gateway to have a neighbour entry for the client.
+  await_opennds_ready
   local i
-  for ((i = 1; i <= LAB_CLIENTS; i++)); do
-    ip netns exec "$(client_ns "$i")" ping -c 1 -W 1 "$GW_LAN_IP" >/dev/null 2>&1 || true
-  done
-  if [[ $ACTIVE == 10 ]]; then
-    sleep "$OPENNDS10_FIRST_PASS_S"
-    wait_until "opennds 10 to authorise a client" 100 opennds10_authorises
-  fi
   for ((i = 1; i <= LAB_CLIENTS; i++)); do
     wait_until "client $i's captive-portal check to reach OpenNDS" 100 captive_portal_check "$i"
   done
@@ -537,22 +558,14 @@ cmd_restart_opennds() {
   if [[ $ACTIVE == 10 ]]; then
     # OpenNDS 10 deletes its own tables when it starts; only its socket and lock are stale.
     rm -f "$ROOT10$NDS_SOCK" "$ROOT10$NDS_LOCK"
+    hold_ndsctl_lock "" "$LAB_DIR"
   else
     ip netns exec "$GW" sh "$HERE/../../deploy/opennds-cleanup.sh"
     rm -f "$NDS_SOCK" "$NDS_LOCK"
   fi
+  ping_gateway_from_clients
   launch_opennds
-  wait_until "opennds to answer ndsctl json" 150 opennds_answers
-  local i
-  for ((i = 1; i <= LAB_CLIENTS; i++)); do
-    ip netns exec "$(client_ns "$i")" ping -c 1 -W 1 "$GW_LAN_IP" >/dev/null 2>&1 || true
-  done
-  # As in `up`: OpenNDS 10 answers ndsctl json well before it authorises anyone. The probe uses the
-  # last client, which the restart test leaves unpaid.
-  if [[ $ACTIVE == 10 ]]; then
-    sleep "$OPENNDS10_FIRST_PASS_S"
-    wait_until "opennds 10 to authorise a client" 100 opennds10_authorises "$LAB_CLIENTS"
-  fi
+  await_opennds_ready
   log "opennds restarted (pid $(cat "$LAB_DIR/opennds.pid"))"
 }
 

@@ -175,7 +175,8 @@ describe.skipIf(skipReason !== null)(`tollkeeper on real OpenNDS ${LAB_OPENNDS_V
     expect(openedBefore?.state).toBe('Authenticated');
 
     const restartRequestedAt = Date.now();
-    // Returns once OpenNDS answers ndsctl (OpenNDS 10: once it authorises another client).
+    // Returns once OpenNDS answers ndsctl (OpenNDS 10: once its first client check is over, with
+    // ndsctl refusing tollkeeper "busy" until then, and it authorises another client).
     await execa('bash', [LAB_SH, 'restart-opennds'], { stdin: 'ignore' });
     const upAt = Date.now();
     let back: Record<string, string> | null = null;
