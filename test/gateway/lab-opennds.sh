@@ -32,7 +32,8 @@ hold_ndsctl_lock() {
   local gw=$1 dir=$2 i
   cp "$LAB_OPENNDS_HERE/hold-ndsctl-lock.pl" "$dir/hold-ndsctl-lock.pl"
   rm -f "$dir/ndsctl-lock-held"
-  on_gateway "$gw" perl "$dir/hold-ndsctl-lock.pl" "$ROOT10/tmp/ndsctl.lock" "$dir/ndsctl-lock-held" </dev/null &
+  on_gateway "$gw" perl "$dir/hold-ndsctl-lock.pl" "$ROOT10/tmp/ndsctl.lock" "$dir/ndsctl-lock-held" $$ \
+    </dev/null &
   echo $! >"$dir/ndsctl-lock-holder.pid"
   for ((i = 0; i < 100; i++)); do
     [[ -e $dir/ndsctl-lock-held ]] && return 0
@@ -42,8 +43,9 @@ hold_ndsctl_lock() {
 }
 
 # Checks that ndsctl still finds the lock held (it is, unless OpenNDS's deletion of the file got
-# past the holder), then kills the holder (or the subshell it runs under, which it outlives by at
-# most 20 ms); ndsctl callers use retry_while_busy. Does nothing when no lock is held.
+# past the holder), then lets it go. The pid file names the holder or the subshell it runs under;
+# the holder exits within 20 ms of either. ndsctl callers use retry_while_busy. Does nothing when
+# no lock is held.
 release_ndsctl_lock() {
   local gw=$1 dir=$2 pid status=0
   [[ -f $dir/ndsctl-lock-holder.pid ]] || return 0
