@@ -1,6 +1,7 @@
 # Sourced by lab.sh and lab-routers.sh: OpenNDS's ndsctl lock, and OpenNDS 10's first client check.
-# The sourcing script defines `die MESSAGE`, `opennds_alive GW` (dies if GW's OpenNDS is gone),
-# `on_gateway GW CMD...` (runs CMD where GW's OpenNDS sees its files) and ROOT10.
+# The sourcing script defines `die MESSAGE`, `wait_until WHAT TRIES CMD...` (every 0.2 s),
+# `opennds_alive GW` (dies if GW's OpenNDS is gone), `on_gateway GW CMD...` (runs CMD where GW's
+# OpenNDS sees its files) and ROOT10.
 
 LAB_OPENNDS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -80,12 +81,8 @@ leave_first_pass_marker() {
 }
 
 # await_first_pass GW: returns once the first pass has taken the marker.
-await_first_pass() {
-  local gw=$1 i
-  for ((i = 0; ; i++)); do
-    opennds_alive "$gw"
-    on_gateway "$gw" test -e "$ROOT10/tmp/$LAB_FIRST_PASS_MARKER" || return 0
-    ((i < 600)) || die "timed out waiting for OpenNDS 10's first client check"
-    sleep 0.2
-  done
+first_pass_over() {
+  opennds_alive "$1"
+  ! on_gateway "$1" test -e "$ROOT10/tmp/$LAB_FIRST_PASS_MARKER"
 }
+await_first_pass() { wait_until "OpenNDS 10's first client check" 600 first_pass_over "$1"; }
